@@ -1,0 +1,82 @@
+"""Account use cases: API tokens and user preferences."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bihuan.accounts.models import ApiToken, User
+from bihuan.core.errors import NotFound, ValidationFailed
+from bihuan.core.events import record_event
+
+TOKEN_PREFIX = "bh_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(user: User, *, name: str, actor: User) -> tuple[ApiToken, str]:
+    """Create a personal API token for ``user``; returns the row and the token shown once."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed(_("A token needs a name of 1–100 characters."), code="invalid_name")
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=plaintext[:10],
+            digest=_digest(plaintext),
+            created_at=timezone.now(),
+        )
+        record_event("token.created", token, actor=actor, data={"user": user.pk, "name": name})
+    return token, plaintext
+
+
+def revoke_api_token(token_id: int, *, actor: User) -> ApiToken:
+    """Revoke one of the actor's own tokens (admins may revoke anyone's)."""
+    with transaction.atomic():
+        tokens = ApiToken.objects.select_for_update()
+        if not actor.is_admin:
+            tokens = tokens.filter(user=actor)
+        token = tokens.filter(pk=token_id, revoked_at__isnull=True).first()
+        if token is None:
+            raise NotFound(_("Token not found."))
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event("token.revoked", token, actor=actor, data={"user": token.user_id})
+    return token
+
+
+def authenticate_token(plaintext: str) -> User | None:
+    """The active user owning ``plaintext``, or None. Touches ``last_used_at`` at most hourly."""
+    if not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=_digest(plaintext), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
+        # A conditional UPDATE, not a save: concurrent requests never race on the row.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def set_user_language(user: User, *, language: str) -> User:
+    """Remember the user's interface language."""
+    if language not in {"zh-hans", "en"}:
+        raise ValidationFailed(_("Unsupported language."), code="invalid_language")
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+    return user

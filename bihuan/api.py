@@ -1,0 +1,36 @@
+"""The REST API under /api/v1/: one NinjaAPI, one router per domain, one error mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, SessionAuth
+
+from bihuan.accounts.services import authenticate_token
+from bihuan.core.api_errors import install_error_handlers
+from bihuan.customers.api import router as customers_router
+from bihuan.tickets.api import router as tickets_router
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer bh_…`` with a personal API token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        return authenticate_token(token)
+
+
+api = NinjaAPI(
+    title="Bihuan API",
+    version="1",
+    description="Tickets, messages and customers of Bihuan (闭环). "
+    "Authenticate with `Authorization: Bearer <token>` (create tokens in the UI or with "
+    "`bihuan token create USERNAME`).",
+    auth=[TokenAuth(), SessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+)
+install_error_handlers(api)
+api.add_router("", tickets_router)
+api.add_router("", customers_router)

@@ -1,0 +1,88 @@
+"""The customers REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Path, Query, Router
+
+from bihuan.core.api_errors import ERRORS
+from bihuan.customers import queries, services
+from bihuan.customers.schemas import (
+    CustomerDetailOut,
+    CustomerIn,
+    CustomerListQuery,
+    CustomerOut,
+    CustomerPageOut,
+    customer_out,
+)
+from bihuan.customers.services import ContactDetails
+
+router = Router(tags=["customers"])
+MAX_ID = 2**62
+
+
+@router.get("/customers", response={200: CustomerPageOut, 400: ERRORS[400], 401: ERRORS[401], 422: ERRORS[422]})
+def list_customers(request: HttpRequest, params: Query[CustomerListQuery]) -> Any:
+    page = queries.list_customers(
+        request.auth,  # type: ignore[attr-defined]
+        query=params.q,
+        cursor=params.cursor,
+        limit=params.limit,
+    )
+    return {
+        "items": [customer_out(c) for c in page.items],
+        "next_cursor": page.next_cursor,
+        "previous_cursor": page.previous_cursor,
+    }
+
+
+@router.post(
+    "/customers",
+    response={201: CustomerOut, **{c: ERRORS[c] for c in (400, 401, 403, 409, 422)}},
+)
+def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, Any]:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    customer = services.create_customer(
+        details=ContactDetails(
+            name=payload.name,
+            phone=payload.phone,
+            email=payload.email,
+            external_id=payload.external_id,
+        ),
+        organisation=payload.organisation,
+        tier=payload.tier,
+        tags=payload.tags,
+        actor=user,
+    )
+    return 201, customer_out(queries.get_customer(user, customer.pk))
+
+
+@router.get(
+    "/customers/{customer_id}",
+    response={200: CustomerDetailOut, **{c: ERRORS[c] for c in (400, 401, 404, 422)}},
+    summary="A customer's profile and complete ticket history (audited)",
+)
+def get_customer(
+    request: HttpRequest, customer_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    customer = queries.get_customer(user, customer_id)
+    services.record_customer_viewed(customer, viewer=user, via="api")
+    history = queries.customer_history(user, customer, limit=200)
+    return {
+        **customer_out(customer),
+        "notes": customer.notes,
+        "tickets": [
+            {
+                "number": t.pk,
+                "subject": t.subject,
+                "status": t.status,
+                "channel": t.channel,
+                "type": t.kind,
+                "created_at": t.created_at,
+            }
+            for t in history
+        ],
+    }

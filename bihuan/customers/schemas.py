@@ -1,0 +1,84 @@
+"""API schemas for customers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, StrictStr
+
+from bihuan.customers.models import Customer
+
+
+class CustomerIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: StrictStr = Field(..., min_length=1, max_length=200)
+    phone: StrictStr = Field("", max_length=40)
+    email: StrictStr = Field("", max_length=254)
+    external_id: StrictStr = Field("", max_length=254)
+    organisation: StrictStr = Field("", max_length=200)
+    tier: Literal["standard", "silver", "gold", "vip"] = "standard"
+    tags: list[StrictStr] = Field(default_factory=list, max_length=20)
+
+
+class IdentityOut(Schema):
+    kind: str
+    value: str
+    is_primary: bool
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    organisation: str | None
+    tier: str
+    lifecycle_stage: str
+    advisor_id: int | None
+    tags: list[str]
+    identities: list[IdentityOut]
+    created_at: datetime
+
+
+class CustomerTicketOut(Schema):
+    number: int
+    subject: str
+    status: str
+    channel: str
+    type: str
+    created_at: datetime
+
+
+class CustomerDetailOut(CustomerOut):
+    notes: str
+    tickets: list[CustomerTicketOut]
+
+
+class CustomerPageOut(Schema):
+    items: list[CustomerOut]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class CustomerListQuery(Schema):
+    q: str = Field("", max_length=200)
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(25, ge=1, le=100)
+
+
+def customer_out(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.pk,
+        "name": customer.name,
+        "organisation": customer.organisation.name if customer.organisation else None,
+        "tier": customer.tier,
+        "lifecycle_stage": customer.lifecycle_stage,
+        "advisor_id": customer.advisor_id,
+        "tags": sorted(t.name for t in customer.tags.all()),
+        "identities": [
+            {"kind": i.kind, "value": i.value, "is_primary": i.is_primary}
+            for i in sorted(customer.identities.all(), key=lambda i: (not i.is_primary, i.pk))
+        ],
+        "created_at": customer.created_at,
+    }

@@ -1,0 +1,41 @@
+"""Test settings: a fast password hasher, a file SQLite (shared by the ASGI and live-server
+threads) or the PostgreSQL named by BIHUAN_TEST_DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+from bihuan.settings import *  # noqa: F403
+from bihuan.settings import DATA_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DEBUG = False
+AXES_ENABLED = True
+_test_db = os.environ.get("BIHUAN_TEST_DATABASE_URL", "")
+if _test_db:
+    DATABASES = {"default": dj_database_url.parse(_test_db)}
+    DATABASES["default"]["TEST"] = {"NAME": "test_bihuan"}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "test.sqlite3",
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
+        }
+    }
+_test_redis = os.environ.get("BIHUAN_TEST_REDIS_URL", "")
+if _test_redis:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _test_redis,
+            "KEY_PREFIX": "bihuan-test",
+        }
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,203 @@
+"""The tickets REST API: parse, authorise, call one service or query, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Header, Path, Query, Router
+
+from bihuan.core.api_errors import ERRORS
+from bihuan.core.idempotency import run_idempotent
+from bihuan.customers.models import Customer
+from bihuan.customers.queries import get_customer
+from bihuan.customers.services import ContactDetails
+from bihuan.tickets import queries, services
+from bihuan.tickets.models import Category, Commitment
+from bihuan.tickets.schemas import (
+    PRIORITY_BY_NAME,
+    CommitmentIn,
+    CommitmentOut,
+    ListQuery,
+    MessageIn,
+    TicketDetailOut,
+    TicketIn,
+    TicketPageOut,
+    TicketPatch,
+    TimelineItemOut,
+    ticket_detail_out,
+    ticket_out,
+    timeline_item_out,
+)
+
+router = Router(tags=["tickets"])
+MAX_ID = 2**62
+
+
+def _errors(*codes: int) -> dict[int, Any]:
+    return {code: ERRORS[code] for code in codes}
+
+
+@router.post(
+    "/tickets",
+    response={201: TicketDetailOut, **_errors(400, 401, 403, 404, 409, 422)},
+    summary="Create a ticket with its first customer message",
+)
+def create_ticket(
+    request: HttpRequest,
+    payload: TicketIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=255),
+) -> tuple[int, Any]:
+    user: Any = request.auth  # type: ignore[attr-defined]
+
+    def produce() -> tuple[int, Any]:
+        customer: Customer | None = None
+        if payload.customer.id is not None:
+            customer = get_customer(user, payload.customer.id)
+        team = services._get_or_invalid(
+            services.Team, payload.team_id, label="team"
+        )
+        category = services._get_or_invalid(Category, payload.category_id, label="category")
+        ticket = services.create_ticket(
+            services.NewTicket(
+                subject=payload.subject,
+                body=payload.body,
+                channel=payload.channel,
+                kind=payload.type,
+                priority=PRIORITY_BY_NAME[payload.priority],
+                customer=customer,
+                contact=ContactDetails(
+                    name=payload.customer.name,
+                    phone=payload.customer.phone,
+                    email=payload.customer.email,
+                    external_id=payload.customer.external_id,
+                ),
+                team=team,
+                category=category,
+                tags=payload.tags,
+            ),
+            actor=user,
+        )
+        body = TicketDetailOut.model_validate(
+            ticket_detail_out(queries.get_ticket(user, ticket.pk))
+        ).model_dump(mode="json")
+        return 201, body
+
+    return run_idempotent(
+        user=user,
+        scope="tickets.create",
+        key=idempotency_key,
+        payload=payload.model_dump(mode="json"),
+        produce=produce,
+    )
+
+
+@router.get("/tickets", response={200: TicketPageOut, **_errors(400, 401, 422)})
+def list_tickets(request: HttpRequest, params: Query[ListQuery]) -> Any:
+    filters = queries.TicketFilters(
+        view=params.view,
+        status=list(params.status),
+        priority=[PRIORITY_BY_NAME[p] for p in params.priority],
+        kind=list(params.type),
+        channel=list(params.channel),
+        category=params.category_id,
+        owner=params.owner_id,
+        team=params.team_id,
+        customer=params.customer_id,
+        tag=params.tag,
+        created_from=params.created_from,
+        created_to=params.created_to,
+        sort=params.sort,
+    )
+    page = queries.list_tickets(
+        request.auth, filters, cursor=params.cursor, limit=params.limit  # type: ignore[attr-defined]
+    )
+    return {
+        "items": [ticket_out(t) for t in page.items],
+        "next_cursor": page.next_cursor,
+        "previous_cursor": page.previous_cursor,
+    }
+
+
+@router.get("/tickets/{number}", response={200: TicketDetailOut, **_errors(400, 401, 404, 422)})
+def get_ticket(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return ticket_detail_out(queries.get_ticket(request.auth, number))  # type: ignore[attr-defined]
+
+
+@router.patch(
+    "/tickets/{number}",
+    response={200: TicketDetailOut, **_errors(400, 401, 403, 404, 409, 422)},
+)
+def patch_ticket(request: HttpRequest, payload: TicketPatch, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    ticket = queries.get_ticket(user, number)
+    values = {name: getattr(payload, name) for name in payload.model_fields_set}
+    if "priority" in values and values["priority"] is not None:
+        values["priority"] = PRIORITY_BY_NAME[values["priority"]]
+    changes = services.changes_from_ids(values)
+    services.patch_ticket(
+        ticket,
+        changes,
+        actor=user,
+        need_statement=values.get("need_statement"),
+        need_confirmed=values.get("need_confirmed"),
+        solution=values.get("solution"),
+    )
+    return ticket_detail_out(queries.get_ticket(user, number))
+
+
+@router.post(
+    "/tickets/{number}/messages",
+    response={201: TimelineItemOut, **_errors(400, 401, 403, 404, 409, 422)},
+)
+def add_message(request: HttpRequest, payload: MessageIn, number: int = Path(..., ge=1, le=MAX_ID)) -> tuple[int, Any]:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    ticket = queries.get_ticket(user, number)
+    if payload.kind == "reply":
+        message = services.reply_to_customer(ticket, body=payload.body, actor=user)
+    elif payload.kind == "note":
+        message = services.add_internal_note(ticket, body=payload.body, actor=user)
+    else:
+        message = services.add_customer_message(
+            ticket, body=payload.body, channel=payload.channel, actor=user
+        )
+    entry = next(e for e in queries.timeline(ticket) if e.message and e.message.pk == message.pk)
+    return 201, timeline_item_out(entry)
+
+
+@router.get(
+    "/tickets/{number}/messages",
+    response={200: list[TimelineItemOut], **_errors(400, 401, 404, 422)},
+    summary="The ticket's whole timeline: messages, notes and every change",
+)
+def get_timeline(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    ticket = queries.get_ticket(request.auth, number)  # type: ignore[attr-defined]
+    return [timeline_item_out(e) for e in queries.timeline(ticket)]
+
+
+@router.post(
+    "/tickets/{number}/commitments",
+    response={201: CommitmentOut, **_errors(400, 401, 403, 404, 409, 422)},
+)
+def add_commitment(request: HttpRequest, payload: CommitmentIn, number: int = Path(..., ge=1, le=MAX_ID)) -> tuple[int, Any]:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    ticket = queries.get_ticket(user, number)
+    commitment = services.add_commitment(
+        ticket, description=payload.description, due_at=payload.due_at, actor=user
+    )
+    return 201, CommitmentOut.of(commitment)
+
+
+@router.post(
+    "/tickets/{number}/commitments/{commitment_id}/complete",
+    response={200: CommitmentOut, **_errors(400, 401, 403, 404, 409, 422)},
+)
+def complete_commitment(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID), commitment_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user: Any = request.auth  # type: ignore[attr-defined]
+    ticket = queries.get_ticket(user, number)
+    commitment = Commitment.objects.filter(ticket=ticket, pk=commitment_id).first()
+    if commitment is None:
+        from bihuan.core.errors import NotFound
+
+        raise NotFound("Commitment not found.")
+    return CommitmentOut.of(services.complete_commitment(commitment, actor=user))

@@ -1,0 +1,65 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", pgettext_lazy("ticket status", "New")
+    OPEN = "open", pgettext_lazy("ticket status", "In progress")
+    PENDING_CUSTOMER = "pending_customer", pgettext_lazy("ticket status", "Waiting for customer")
+    PENDING_COLLABORATION = (
+        "pending_collaboration",
+        pgettext_lazy("ticket status", "Waiting for collaboration"),
+    )
+    SOLVED = "solved", pgettext_lazy("ticket status", "Solved")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
+
+
+OPEN_STATUSES = (
+    TicketStatus.NEW,
+    TicketStatus.OPEN,
+    TicketStatus.PENDING_CUSTOMER,
+    TicketStatus.PENDING_COLLABORATION,
+)
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
+
+
+class TicketType(models.TextChoices):
+    INQUIRY = "inquiry", _("Inquiry")
+    COMPLAINT = "complaint", _("Complaint")
+    SUGGESTION = "suggestion", _("Suggestion")
+    PRAISE = "praise", _("Praise")
+    REQUEST = "request", _("Request")
+    AFTER_SALES = "after_sales", _("After-sales")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    WEB = "web", _("Web form")
+    CHAT = "chat", _("Chat")
+    API = "api", _("App / API")
+    PHONE = "phone", _("Phone")
+    WECHAT = "wechat", _("WeChat")
+    WECOM = "wecom", _("WeCom")
+    DINGTALK = "dingtalk", _("DingTalk")
+    FEISHU = "feishu", _("Feishu")
+    SMS = "sms", _("SMS")
+
+
+class Emotion(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    NEUTRAL = "neutral", _("Neutral")
+    DISSATISFIED = "dissatisfied", _("Dissatisfied")
+    ANGRY = "angry", _("Angry")
+
+
+class MessageKind(models.TextChoices):
+    CUSTOMER = "customer", _("Customer message")
+    REPLY = "reply", _("Reply")
+    NOTE = "note", _("Internal note")

@@ -1,0 +1,1 @@
+"""Reactions of the tickets domain to events (run after commit, idempotent)."""

@@ -1,0 +1,219 @@
+"""Tickets, their messages, categories and key commitments."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from bihuan.tickets.choices import (
+    Channel,
+    Emotion,
+    MessageKind,
+    Priority,
+    TicketStatus,
+    TicketType,
+)
+
+
+class Category(models.Model):
+    """A node of the admin-defined category tree (退款/退货 › 仅退款)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_in_parent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id and self.parent else self.name
+
+
+class Ticket(models.Model):
+    """A customer contact and everything done about it (工单).
+
+    The ticket number is its primary key. ``owner`` is the one person who speaks for the
+    company (首问负责制). Status changes follow ``tickets.state_machine``; ``closed`` is final.
+    """
+
+    subject = models.CharField(_("subject"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=24, choices=TicketStatus.choices, default=TicketStatus.NEW
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    kind = models.CharField(
+        _("type"), max_length=16, choices=TicketType.choices, default=TicketType.INQUIRY
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_tickets",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("queue"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    shared_departments = models.ManyToManyField(
+        "accounts.Department",
+        verbose_name=_("shared with departments"),
+        blank=True,
+        related_name="shared_tickets",
+    )
+    followers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("followers"),
+        blank=True,
+        related_name="followed_tickets",
+    )
+    tags = models.ManyToManyField("core.Tag", verbose_name=_("tags"), blank=True)
+    emotion = models.CharField(_("emotion"), max_length=16, choices=Emotion.choices, blank=True)
+    need_statement = models.TextField(_("confirmed need"), blank=True)
+    is_need_confirmed = models.BooleanField(_("need confirmed by customer"), default=False)
+    solution = models.TextField(_("solution"), blank=True)
+    subject_tokens = models.TextField(blank=True, editable=False)
+    message_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="ticket_updated_idx"),
+            models.Index(fields=["created_at", "id"], name="ticket_created_idx"),
+            models.Index(fields=["status", "updated_at", "id"], name="ticket_status_idx"),
+            models.Index(
+                fields=["owner", "status", "updated_at", "id"], name="ticket_owner_status_idx"
+            ),
+            models.Index(
+                fields=["team", "status", "updated_at", "id"], name="ticket_team_status_idx"
+            ),
+            models.Index(
+                fields=["department", "status", "updated_at", "id"], name="ticket_dept_status_idx"
+            ),
+            models.Index(fields=["customer", "created_at"], name="ticket_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def number(self) -> int:
+        return int(self.pk)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == TicketStatus.CLOSED
+
+
+class Message(models.Model):
+    """One message on a ticket: from the customer, a reply to them, or an internal note."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
+    body = models.TextField(_("body"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    search_tokens = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["ticket", "id"], name="message_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on #{self.ticket_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind != MessageKind.NOTE
+
+
+class Commitment(models.Model):
+    """A key commitment made to the customer (关键承诺): what, due when, done or not."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="commitments")
+    description = models.CharField(_("commitment"), max_length=500)
+    due_at = models.DateTimeField(_("due at"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["done_at", "due_at"], name="commitment_due_idx")]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

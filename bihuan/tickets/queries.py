@@ -1,0 +1,253 @@
+"""Read paths for tickets: scoped by the viewer, prefetched, paginated by key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bihuan.accounts.models import User
+from bihuan.core.errors import NotFound, ValidationFailed
+from bihuan.core.models import Event
+from bihuan.core.pagination import Page, paginate
+from bihuan.customers.identity import looks_like_email, looks_like_phone
+from bihuan.tickets.choices import OPEN_STATUSES, TicketStatus
+from bihuan.tickets.models import Commitment, Message, Ticket
+from bihuan.tickets.permissions import visible_tickets
+from bihuan.tickets.search import ranked_ticket_ids
+
+VIEWS = {
+    "mine": _("Mine"),
+    "unassigned": _("Unassigned"),
+    "department": _("My department"),
+    "open": _("All open"),
+    "waiting": _("Waiting for customer"),
+    "solved": _("Solved, awaiting confirmation"),
+    "all": _("All tickets"),
+}
+SORTS = {
+    "-updated": ("updated_at", True),
+    "updated": ("updated_at", False),
+    "-created": ("created_at", True),
+    "created": ("created_at", False),
+    "-priority": ("priority", True),
+    "priority": ("priority", False),
+}
+
+
+@dataclass
+class TicketFilters:
+    """The inbox's filters; every field is optional and they combine with AND."""
+
+    view: str = "open"
+    status: list[str] = field(default_factory=list)
+    priority: list[int] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    category: int | None = None
+    owner: int | None = None
+    team: int | None = None
+    tag: str = ""
+    customer: int | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    sort: str = "-updated"
+
+    def validate(self) -> None:
+        if self.view not in VIEWS:
+            raise ValidationFailed(_("Unknown view “%(view)s”."), code="invalid_view", view=self.view)
+        if self.sort not in SORTS:
+            raise ValidationFailed(_("Unknown sort “%(sort)s”."), code="invalid_sort", sort=self.sort)
+        bad = [s for s in self.status if s not in TicketStatus.values]
+        if bad:
+            raise ValidationFailed(
+                _("Unknown status “%(status)s”."), code="invalid_status", status=bad[0]
+            )
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def filtered_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
+    filters.validate()
+    tickets = visible_tickets(viewer)
+    view = filters.view
+    if view == "mine":
+        tickets = tickets.filter(owner_id=viewer.pk, status__in=OPEN_STATUSES)
+    elif view == "unassigned":
+        tickets = tickets.filter(owner__isnull=True, status__in=OPEN_STATUSES)
+    elif view == "department":
+        tickets = tickets.filter(
+            Q(department_id=viewer.department_id)
+            | Q(shared_departments__id=viewer.department_id),
+            status__in=OPEN_STATUSES,
+        ).distinct()
+    elif view == "open":
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    elif view == "waiting":
+        tickets = tickets.filter(status=TicketStatus.PENDING_CUSTOMER)
+    elif view == "solved":
+        tickets = tickets.filter(status=TicketStatus.SOLVED)
+    if filters.status:
+        tickets = tickets.filter(status__in=filters.status)
+    if filters.priority:
+        tickets = tickets.filter(priority__in=filters.priority)
+    if filters.kind:
+        tickets = tickets.filter(kind__in=filters.kind)
+    if filters.channel:
+        tickets = tickets.filter(channel__in=filters.channel)
+    if filters.category is not None:
+        tickets = tickets.filter(Q(category_id=filters.category) | Q(category__parent_id=filters.category))
+    if filters.owner is not None:
+        tickets = tickets.filter(owner_id=filters.owner)
+    if filters.team is not None:
+        tickets = tickets.filter(team_id=filters.team)
+    if filters.tag:
+        tickets = tickets.filter(tags__name=filters.tag)
+    if filters.customer is not None:
+        tickets = tickets.filter(customer_id=filters.customer)
+    if filters.created_from:
+        tickets = tickets.filter(created_at__gte=_day_start(filters.created_from))
+    if filters.created_to:
+        tickets = tickets.filter(created_at__lt=_day_start(filters.created_to + timedelta(days=1)))
+    return tickets
+
+
+def _list_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return tickets.select_related("customer", "owner", "team", "category").prefetch_related(
+        "tags",
+        Prefetch(
+            "customer__identities",
+        ),
+    )
+
+
+def list_tickets(
+    viewer: User, filters: TicketFilters, *, cursor: str | None = None, limit: int | None = None
+) -> Page[Ticket]:
+    """One page of the viewer's tickets for an inbox view; constant queries per page."""
+    order_field, descending = SORTS[filters.sort] if filters.sort in SORTS else SORTS["-updated"]
+    tickets = filtered_tickets(viewer, filters)
+    size = min(limit or settings.BIHUAN_PAGE_SIZE, settings.BIHUAN_API_PAGE_SIZE_MAX)
+    return paginate(
+        _list_related(tickets),
+        order_field=order_field,
+        descending=descending,
+        limit=size,
+        cursor=cursor,
+    )
+
+
+def count_views(viewer: User) -> dict[str, int]:
+    """How many tickets each inbox view holds (one query per view, all indexed)."""
+    return {
+        view: filtered_tickets(viewer, TicketFilters(view=view)).count()
+        for view in VIEWS
+        if view != "all"
+    }
+
+
+def get_ticket(viewer: User, number: int) -> Ticket:
+    """The ticket with its related rows, or NotFound if outside the viewer's scope."""
+    ticket = (
+        visible_tickets(viewer)
+        .select_related("customer", "customer__organisation", "owner", "team", "department", "category")
+        .prefetch_related(
+            "tags",
+            "shared_departments",
+            "followers",
+            "customer__identities",
+            Prefetch("commitments", queryset=Commitment.objects.order_by("due_at", "id")),
+        )
+        .filter(pk=number)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(_("Ticket not found."))
+    return ticket
+
+
+@dataclass
+class TimelineEntry:
+    """One line of a ticket's timeline: an event, with its message when it added one."""
+
+    event: Event
+    message: Message | None = None
+
+    @property
+    def verb(self) -> str:
+        return self.event.verb
+
+
+def timeline(ticket: Ticket, *, include_notes: bool = True) -> list[TimelineEntry]:
+    """The ticket's whole history from the event log, oldest first, in two queries."""
+    events = list(
+        Event.objects.filter(ticket_id=ticket.pk).select_related("actor").order_by("id")
+    )
+    messages = Message.objects.filter(ticket_id=ticket.pk).select_related("author", "customer")
+    if not include_notes:
+        messages = messages.exclude(kind="note")
+    by_id = {m.pk: m for m in messages}
+    entries = []
+    for event in events:
+        message = None
+        if event.verb in ("ticket.message_added", "ticket.created"):
+            message = by_id.get(event.data.get("message"))
+            if message is None and not include_notes:
+                continue
+        entries.append(TimelineEntry(event=event, message=message))
+    return entries
+
+
+def search_tickets(viewer: User, query: str, *, limit: int = 50) -> list[Ticket]:
+    """Tickets matching ``query`` (words in Chinese or English), best match first."""
+    ids = ranked_ticket_ids(query)
+    if not ids:
+        return []
+    found = {
+        t.pk: t for t in _list_related(visible_tickets(viewer).filter(pk__in=ids))
+    }
+    return [found[pk] for pk in ids if pk in found][:limit]
+
+
+@dataclass
+class SearchResult:
+    """What the one search box found: a ticket by number, customers, tickets by words."""
+
+    query: str
+    ticket: Ticket | None = None
+    customers: list[Any] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.ticket is None and not self.customers and not self.tickets
+
+
+def search(viewer: User, query: str) -> SearchResult:
+    """Interpret the search box: ``#123``/digits → ticket, phone/email → customer, else words."""
+    from bihuan.customers.queries import find_customers_by_contact
+
+    text = query.strip()[:200]
+    result = SearchResult(query=text)
+    if not text:
+        return result
+    number = text.lstrip("#")
+    if number.isdigit() and len(number) <= 12:
+        result.ticket = visible_tickets(viewer).filter(pk=int(number)).select_related("customer").first()
+    if looks_like_phone(text) or looks_like_email(text):
+        result.customers = find_customers_by_contact(viewer, text)
+    if result.ticket is None and not result.customers:
+        result.tickets = search_tickets(viewer, text)
+    return result
+
+
+def ids_of(tickets: Iterable[Ticket]) -> list[int]:
+    return [t.pk for t in tickets]

@@ -1,0 +1,239 @@
+"""API schemas for tickets. Inputs are strict: unknown fields are refused, a boolean is not
+an integer and a number is not a string."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from bihuan.tickets.choices import Priority
+from bihuan.tickets.models import Commitment, Ticket
+from bihuan.tickets.queries import TimelineEntry
+
+StatusName = Literal["new", "open", "pending_customer", "pending_collaboration", "solved", "closed"]
+PriorityName = Literal["low", "normal", "high", "urgent"]
+TypeName = Literal["inquiry", "complaint", "suggestion", "praise", "request", "after_sales"]
+ChannelName = Literal[
+    "email", "web", "chat", "api", "phone", "wechat", "wecom", "dingtalk", "feishu", "sms"
+]
+EmotionName = Literal["satisfied", "neutral", "dissatisfied", "angry", ""]
+ViewName = Literal["mine", "unassigned", "department", "open", "waiting", "solved", "all"]
+SortName = Literal["-updated", "updated", "-created", "created", "-priority", "priority"]
+
+PRIORITY_BY_NAME: dict[str, int] = {
+    "low": Priority.LOW,
+    "normal": Priority.NORMAL,
+    "high": Priority.HIGH,
+    "urgent": Priority.URGENT,
+}
+PRIORITY_NAME = {value: name for name, value in PRIORITY_BY_NAME.items()}
+
+
+class StrictIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CustomerRef(StrictIn):
+    """Who the customer is: any of these; an existing customer is matched, not duplicated."""
+
+    id: StrictInt | None = Field(None, ge=1, le=2**62, description="An existing customer's id")
+    name: StrictStr = Field("", max_length=200)
+    phone: StrictStr = Field("", max_length=40)
+    email: StrictStr = Field("", max_length=254)
+    external_id: StrictStr = Field("", max_length=254)
+
+
+class TicketIn(StrictIn):
+    subject: StrictStr = Field(..., min_length=1, max_length=200)
+    body: StrictStr = Field(..., min_length=1, max_length=100_000)
+    channel: ChannelName = "api"
+    type: TypeName = "inquiry"
+    priority: PriorityName = "normal"
+    customer: CustomerRef
+    team_id: StrictInt | None = Field(None, ge=1, le=2**62)
+    category_id: StrictInt | None = Field(None, ge=1, le=2**62)
+    tags: list[StrictStr] = Field(default_factory=list, max_length=20)
+
+
+class TicketPatch(StrictIn):
+    """Fields to change; fields not sent are left alone, ``null`` clears where allowed."""
+
+    subject: StrictStr | None = Field(None, min_length=1, max_length=200)
+    status: StatusName | None = None
+    priority: PriorityName | None = None
+    type: TypeName | None = None
+    emotion: EmotionName | None = None
+    category_id: StrictInt | None = Field(None, ge=1, le=2**62)
+    owner_id: StrictInt | None = Field(None, ge=1, le=2**62)
+    team_id: StrictInt | None = Field(None, ge=1, le=2**62)
+    department_id: StrictInt | None = Field(None, ge=1, le=2**62)
+    shared_department_ids: list[StrictInt] | None = Field(None, max_length=20)
+    tags: list[StrictStr] | None = Field(None, max_length=20)
+    need_statement: StrictStr | None = Field(None, max_length=5000)
+    need_confirmed: StrictBool | None = None
+    solution: StrictStr | None = Field(None, max_length=10000)
+
+
+class MessageIn(StrictIn):
+    kind: Literal["reply", "note", "customer"]
+    body: StrictStr = Field(..., min_length=1, max_length=100_000)
+    channel: ChannelName | None = None
+
+
+class CommitmentIn(StrictIn):
+    description: StrictStr = Field(..., min_length=1, max_length=500)
+    due_at: datetime
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class UserRef(Schema):
+    id: int
+    username: str
+    name: str
+
+
+class CommitmentOut(Schema):
+    id: int
+    description: str
+    due_at: datetime
+    done_at: datetime | None
+
+    @staticmethod
+    def of(commitment: Commitment) -> dict[str, Any]:
+        return {
+            "id": commitment.pk,
+            "description": commitment.description,
+            "due_at": commitment.due_at,
+            "done_at": commitment.done_at,
+        }
+
+
+class TicketOut(Schema):
+    number: int
+    subject: str
+    status: StatusName
+    priority: PriorityName
+    type: TypeName
+    channel: ChannelName
+    emotion: EmotionName
+    category: Ref | None
+    customer: Ref
+    owner: UserRef | None
+    team: Ref | None
+    department: Ref | None
+    tags: list[str]
+    message_count: int
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    closed_at: datetime | None
+
+
+class TicketDetailOut(TicketOut):
+    need_statement: str
+    need_confirmed: bool
+    solution: str
+    commitments: list[CommitmentOut]
+    shared_department_ids: list[int]
+
+
+class TicketPageOut(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class TimelineItemOut(Schema):
+    event_id: int
+    verb: str
+    occurred_at: datetime
+    actor: UserRef | None
+    message_id: int | None = None
+    kind: Literal["customer", "reply", "note"] | None = None
+    body: str | None = None
+    data: dict[str, Any]
+
+
+class ListQuery(Schema):
+    view: ViewName = "all"
+    status: list[StatusName] = Field(default_factory=list)
+    priority: list[PriorityName] = Field(default_factory=list)
+    type: list[TypeName] = Field(default_factory=list)
+    channel: list[ChannelName] = Field(default_factory=list)
+    category_id: int | None = Field(None, ge=1, le=2**62)
+    owner_id: int | None = Field(None, ge=1, le=2**62)
+    team_id: int | None = Field(None, ge=1, le=2**62)
+    customer_id: int | None = Field(None, ge=1, le=2**62)
+    tag: str = Field("", max_length=50)
+    created_from: date | None = None
+    created_to: date | None = None
+    sort: SortName = "-updated"
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(25, ge=1, le=100)
+
+
+def user_ref(user: Any) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "name": str(user)}
+
+
+def _ref(obj: Any) -> dict[str, Any] | None:
+    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
+
+
+def ticket_out(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "number": ticket.pk,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": PRIORITY_NAME[ticket.priority],
+        "type": ticket.kind,
+        "channel": ticket.channel,
+        "emotion": ticket.emotion,
+        "category": _ref(ticket.category),
+        "customer": {"id": ticket.customer.pk, "name": ticket.customer.name},
+        "owner": user_ref(ticket.owner),
+        "team": _ref(ticket.team),
+        "department": _ref(ticket.department),
+        "tags": sorted(t.name for t in ticket.tags.all()),
+        "message_count": ticket.message_count,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "first_response_at": ticket.first_response_at,
+        "solved_at": ticket.solved_at,
+        "closed_at": ticket.closed_at,
+    }
+
+
+def ticket_detail_out(ticket: Ticket) -> dict[str, Any]:
+    return {
+        **ticket_out(ticket),
+        "need_statement": ticket.need_statement,
+        "need_confirmed": ticket.is_need_confirmed,
+        "solution": ticket.solution,
+        "commitments": [CommitmentOut.of(c) for c in ticket.commitments.all()],
+        "shared_department_ids": sorted(d.pk for d in ticket.shared_departments.all()),
+    }
+
+
+def timeline_item_out(entry: TimelineEntry) -> dict[str, Any]:
+    message = entry.message
+    return {
+        "event_id": entry.event.pk,
+        "verb": entry.event.verb,
+        "occurred_at": entry.event.occurred_at,
+        "actor": user_ref(entry.event.actor),
+        "message_id": message.pk if message else None,
+        "kind": message.kind if message else None,
+        "body": message.body if message else None,
+        "data": entry.event.data,
+    }

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (kept for future localised URLs)
+from django.contrib import admin
+from django.urls import include, path
+
+from bihuan.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("bihuan.accounts.urls")),
+    path("", include("bihuan.customers.urls")),
+    path("", include("bihuan.tickets.urls")),
+]
+
+if settings.DEBUG:  # pragma: no cover
+    urlpatterns += []
