@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "bihuan.customers",
     "bihuan.tickets",
     "bihuan.triage",
+    "bihuan.demo",
 ]
 
 MIDDLEWARE = [

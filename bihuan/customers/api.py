@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Path, Query, Router
+from ninja import Path, Query, Router, Status
 
 from bihuan.core.api_errors import ERRORS
 from bihuan.customers import queries, services
@@ -42,7 +42,7 @@ def list_customers(request: HttpRequest, params: Query[CustomerListQuery]) -> An
     "/customers",
     response={201: CustomerOut, **{c: ERRORS[c] for c in (400, 401, 403, 409, 422)}},
 )
-def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, Any]:
+def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
     user: Any = request.auth  # type: ignore[attr-defined]
     customer = services.create_customer(
         details=ContactDetails(
@@ -56,7 +56,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, Any
         tags=payload.tags,
         actor=user,
     )
-    return 201, customer_out(queries.get_customer(user, customer.pk))
+    return Status(201, customer_out(queries.get_customer(user, customer.pk)))
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Header, Path, Query, Router
+from ninja import Header, Path, Query, Router, Status
 
 from bihuan.core.api_errors import ERRORS
 from bihuan.core.idempotency import run_idempotent
@@ -47,7 +47,7 @@ def create_ticket(
     request: HttpRequest,
     payload: TicketIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=255),
-) -> tuple[int, Any]:
+) -> Any:
     user: Any = request.auth  # type: ignore[attr-defined]
 
     def produce() -> tuple[int, Any]:
@@ -79,17 +79,18 @@ def create_ticket(
             actor=user,
         )
         body = TicketDetailOut.model_validate(
-            ticket_detail_out(queries.get_ticket(user, ticket.pk))
+            ticket_detail_out(queries.get_created_ticket(ticket.pk))
         ).model_dump(mode="json")
         return 201, body
 
-    return run_idempotent(
+    status, body = run_idempotent(
         user=user,
         scope="tickets.create",
         key=idempotency_key,
         payload=payload.model_dump(mode="json"),
         produce=produce,
     )
+    return Status(status, body)
 
 
 @router.get("/tickets", response={200: TicketPageOut, **_errors(400, 401, 422)})
@@ -150,7 +151,7 @@ def patch_ticket(request: HttpRequest, payload: TicketPatch, number: int = Path(
     "/tickets/{number}/messages",
     response={201: TimelineItemOut, **_errors(400, 401, 403, 404, 409, 422)},
 )
-def add_message(request: HttpRequest, payload: MessageIn, number: int = Path(..., ge=1, le=MAX_ID)) -> tuple[int, Any]:
+def add_message(request: HttpRequest, payload: MessageIn, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     user: Any = request.auth  # type: ignore[attr-defined]
     ticket = queries.get_ticket(user, number)
     if payload.kind == "reply":
@@ -162,7 +163,7 @@ def add_message(request: HttpRequest, payload: MessageIn, number: int = Path(...
             ticket, body=payload.body, channel=payload.channel, actor=user
         )
     entry = next(e for e in queries.timeline(ticket) if e.message and e.message.pk == message.pk)
-    return 201, timeline_item_out(entry)
+    return Status(201, timeline_item_out(entry))
 
 
 @router.get(
@@ -179,13 +180,13 @@ def get_timeline(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID))
     "/tickets/{number}/commitments",
     response={201: CommitmentOut, **_errors(400, 401, 403, 404, 409, 422)},
 )
-def add_commitment(request: HttpRequest, payload: CommitmentIn, number: int = Path(..., ge=1, le=MAX_ID)) -> tuple[int, Any]:
+def add_commitment(request: HttpRequest, payload: CommitmentIn, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     user: Any = request.auth  # type: ignore[attr-defined]
     ticket = queries.get_ticket(user, number)
     commitment = services.add_commitment(
         ticket, description=payload.description, due_at=payload.due_at, actor=user
     )
-    return 201, CommitmentOut.of(commitment)
+    return Status(201, CommitmentOut.of(commitment))
 
 
 @router.post(

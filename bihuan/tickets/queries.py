@@ -156,8 +156,18 @@ def count_views(viewer: User) -> dict[str, int]:
 
 def get_ticket(viewer: User, number: int) -> Ticket:
     """The ticket with its related rows, or NotFound if outside the viewer's scope."""
+    return _load_ticket(visible_tickets(viewer), number)
+
+
+def get_created_ticket(number: int) -> Ticket:
+    """A ticket the caller has just created through a service (it knows it exists, even if
+    routing put it outside the caller's own scope)."""
+    return _load_ticket(Ticket.objects.all(), number)
+
+
+def _load_ticket(tickets: QuerySet[Ticket], number: int) -> Ticket:
     ticket = (
-        visible_tickets(viewer)
+        tickets
         .select_related("customer", "customer__organisation", "owner", "team", "department", "category")
         .prefetch_related(
             "tags",

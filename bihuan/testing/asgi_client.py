@@ -1,0 +1,42 @@
+"""An HTTP client that sends real requests through the ASGI application (httpx transport).
+
+Requests are served in asgiref's worker thread with its own database connection, so tests
+using it need ``transactional_db`` (committed data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+
+class AsgiClient:
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token
+
+    def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        from bihuan.asgi import application
+
+        all_headers = dict(headers or {})
+        if self.token is not None and "Authorization" not in all_headers:
+            all_headers["Authorization"] = f"Bearer {self.token}"
+
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                return await c.request(method, path, headers=all_headers, **kwargs)
+
+        return asyncio.run(send())
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", path, **kwargs)

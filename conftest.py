@@ -1,0 +1,67 @@
+"""Fixtures shared by every test: a small organisation built through the real services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from bihuan.accounts.choices import Role
+from bihuan.accounts.models import Department, Team, User
+from bihuan.accounts.services import create_api_token
+from bihuan.testing.asgi_client import AsgiClient
+from bihuan.testing.factories import make_department, make_team, make_user
+
+
+@dataclass
+class Org:
+    """Two departments, two queues, one user of each role, each with an API token."""
+
+    service: Department
+    tech: Department
+    presales: Team
+    complaints: Team
+    admin: User
+    supervisor: User
+    agent: User
+    other_agent: User
+    tech_member: User
+    tech_head: User
+    advisor: User
+    tokens: dict[str, str]
+
+    def client(self, username: str | None) -> AsgiClient:
+        return AsgiClient(self.tokens[username] if username else None)
+
+
+@pytest.fixture
+def org(db: None) -> Org:
+    service = make_department("客服部")
+    tech = make_department("技术部")
+    presales = make_team(service, "售前咨询组")
+    complaints = make_team(service, "投诉处理组")
+    admin = make_user(Role.ADMIN, username="admin", department=service)
+    supervisor = make_user(Role.SUPERVISOR, username="supervisor", department=service)
+    agent = make_user(Role.AGENT, username="zhangwei", display_name="张伟", department=service, teams=[presales])
+    other_agent = make_user(Role.AGENT, username="lina", display_name="李娜", department=service, teams=[complaints])
+    tech_member = make_user(Role.DEPARTMENT_MEMBER, username="wangqiang", department=tech)
+    tech_head = make_user(Role.DEPARTMENT_MEMBER, username="chenjie", department=tech)
+    tech.head = tech_head
+    tech.save(update_fields=["head"])
+    advisor = make_user(Role.ADVISOR, username="liuyang", department=service)
+    users = [admin, supervisor, agent, other_agent, tech_member, tech_head, advisor]
+    tokens = {u.username: create_api_token(u, name="test", actor=u)[1] for u in users}
+    return Org(
+        service=service,
+        tech=tech,
+        presales=presales,
+        complaints=complaints,
+        admin=admin,
+        supervisor=supervisor,
+        agent=agent,
+        other_agent=other_agent,
+        tech_member=tech_member,
+        tech_head=tech_head,
+        advisor=advisor,
+        tokens=tokens,
+    )
