@@ -205,6 +205,9 @@ USE_TZ = True
 # --- Static files: installed by npm at set-up, collected into STATIC_ROOT, served by whitenoise.
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+if not PRODUCTION:
+    # The embedded mode keeps its database and collected files here; create it on first run.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -25,6 +25,7 @@ from bihuan.tickets.schemas import (
     TicketPageOut,
     TicketPatch,
     TimelineItemOut,
+    parse_day,
     ticket_detail_out,
     ticket_out,
     timeline_item_out,
@@ -106,8 +107,8 @@ def list_tickets(request: HttpRequest, params: Query[ListQuery]) -> Any:
         team=params.team_id,
         customer=params.customer_id,
         tag=params.tag,
-        created_from=params.created_from,
-        created_to=params.created_to,
+        created_from=parse_day(params.created_from),
+        created_to=parse_day(params.created_to),
         sort=params.sort,
     )
     page = queries.list_tickets(

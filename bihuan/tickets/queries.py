@@ -261,3 +261,23 @@ def search(viewer: User, query: str) -> SearchResult:
 
 def ids_of(tickets: Iterable[Ticket]) -> list[int]:
     return [t.pk for t in tickets]
+
+
+# --- Helpers for the agent pages (added with the web UI) ---
+
+
+def list_mentionable_users(prefix: str, *, limit: int = 8) -> list[User]:
+    """Active colleagues whose username or display name starts with ``prefix`` (for @mentions)."""
+    text = prefix.strip()[:50]
+    users = User.objects.filter(is_active=True)
+    if text:
+        users = users.filter(Q(username__istartswith=text) | Q(display_name__istartswith=text))
+    return list(users.order_by("username")[: max(1, min(limit, 20))])
+
+
+def user_names(ids: Iterable[int]) -> dict[int, str]:
+    """Display names of the users with ``ids`` (for timelines), in one query."""
+    wanted = {int(pk) for pk in ids if isinstance(pk, int) and not isinstance(pk, bool)}
+    if not wanted:
+        return {}
+    return {user.pk: str(user) for user in User.objects.filter(pk__in=wanted)}

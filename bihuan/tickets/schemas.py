@@ -9,6 +9,9 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from django.utils.translation import gettext_lazy as _
+
+from bihuan.core.errors import ValidationFailed
 from bihuan.tickets.choices import Priority
 from bihuan.tickets.models import Commitment, Ticket
 from bihuan.tickets.queries import TimelineEntry
@@ -22,6 +25,8 @@ ChannelName = Literal[
 EmotionName = Literal["satisfied", "neutral", "dissatisfied", "angry", ""]
 ViewName = Literal["mine", "unassigned", "department", "open", "waiting", "solved", "all"]
 SortName = Literal["-updated", "updated", "-created", "created", "-priority", "priority"]
+
+DATE_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 PRIORITY_BY_NAME: dict[str, int] = {
     "low": Priority.LOW,
@@ -173,8 +178,8 @@ class ListQuery(Schema):
     team_id: int | None = Field(None, ge=1, le=2**62)
     customer_id: int | None = Field(None, ge=1, le=2**62)
     tag: str = Field("", max_length=50)
-    created_from: date | None = None
-    created_to: date | None = None
+    created_from: str | None = Field(None, pattern=DATE_PATTERN, description="YYYY-MM-DD")
+    created_to: str | None = Field(None, pattern=DATE_PATTERN, description="YYYY-MM-DD")
     sort: SortName = "-updated"
     cursor: str | None = Field(None, max_length=500)
     limit: int = Field(25, ge=1, le=100)
@@ -237,3 +242,15 @@ def timeline_item_out(entry: TimelineEntry) -> dict[str, Any]:
         "body": message.body if message else None,
         "data": entry.event.data,
     }
+
+
+def parse_day(value: str | None) -> date | None:
+    """A YYYY-MM-DD query value as a date; a day that does not exist is a 422."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed(
+            _("“%(value)s” is not a valid date."), code="invalid_date", value=value
+        ) from exc

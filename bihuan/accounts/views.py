@@ -1,0 +1,97 @@
+"""Account pages: sign in and out, interface language, personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
+
+from bihuan.accounts import services
+from bihuan.accounts.forms import ApiTokenForm, SignInForm
+from bihuan.accounts.models import User
+from bihuan.core.errors import DomainError, NotFound
+from bihuan.core.views import domain_errors
+
+SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user, typed; every caller sits behind ``login_required``."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_active:
+        raise NotFound(_("Not signed in."))
+    return user
+
+
+class SignInView(LoginView):
+    """Django's sign-in with our page; the user's saved interface language is applied."""
+
+    template_name = "accounts/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        language = getattr(form.get_user(), "language", "")
+        if language in SUPPORTED_LANGUAGES:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            )
+        return response
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language with Django's view and remember it for the user."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and isinstance(request.user, User):
+        try:
+            services.set_user_language(request.user, language=language)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+    return django_set_language(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """List the user's own tokens; create one (its value is shown once, never again)."""
+    user = signed_in_user(request)
+    form = ApiTokenForm(request.POST or None)
+    plaintext = ""
+    if request.method == "POST" and form.is_valid():
+        token, plaintext = services.create_api_token(
+            user, name=form.cleaned_data["name"], actor=user
+        )
+        form = ApiTokenForm()
+    tokens = list(user.api_tokens.order_by("-created_at", "-id")[:100])
+    response = render(
+        request,
+        "accounts/tokens.html",
+        {"form": form, "tokens": tokens, "plaintext": plaintext},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+@domain_errors
+def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = services.revoke_api_token(token_id, actor=signed_in_user(request))
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("accounts:tokens")

@@ -1,0 +1,597 @@
+"""The agent workspace: inbox, kanban board, ticket page, search.
+
+Each view parses the request, authorises through the scoped queries (a ticket outside the
+viewer's scope is a 404), calls one service or query and renders. Refusals (``DomainError``)
+are answered by ``bihuan.core.views.domain_errors``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from bihuan.accounts.views import signed_in_user
+from bihuan.core.errors import NotFound, ValidationFailed
+from bihuan.core.masking import mask_contact
+from bihuan.core.views import domain_errors, wants_json
+from bihuan.customers.models import Customer
+from bihuan.customers.services import record_customer_viewed
+from bihuan.tickets import queries, services
+from bihuan.tickets.choices import Emotion, MessageKind, Priority, TicketStatus, TicketType
+from bihuan.tickets.forms import (
+    MAX_ID,
+    CommitmentForm,
+    HandlingForm,
+    InboxFilterForm,
+    KanbanMoveForm,
+    MessageForm,
+    TicketOptions,
+    TicketPropertiesForm,
+    load_options,
+)
+from bihuan.tickets.models import Message, Ticket
+from bihuan.tickets.permissions import can_work_ticket
+
+KANBAN_COLUMN_LIMIT = 50
+
+
+# --- Presentation helpers ----------------------------------------------------------------
+
+
+def primary_contacts(customer: Customer) -> list[str]:
+    """The customer's phones and emails, primary first (identities are prefetched)."""
+    identities = sorted(
+        (i for i in customer.identities.all() if i.kind in ("phone", "email")),
+        key=lambda i: (not i.is_primary, i.kind != "phone", i.pk),
+    )
+    return [i.value for i in identities]
+
+
+def masked_contact(customer: Customer) -> str:
+    contacts = primary_contacts(customer)
+    return mask_contact(contacts[0]) if contacts else ""
+
+
+@dataclass
+class TicketRow:
+    ticket: Ticket
+    contact: str
+
+
+def ticket_rows(tickets: Iterable[Ticket]) -> list[TicketRow]:
+    return [TicketRow(ticket=t, contact=masked_contact(t.customer)) for t in tickets]
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    query: QueryDict = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+def _page_url(base: str, query: str, cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    separator = "&" if query else ""
+    return f"{base}?{query}{separator}cursor={cursor}"
+
+
+def _check_number(number: int) -> None:
+    if number > MAX_ID:  # beyond any stored id (and SQLite's integer range)
+        raise NotFound(_("Ticket not found."))
+
+
+def _format_time(value: Any) -> str:
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if not isinstance(value, datetime):
+        return ""
+    return date_format(timezone.localtime(value), "Y-m-d H:i")
+
+
+@dataclass
+class TimelineItem:
+    """One line of the ticket page's timeline, ready to render."""
+
+    css: str  # customer / reply / note / event
+    actor: str
+    at: datetime
+    text: str = ""
+    message: Message | None = None
+    details: list[str] = field(default_factory=list)
+
+    @property
+    def is_message(self) -> bool:
+        return self.message is not None
+
+
+def _choice_label(choices: Any, value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _field_change(name: str, before: Any, after: Any, options: TicketOptions) -> str:
+    labels = {
+        "priority": _("Priority"),
+        "kind": _("Type"),
+        "emotion": _("Emotion"),
+        "subject": _("Subject"),
+        "category": _("Category"),
+        "team": _("Queue"),
+        "department": _("Department"),
+        "tags": _("Tags"),
+        "shared_departments": _("Shared with departments"),
+    }
+
+    def show(value: Any) -> str:
+        if name == "priority":
+            return _choice_label(Priority, value)
+        if name == "kind":
+            return _choice_label(TicketType, value)
+        if name == "emotion":
+            return _choice_label(Emotion, value)
+        if name in ("category", "team", "department"):
+            return options.name_of(name, value)
+        if name == "shared_departments":
+            names = [options.name_of("department", pk) for pk in value or []]
+            return "、".join(names) or "—"
+        if name == "tags":
+            return "、".join(str(v) for v in value or []) or "—"
+        return str(value) if value not in (None, "") else "—"
+
+    return f"{labels.get(name, name)}: {show(before)} → {show(after)}"
+
+
+def present_timeline(
+    ticket: Ticket, entries: list[queries.TimelineEntry], options: TicketOptions
+) -> list[TimelineItem]:
+    """Turn the event log into readable lines (names are resolved with one extra query)."""
+    user_ids: set[int] = set()
+    for entry in entries:
+        if entry.verb == "ticket.assigned":
+            user_ids.update(v for v in (entry.event.get("from"), entry.event.get("to")) if v)
+    names = queries.user_names(user_ids)
+    system = _("System")
+    items: list[TimelineItem] = []
+    for entry in entries:
+        event = entry.event
+        actor = str(event.actor) if event.actor else system
+        at = event.occurred_at
+        verb = event.verb
+        message = entry.message
+        if message is not None:
+            if message.kind == MessageKind.CUSTOMER:
+                author = message.customer.name if message.customer else ticket.customer.name
+                text = _("opened the ticket") if verb == "ticket.created" else ""
+                items.append(
+                    TimelineItem(css="customer", actor=author, at=at, text=text, message=message)
+                )
+            else:
+                author = str(message.author) if message.author else actor
+                items.append(TimelineItem(css=message.kind, actor=author, at=at, message=message))
+            continue
+        item = TimelineItem(css="event", actor=actor, at=at)
+        if verb == "ticket.status_changed":
+            item.text = _("changed the status from %(before)s to %(after)s") % {
+                "before": _choice_label(TicketStatus, event.get("from")),
+                "after": _choice_label(TicketStatus, event.get("to")),
+            }
+            if event.get("reason") == "customer_message":
+                item.actor = ticket.customer.name
+                item.text = _("wrote again: the status went from %(before)s to %(after)s") % {
+                    "before": _choice_label(TicketStatus, event.get("from")),
+                    "after": _choice_label(TicketStatus, event.get("to")),
+                }
+        elif verb == "ticket.assigned":
+            to = event.get("to")
+            if to is None:
+                item.text = _("removed the owner")
+            elif event.get("reason") == "first_reply":
+                item.text = _("took ownership by answering first")
+            else:
+                item.text = _("assigned the ticket to %(name)s") % {
+                    "name": names.get(to, f"#{to}")
+                }
+        elif verb == "ticket.updated":
+            item.text = _("changed the ticket")
+            changes = event.get("changes", {}) or {}
+            item.details = [
+                _field_change(name, pair[0], pair[1], options)
+                for name, pair in changes.items()
+                if isinstance(pair, list) and len(pair) == 2
+            ]
+        elif verb == "ticket.need_recorded":
+            item.text = (
+                _("recorded the need, confirmed by the customer")
+                if event.get("confirmed")
+                else _("recorded the need (not yet confirmed)")
+            )
+            item.details = [str(event.get("statement", ""))]
+        elif verb == "ticket.solution_recorded":
+            item.text = _("recorded the solution")
+            item.details = [str(event.get("solution", ""))]
+        elif verb == "ticket.commitment_added":
+            item.text = _("made a commitment due %(due)s") % {
+                "due": _format_time(event.get("due_at"))
+            }
+            item.details = [str(event.get("description", ""))]
+        elif verb == "ticket.commitment_done":
+            item.text = _("kept a commitment")
+            item.details = [str(event.get("description", ""))]
+        elif verb == "ticket.shared_with_department":
+            item.text = _("asked other departments for help: %(names)s") % {
+                "names": "、".join(
+                    options.name_of("department", pk) for pk in event.get("departments", [])
+                )
+            }
+        elif verb in ("ticket.assigned_to_you", "ticket.message_added", "ticket.created"):
+            continue  # notifications only, or a note hidden from this view
+        else:
+            item.text = verb
+        items.append(item)
+    return items
+
+
+# --- Inbox, kanban, search ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@domain_errors
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The views, filters and one keyset page of tickets; htmx swaps only the list."""
+    viewer = signed_in_user(request)
+    options = load_options()
+    form = InboxFilterForm(request.GET, options=options)
+    filters = form.filters()
+    page = queries.list_tickets(viewer, filters, cursor=form.cursor())
+    base = reverse("tickets:inbox")
+    query = _query_without(request, "cursor")
+    context: dict[str, Any] = {
+        "form": form,
+        "filters": filters,
+        "options": options,
+        "rows": ticket_rows(page.items),
+        "page": page,
+        "next_url": _page_url(base, query, page.next_cursor),
+        "previous_url": _page_url(base, query, page.previous_cursor),
+        "statuses": TicketStatus.choices,
+        "priorities": Priority.choices,
+        "types": TicketType.choices,
+        "channels": form.fields["channel"].choices,  # type: ignore[attr-defined]
+        "sorts": list(InboxFilterForm.SORT_LABELS.items()),
+    }
+    if request.htmx and request.htmx.target == "ticket-list":  # type: ignore[attr-defined]
+        return render(request, "tickets/_ticket_list.html", context)
+    counts = queries.count_views(viewer)
+    context["views"] = [(key, label, counts.get(key)) for key, label in queries.VIEWS.items()]
+    return render(request, "tickets/inbox.html", context)
+
+
+@dataclass
+class KanbanColumn:
+    status: str
+    label: str
+    rows: list[TicketRow]
+    has_more: bool
+
+
+@login_required
+@require_GET
+@domain_errors
+def kanban(request: HttpRequest) -> HttpResponse:
+    """协作看板: one bounded column per status (the latest 50, then a link to the inbox)."""
+    viewer = signed_in_user(request)
+    mine = request.GET.get("scope") == "mine"
+    columns = []
+    for status, label in TicketStatus.choices:
+        filters = queries.TicketFilters(
+            view="all", status=[status], owner=viewer.pk if mine else None, sort="-updated"
+        )
+        page = queries.list_tickets(viewer, filters, limit=KANBAN_COLUMN_LIMIT)
+        columns.append(
+            KanbanColumn(
+                status=status,
+                label=str(label),
+                rows=ticket_rows(page.items),
+                has_more=page.next_cursor is not None,
+            )
+        )
+    return render(
+        request,
+        "tickets/kanban.html",
+        {"columns": columns, "mine": mine, "can_move": can_work_ticket(viewer)},
+    )
+
+
+@login_required
+@require_POST
+@domain_errors
+def kanban_move(request: HttpRequest) -> HttpResponse:
+    """A card dropped on another column: the same status rules as the ticket page."""
+    viewer = signed_in_user(request)
+    form = KanbanMoveForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(_("Choose a ticket and a status."), code="invalid_move")
+    ticket = services.get_ticket_for_update(form.cleaned_data["number"], viewer=viewer)
+    ticket = services.change_status(ticket, status=form.cleaned_data["status"], actor=viewer)
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "number": ticket.pk,
+                "status": ticket.status,
+                "status_label": str(TicketStatus(ticket.status).label),
+                "message": _("Ticket #%(number)s is now “%(status)s”.")
+                % {"number": ticket.pk, "status": TicketStatus(ticket.status).label},
+            }
+        )
+    messages.success(request, _("Status changed."))
+    return redirect("tickets:kanban")
+
+
+@login_required
+@require_GET
+@domain_errors
+def search(request: HttpRequest) -> HttpResponse:
+    """The top bar's one box: a number opens the ticket; a phone/email lists customers."""
+    viewer = signed_in_user(request)
+    result = queries.search(viewer, request.GET.get("q", ""))
+    if result.ticket is not None:
+        return redirect("tickets:detail", number=result.ticket.pk)
+    customers = [(c, masked_contact(c)) for c in result.customers]
+    return render(
+        request,
+        "tickets/search.html",
+        {"result": result, "customers": customers, "rows": ticket_rows(result.tickets)},
+    )
+
+
+@login_required
+@require_GET
+def mention_suggestions(request: HttpRequest) -> HttpResponse:
+    """Active colleagues for the @mention autocomplete of internal notes (JSON)."""
+    users = queries.list_mentionable_users(request.GET.get("q", ""))
+    return JsonResponse(
+        {"users": [{"username": u.username, "name": str(u)} for u in users]}
+    )
+
+
+# --- The ticket page -------------------------------------------------------------------------
+
+
+def _ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
+    viewer = signed_in_user(request)
+    options = load_options()
+    entries = queries.timeline(ticket)
+    contacts = primary_contacts(ticket.customer)
+    return {
+        "ticket": ticket,
+        "contact": mask_contact(contacts[0]) if contacts else "",
+        "timeline": present_timeline(ticket, entries, options),
+        "options": options,
+        "can_work": can_work_ticket(viewer) and not ticket.is_closed,
+        "is_closed": ticket.is_closed,
+        "reply_form": forms.get("reply_form") or MessageForm(),
+        "note_form": forms.get("note_form") or MessageForm(),
+        "properties_form": forms.get("properties_form")
+        or TicketPropertiesForm(ticket=ticket, options=options),
+        "handling_form": forms.get("handling_form") or HandlingForm(ticket=ticket),
+        "commitment_form": forms.get("commitment_form") or CommitmentForm(),
+        "now": timezone.now(),
+    }
+
+
+@login_required
+@require_GET
+@domain_errors
+def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+    """Header, the whole timeline, reply/note forms and the side panel."""
+    _check_number(number)
+    ticket = queries.get_ticket(signed_in_user(request), number)
+    return render(request, "tickets/detail.html", _ticket_context(request, ticket))
+
+
+def _back_to(ticket: Ticket, anchor: str = "") -> HttpResponse:
+    url = reverse("tickets:detail", kwargs={"number": ticket.pk})
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+def _form_error(form: Any) -> ValidationFailed:
+    for field_name, errors in form.errors.items():
+        label = form.fields[field_name].label if field_name in form.fields else ""
+        text = f"{label}: {errors[0]}" if label else str(errors[0])
+        return ValidationFailed(text, code="invalid_form")
+    return ValidationFailed(_("The form is not valid."), code="invalid_form")
+
+
+def _ticket_for_post(request: HttpRequest, number: int) -> Ticket:
+    _check_number(number)
+    return services.get_ticket_for_update(number, viewer=signed_in_user(request))
+
+
+@login_required
+@require_POST
+@domain_errors
+def reply(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = _ticket_for_post(request, number)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        raise _form_error(form)
+    services.reply_to_customer(ticket, body=form.cleaned_data["body"], actor=signed_in_user(request))
+    messages.success(request, _("Reply sent."))
+    return _back_to(ticket, "timeline-end")
+
+
+@login_required
+@require_POST
+@domain_errors
+def add_note(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = _ticket_for_post(request, number)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        raise _form_error(form)
+    services.add_internal_note(ticket, body=form.cleaned_data["body"], actor=signed_in_user(request))
+    messages.success(request, _("Internal note added."))
+    return _back_to(ticket, "timeline-end")
+
+
+@login_required
+@require_POST
+@domain_errors
+def update_properties(request: HttpRequest, number: int) -> HttpResponse:
+    """The side panel: all fields at once; a refused value changes nothing."""
+    viewer = signed_in_user(request)
+    _check_number(number)
+    ticket = queries.get_ticket(viewer, number)
+    form = TicketPropertiesForm(request.POST, ticket=ticket, options=load_options())
+    if not form.is_valid():
+        raise _form_error(form)
+    changes = services.changes_from_ids(form.values())
+    services.patch_ticket(ticket, changes, actor=viewer)
+    messages.success(request, _("Ticket updated."))
+    return _back_to(ticket)
+
+
+@login_required
+@require_POST
+@domain_errors
+def update_handling(request: HttpRequest, number: int) -> HttpResponse:
+    """The confirmed need and the solution (through the same ``patch_ticket``)."""
+    viewer = signed_in_user(request)
+    ticket = _ticket_for_post(request, number)
+    form = HandlingForm(request.POST, ticket=ticket)
+    if not form.is_valid():
+        raise _form_error(form)
+    services.patch_ticket(ticket, services.TicketChanges(), actor=viewer, **form.service_kwargs())
+    messages.success(request, _("Need and solution saved."))
+    return _back_to(ticket, "handling")
+
+
+@login_required
+@require_POST
+@domain_errors
+def add_commitment(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = _ticket_for_post(request, number)
+    form = CommitmentForm(request.POST)
+    if not form.is_valid():
+        raise _form_error(form)
+    services.add_commitment(
+        ticket,
+        description=form.cleaned_data["description"],
+        due_at=form.cleaned_data["due_at"],
+        actor=signed_in_user(request),
+    )
+    messages.success(request, _("Commitment added."))
+    return _back_to(ticket, "commitments")
+
+
+@login_required
+@require_POST
+@domain_errors
+def complete_commitment(request: HttpRequest, number: int, commitment_id: int) -> HttpResponse:
+    viewer = signed_in_user(request)
+    _check_number(number)
+    ticket = queries.get_ticket(viewer, number)
+    commitment = next((c for c in ticket.commitments.all() if c.pk == commitment_id), None)
+    if commitment is None:
+        raise NotFound(_("Commitment not found."))
+    services.complete_commitment(commitment, actor=viewer)
+    messages.success(request, _("Commitment marked as kept."))
+    return _back_to(ticket, "commitments")
+
+
+# --- Export: the communication record (客户沟通记录表) --------------------------------------
+
+
+def _csv_cell(value: Any) -> str:
+    """Text for a CSV cell; formulas are defused so a spreadsheet never runs them."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+@require_GET
+@domain_errors
+def export_record(request: HttpRequest, number: int) -> HttpResponse:
+    """The ticket's communication record as CSV (the full contact: an audited view)."""
+    viewer = signed_in_user(request)
+    _check_number(number)
+    ticket = queries.get_ticket(viewer, number)
+    record_customer_viewed(ticket.customer, viewer=viewer, via="export")
+    items = present_timeline(ticket, queries.timeline(ticket), load_options())
+    summary = []
+    for item in items:
+        what = item.message.body[:200] if item.message else item.text
+        if item.details:
+            what = f"{what} ({'; '.join(item.details)})"
+        summary.append(f"{_format_time(item.at)} {item.actor}: {what}")
+    commitments = [
+        "{description} ({due}, {state})".format(
+            description=c.description,
+            due=_format_time(c.due_at),
+            state=_("kept") if c.is_done else _("open"),
+        )
+        for c in ticket.commitments.all()
+    ]
+    header = [
+        _("Ticket"),
+        _("Subject"),
+        _("Customer"),
+        _("Contact"),
+        _("Channel"),
+        _("Time"),
+        _("Type"),
+        _("Confirmed need"),
+        _("Need confirmed"),
+        _("Solution"),
+        _("Commitments"),
+        _("Emotion"),
+        _("Owner"),
+        _("Status"),
+        _("Timeline summary"),
+    ]
+    row = [
+        ticket.pk,
+        ticket.subject,
+        ticket.customer.name,
+        "; ".join(primary_contacts(ticket.customer)),
+        ticket.get_channel_display(),
+        _format_time(ticket.created_at),
+        ticket.get_kind_display(),
+        ticket.need_statement,
+        _("yes") if ticket.is_need_confirmed else _("no"),
+        ticket.solution,
+        "\n".join(commitments),
+        ticket.get_emotion_display() if ticket.emotion else "",
+        str(ticket.owner) if ticket.owner else "",
+        ticket.get_status_display(),
+        "\n".join(summary),
+    ]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="communication-record-{ticket.pk}.csv"'
+    )
+    response["Cache-Control"] = "no-store"
+    response.write("\ufeff")  # a BOM, so spreadsheet programs read the Chinese text as UTF-8
+    writer = csv.writer(response)
+    writer.writerow([_csv_cell(v) for v in header])
+    writer.writerow([_csv_cell(v) for v in row])
+    return response

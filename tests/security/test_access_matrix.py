@@ -1,0 +1,234 @@
+"""Access matrix: every route that takes an object id, as every role, against objects outside
+that role's scope — built from the URL resolver and the OpenAPI document.
+
+Expected: authenticated users out of scope get 404 (existence is not revealed), anonymous API
+callers 401, anonymous page visitors a redirect to sign-in, non-staff users a redirect away
+from the admin; and the database is unchanged. A new route whose parameters this file does not
+know makes ``test_every_route_with_an_object_id_is_covered`` fail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import get_resolver
+from django.urls.resolvers import URLPattern, URLResolver
+
+from bihuan.accounts.services import create_api_token
+from bihuan.api import api
+from bihuan.core.models import Notification
+from bihuan.testing.factories import make_ticket
+from bihuan.tickets import services
+from bihuan.tickets.models import Commitment, Ticket
+
+# Which object each path parameter names, and which kind of object that is.
+PARAMETER_KINDS = {
+    "number": "ticket",
+    "customer_id": "customer",
+    "commitment_id": "commitment",
+    "token_id": "token",
+    "notification_id": "notification",
+}
+# Request bodies valid in themselves, so that scope is the only reason to refuse.
+API_BODIES: dict[tuple[str, str], Any] = {
+    ("PATCH", "/api/v1/tickets/{number}"): {"priority": "urgent"},
+    ("POST", "/api/v1/tickets/{number}/messages"): {"kind": "note", "body": "看一下"},
+    ("POST", "/api/v1/tickets/{number}/commitments"): {
+        "description": "明天回电",
+        "due_at": "2026-12-01T10:00:00+08:00",
+    },
+    ("POST", "/api/v1/tickets/{number}/commitments/{commitment_id}/complete"): None,
+}
+# Web routes by URL name: the form data of their POST (None: GET only).
+WEB_POST_DATA: dict[str, dict[str, Any] | None] = {}
+ROLES = ["zhangwei", "wangqiang", "chenjie", "liuyang"]
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str  # "api" | "web" | "admin"
+    method: str
+    template: str  # with {param} placeholders
+    params: tuple[str, ...]
+    name: str
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, URLPattern]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace or namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), namespace, pattern
+
+
+def _django_template(route: str) -> tuple[str, tuple[str, ...]]:
+    import re
+
+    params = tuple(re.findall(r"<(?:\w+:)?(\w+)>", route))
+    template = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+    return template, params
+
+
+def discover_routes() -> list[Route]:
+    routes: list[Route] = []
+    schema = api.get_openapi_schema()
+    for path, operations in schema["paths"].items():
+        params = tuple(p.strip("{}") for p in path.split("/") if p.startswith("{"))
+        if not params:
+            continue
+        for method in operations:
+            routes.append(Route("api", method.upper(), path, params, path))
+    for raw, namespace, pattern in _walk(get_resolver().url_patterns):
+        if raw.startswith("api/"):
+            continue
+        template, params = _django_template(raw)
+        if not params:
+            continue
+        if raw.startswith("admin/"):
+            routes.append(Route("admin", "GET", template, params, str(pattern.name)))
+            continue
+        name = f"{namespace}:{pattern.name}" if namespace else str(pattern.name)
+        routes.append(Route("web", "GET", template, params, name))
+        if WEB_POST_DATA.get(name) is not None:
+            routes.append(Route("web", "POST", template, params, name))
+    return routes
+
+
+def test_every_route_with_an_object_id_is_covered() -> None:
+    routes = discover_routes()
+    unknown_params = sorted(
+        {(r.template, p) for r in routes if r.kind != "admin" for p in r.params}
+        - {(r.template, p) for r in routes for p in r.params if p in PARAMETER_KINDS}
+    )
+    api_without_body = sorted(
+        (r.method, r.template)
+        for r in routes
+        if r.kind == "api" and r.method != "GET" and (r.method, r.template) not in API_BODIES
+    )
+    web_unlisted = sorted({r.name for r in routes if r.kind == "web"} - set(WEB_POST_DATA))
+
+    assert unknown_params == [], "teach PARAMETER_KINDS these parameters"
+    assert api_without_body == [], "give API_BODIES a valid body for these routes"
+    assert web_unlisted == [], "list these web routes in WEB_POST_DATA"
+    assert any(r.kind == "api" for r in routes)
+
+
+def _db_state() -> dict[str, int]:
+    state = {}
+    for model in apps.get_models():
+        if model._meta.app_label in {"core", "accounts", "customers", "tickets", "triage"}:
+            state[model._meta.label] = model.objects.count()
+    from bihuan.tickets.models import Ticket as T
+
+    state["ticket_fingerprint"] = hash(
+        tuple(T.objects.order_by("pk").values_list("pk", "status", "priority", "updated_at"))
+    )
+    return state
+
+
+@pytest.fixture
+def outside(org: Any) -> dict[str, Any]:
+    """Objects only the admin, the supervisor and the other agent (lina) may see."""
+    ticket = make_ticket(team=org.complaints, phone="13700000001", name="客户甲")
+    services.update_ticket(ticket, services.TicketChanges(owner=org.other_agent), actor=org.admin)
+    commitment = services.add_commitment(
+        ticket,
+        description="周五前给出处理结果",
+        due_at=datetime(2026, 12, 4, 10, tzinfo=UTC),
+        actor=org.other_agent,
+    )
+    services.add_internal_note(ticket, body="@supervisor 请关注", actor=org.other_agent)
+    token, _plain = create_api_token(org.other_agent, name="lina's", actor=org.other_agent)
+    notification = Notification.objects.get(recipient=org.supervisor)
+    return {
+        "ticket": Ticket.objects.get(pk=ticket.pk),
+        "customer": ticket.customer,
+        "commitment": Commitment.objects.get(pk=commitment.pk),
+        "token": token,
+        "notification": notification,
+    }
+
+
+def _fill(route: Route, objects: dict[str, Any]) -> str:
+    values = {p: objects[PARAMETER_KINDS.get(p, "ticket")].pk for p in route.params}
+    return route.template.format(**values)
+
+
+def _out_of_scope(route: Route, username: str) -> bool:
+    kinds = {PARAMETER_KINDS.get(p, "?") for p in route.params}
+    if kinds == {"customer"}:
+        return username in {"wangqiang", "chenjie"}  # department members
+    return True
+
+
+@pytest.mark.django_db
+def test_out_of_scope_objects_are_not_found_for_every_role_and_route(
+    org: Any, outside: dict[str, Any]
+) -> None:
+    failures = []
+    for route in discover_routes():
+        path = _fill(route, outside)
+        for username in [None, *ROLES]:
+            if username is not None and not _out_of_scope(route, username):
+                continue
+            before = _db_state()
+            client = Client()
+            headers: dict[str, str] = {}
+            if route.kind == "api":
+                if username:
+                    headers["Authorization"] = f"Bearer {org.tokens[username]}"
+                body = API_BODIES.get((route.method, route.template))
+                response = client.generic(
+                    route.method,
+                    path,
+                    data=json.dumps(body) if body is not None else "",
+                    content_type="application/json",
+                    headers=headers,
+                )
+                expected = 404 if username else 401
+                ok = response.status_code == expected
+            else:
+                if username:
+                    client.force_login(getattr(org, _attr(username)))
+                if route.method == "POST":
+                    response = client.post(path, WEB_POST_DATA.get(route.name) or {})
+                else:
+                    response = client.get(path)
+                if route.kind == "admin":
+                    ok = response.status_code == 302 and "/admin/login/" in response["Location"]
+                elif username:
+                    ok = response.status_code == 404
+                else:
+                    ok = response.status_code == 302 and "login" in response["Location"]
+            if not ok or _db_state() != before:
+                failures.append((route.method, path, username, response.status_code))
+    assert failures == []
+
+
+def _attr(username: str) -> str:
+    return {
+        "zhangwei": "agent",
+        "wangqiang": "tech_member",
+        "chenjie": "tech_head",
+        "liuyang": "advisor",
+    }[username]
+
+
+@pytest.mark.django_db
+def test_in_scope_users_do_reach_the_objects(org: Any, outside: dict[str, Any]) -> None:
+    client = Client()
+    number = outside["ticket"].pk
+
+    response = client.get(
+        f"/api/v1/tickets/{number}", headers={"Authorization": f"Bearer {org.tokens['lina']}"}
+    )
+
+    assert response.status_code == 200
