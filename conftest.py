@@ -42,8 +42,12 @@ def org(db: None) -> Org:
     complaints = make_team(service, "投诉处理组")
     admin = make_user(Role.ADMIN, username="admin", department=service)
     supervisor = make_user(Role.SUPERVISOR, username="supervisor", department=service)
-    agent = make_user(Role.AGENT, username="zhangwei", display_name="张伟", department=service, teams=[presales])
-    other_agent = make_user(Role.AGENT, username="lina", display_name="李娜", department=service, teams=[complaints])
+    agent = make_user(
+        Role.AGENT, username="zhangwei", display_name="张伟", department=service, teams=[presales]
+    )
+    other_agent = make_user(
+        Role.AGENT, username="lina", display_name="李娜", department=service, teams=[complaints]
+    )
     tech_member = make_user(Role.DEPARTMENT_MEMBER, username="wangqiang", department=tech)
     tech_head = make_user(Role.DEPARTMENT_MEMBER, username="chenjie", department=tech)
     tech.head = tech_head

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest
 from ninja import NinjaAPI
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import SessionAuth
 
-from bihuan.accounts.services import authenticate_token
+from bihuan.accounts.api_auth import TokenAuth
 from bihuan.core.api_errors import install_error_handlers
 from bihuan.customers.api import router as customers_router
 from bihuan.tickets.api import router as tickets_router
-
-
-class TokenAuth(HttpBearer):
-    """``Authorization: Bearer bh_…`` with a personal API token."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        return authenticate_token(token)
-
 
 api = NinjaAPI(
     title="Bihuan API",

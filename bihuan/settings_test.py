@@ -21,7 +21,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "test.sqlite3",
+            "NAME": str(DATA_DIR / "test.sqlite3"),
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
             "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
         }

@@ -14,7 +14,7 @@ from bihuan.accounts.models import ApiToken, User
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.events import record_event
 
-TOKEN_PREFIX = "bh_"
+TOKEN_PREFIX = "bh_"  # noqa: S105  (a public prefix, not a secret)
 
 
 def _digest(token: str) -> str:

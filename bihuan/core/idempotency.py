@@ -49,7 +49,8 @@ def run_idempotent(
         return produce()
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
         raise ValidationFailed(
-            _("The Idempotency-Key header must be 1–255 characters."), code="invalid_idempotency_key"
+            _("The Idempotency-Key header must be 1–255 characters."),
+            code="invalid_idempotency_key",
         )
     request_hash = _hash(payload)
     existing = IdempotencyKey.objects.filter(user=user, scope=scope, key=key).first()

@@ -36,7 +36,8 @@ def wants_json(request: HttpRequest) -> bool:
 
 def safe_next_url(request: HttpRequest, fallback: str) -> str:
     """The ``next`` field or the Referer when it points at this site, else ``fallback``."""
-    for candidate in (request.POST.get("next"), request.GET.get("next"), request.headers.get("Referer")):
+    candidates = (request.POST.get("next"), request.GET.get("next"), request.headers.get("Referer"))
+    for candidate in candidates:
         if candidate and url_has_allowed_host_and_scheme(
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Path, Query, Router, Status
+from ninja import Query, Router, Status
+from ninja.params.functions import Path
 
+from bihuan.accounts.api_auth import current_user
 from bihuan.core.api_errors import ERRORS
 from bihuan.customers import queries, services
 from bihuan.customers.schemas import (
@@ -23,10 +25,13 @@ router = Router(tags=["customers"])
 MAX_ID = 2**62
 
 
-@router.get("/customers", response={200: CustomerPageOut, 400: ERRORS[400], 401: ERRORS[401], 422: ERRORS[422]})
+@router.get(
+    "/customers",
+    response={200: CustomerPageOut, 400: ERRORS[400], 401: ERRORS[401], 422: ERRORS[422]},
+)
 def list_customers(request: HttpRequest, params: Query[CustomerListQuery]) -> Any:
     page = queries.list_customers(
-        request.auth,  # type: ignore[attr-defined]
+        current_user(request),
         query=params.q,
         cursor=params.cursor,
         limit=params.limit,
@@ -43,7 +48,7 @@ def list_customers(request: HttpRequest, params: Query[CustomerListQuery]) -> An
     response={201: CustomerOut, **{c: ERRORS[c] for c in (400, 401, 403, 409, 422)}},
 )
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
-    user: Any = request.auth  # type: ignore[attr-defined]
+    user = current_user(request)
     customer = services.create_customer(
         details=ContactDetails(
             name=payload.name,
@@ -64,10 +69,8 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
     response={200: CustomerDetailOut, **{c: ERRORS[c] for c in (400, 401, 404, 422)}},
     summary="A customer's profile and complete ticket history (audited)",
 )
-def get_customer(
-    request: HttpRequest, customer_id: int = Path(..., ge=1, le=MAX_ID)
-) -> Any:
-    user: Any = request.auth  # type: ignore[attr-defined]
+def get_customer(request: HttpRequest, customer_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = current_user(request)
     customer = queries.get_customer(user, customer_id)
     services.record_customer_viewed(customer, viewer=user, via="api")
     history = queries.customer_history(user, customer, limit=200)

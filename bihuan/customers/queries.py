@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +13,9 @@ from bihuan.core.pagination import Page, paginate
 from bihuan.customers.choices import IdentityKind
 from bihuan.customers.identity import looks_like_email, normalize_email, normalize_phone
 from bihuan.customers.models import Customer, CustomerIdentity
+
+if TYPE_CHECKING:
+    from bihuan.tickets.models import Ticket
 
 
 def visible_customers(viewer: User) -> QuerySet[Customer]:
@@ -53,7 +58,9 @@ def list_customers(
         Prefetch("identities", queryset=CustomerIdentity.objects.order_by("-is_primary", "id")),
         "tags",
     )
-    return paginate(customers, order_field="id", descending=True, limit=min(limit, 100), cursor=cursor)
+    return paginate(
+        customers, order_field="id", descending=True, limit=min(limit, 100), cursor=cursor
+    )
 
 
 def _identity_matches(text: str) -> list[int] | None:
@@ -66,7 +73,9 @@ def _identity_matches(text: str) -> list[int] | None:
         return None
     kind, value = pairs[0]
     return list(
-        CustomerIdentity.objects.filter(kind=kind, value=value).values_list("customer_id", flat=True)
+        CustomerIdentity.objects.filter(kind=kind, value=value).values_list(
+            "customer_id", flat=True
+        )
     )
 
 
@@ -74,14 +83,12 @@ def find_customers_by_contact(viewer: User, text: str) -> list[Customer]:
     ids = _identity_matches(text)
     if not ids:
         return []
-    return list(
-        visible_customers(viewer).filter(pk__in=ids).prefetch_related("identities", "tags")
-    )
+    return list(visible_customers(viewer).filter(pk__in=ids).prefetch_related("identities", "tags"))
 
 
-def customer_history(viewer: User, customer: Customer, *, limit: int = 200) -> list[object]:
+def customer_history(viewer: User, customer: Customer, *, limit: int = 200) -> list[Ticket]:
     """The customer's tickets on every channel, newest first, within the viewer's scope."""
-    from bihuan.tickets.permissions import visible_tickets
+    from bihuan.tickets.permissions import visible_tickets  # tickets depend on customers
 
     return list(
         visible_tickets(viewer)

@@ -104,12 +104,11 @@ def _resolve_once(
         )
     new_pairs = [pair for pair in identities if pair not in known]
     if new_pairs:
-        has_primary = {
-            kind
-            for kind in CustomerIdentity.objects.filter(
-                customer=customer, is_primary=True
-            ).values_list("kind", flat=True)
-        }
+        has_primary = set(
+            CustomerIdentity.objects.filter(customer=customer, is_primary=True).values_list(
+                "kind", flat=True
+            )
+        )
         for kind, value in new_pairs:
             CustomerIdentity.objects.create(
                 customer=customer,
@@ -221,9 +220,7 @@ def update_customer(
             return locked
         locked.updated_at = timezone.now()
         locked.save(update_fields=[*changes.keys(), "updated_at"])
-        record_event(
-            "customer.updated", locked, actor=actor, customer_id=locked.pk, data=changes
-        )
+        record_event("customer.updated", locked, actor=actor, customer_id=locked.pk, data=changes)
     return locked
 
 

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from bihuan.customers import views
 
 app_name = "customers"
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("customers/", views.customer_list, name="list"),
+    path("customers/<int:customer_id>/", views.customer_detail, name="detail"),
+]

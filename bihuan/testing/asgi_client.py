@@ -7,7 +7,7 @@ using it need ``transactional_db`` (committed data).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -26,7 +26,7 @@ class AsgiClient:
             all_headers["Authorization"] = f"Bearer {self.token}"
 
         async def send() -> httpx.Response:
-            transport = httpx.ASGITransport(app=application)
+            transport = httpx.ASGITransport(app=cast(Any, application))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 return await c.request(method, path, headers=all_headers, **kwargs)
 

@@ -12,7 +12,7 @@ from bihuan.tickets import services
 from bihuan.tickets.models import Ticket
 
 _counter = itertools.count(1)
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105  (test users only)
 
 
 def make_department(name: str | None = None, *, head: User | None = None) -> Department:

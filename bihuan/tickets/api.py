@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Header, Path, Query, Router, Status
+from ninja import Query, Router, Status
+from ninja.params.functions import Header, Path
 
+from bihuan.accounts.api_auth import current_user
+from bihuan.accounts.models import Team
 from bihuan.core.api_errors import ERRORS
 from bihuan.core.idempotency import run_idempotent
 from bihuan.customers.models import Customer
@@ -49,15 +52,13 @@ def create_ticket(
     payload: TicketIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=255),
 ) -> Any:
-    user: Any = request.auth  # type: ignore[attr-defined]
+    user = current_user(request)
 
     def produce() -> tuple[int, Any]:
         customer: Customer | None = None
         if payload.customer.id is not None:
             customer = get_customer(user, payload.customer.id)
-        team = services._get_or_invalid(
-            services.Team, payload.team_id, label="team"
-        )
+        team = services._get_or_invalid(Team, payload.team_id, label="team")
         category = services._get_or_invalid(Category, payload.category_id, label="category")
         ticket = services.create_ticket(
             services.NewTicket(
@@ -112,7 +113,10 @@ def list_tickets(request: HttpRequest, params: Query[ListQuery]) -> Any:
         sort=params.sort,
     )
     page = queries.list_tickets(
-        request.auth, filters, cursor=params.cursor, limit=params.limit  # type: ignore[attr-defined]
+        current_user(request),
+        filters,
+        cursor=params.cursor,
+        limit=params.limit,
     )
     return {
         "items": [ticket_out(t) for t in page.items],
@@ -123,15 +127,17 @@ def list_tickets(request: HttpRequest, params: Query[ListQuery]) -> Any:
 
 @router.get("/tickets/{number}", response={200: TicketDetailOut, **_errors(400, 401, 404, 422)})
 def get_ticket(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    return ticket_detail_out(queries.get_ticket(request.auth, number))  # type: ignore[attr-defined]
+    return ticket_detail_out(queries.get_ticket(current_user(request), number))
 
 
 @router.patch(
     "/tickets/{number}",
     response={200: TicketDetailOut, **_errors(400, 401, 403, 404, 409, 422)},
 )
-def patch_ticket(request: HttpRequest, payload: TicketPatch, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user: Any = request.auth  # type: ignore[attr-defined]
+def patch_ticket(
+    request: HttpRequest, payload: TicketPatch, number: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user = current_user(request)
     ticket = queries.get_ticket(user, number)
     values = {name: getattr(payload, name) for name in payload.model_fields_set}
     if "priority" in values and values["priority"] is not None:
@@ -152,8 +158,10 @@ def patch_ticket(request: HttpRequest, payload: TicketPatch, number: int = Path(
     "/tickets/{number}/messages",
     response={201: TimelineItemOut, **_errors(400, 401, 403, 404, 409, 422)},
 )
-def add_message(request: HttpRequest, payload: MessageIn, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user: Any = request.auth  # type: ignore[attr-defined]
+def add_message(
+    request: HttpRequest, payload: MessageIn, number: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user = current_user(request)
     ticket = queries.get_ticket(user, number)
     if payload.kind == "reply":
         message = services.reply_to_customer(ticket, body=payload.body, actor=user)
@@ -173,7 +181,7 @@ def add_message(request: HttpRequest, payload: MessageIn, number: int = Path(...
     summary="The ticket's whole timeline: messages, notes and every change",
 )
 def get_timeline(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    ticket = queries.get_ticket(request.auth, number)  # type: ignore[attr-defined]
+    ticket = queries.get_ticket(current_user(request), number)
     return [timeline_item_out(e) for e in queries.timeline(ticket)]
 
 
@@ -181,8 +189,10 @@ def get_timeline(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID))
     "/tickets/{number}/commitments",
     response={201: CommitmentOut, **_errors(400, 401, 403, 404, 409, 422)},
 )
-def add_commitment(request: HttpRequest, payload: CommitmentIn, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user: Any = request.auth  # type: ignore[attr-defined]
+def add_commitment(
+    request: HttpRequest, payload: CommitmentIn, number: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user = current_user(request)
     ticket = queries.get_ticket(user, number)
     commitment = services.add_commitment(
         ticket, description=payload.description, due_at=payload.due_at, actor=user
@@ -194,8 +204,12 @@ def add_commitment(request: HttpRequest, payload: CommitmentIn, number: int = Pa
     "/tickets/{number}/commitments/{commitment_id}/complete",
     response={200: CommitmentOut, **_errors(400, 401, 403, 404, 409, 422)},
 )
-def complete_commitment(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID), commitment_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    user: Any = request.auth  # type: ignore[attr-defined]
+def complete_commitment(
+    request: HttpRequest,
+    number: int = Path(..., ge=1, le=MAX_ID),
+    commitment_id: int = Path(..., ge=1, le=MAX_ID),
+) -> Any:
+    user = current_user(request)
     ticket = queries.get_ticket(user, number)
     commitment = Commitment.objects.filter(ticket=ticket, pk=commitment_id).first()
     if commitment is None:

@@ -102,9 +102,7 @@ class InboxFilterForm(forms.Form):
 
     view = forms.ChoiceField(choices=list(VIEWS.items()), required=False)
     status = forms.MultipleChoiceField(choices=TicketStatus.choices, required=False)
-    priority = forms.TypedMultipleChoiceField(
-        choices=Priority.choices, coerce=int, required=False
-    )
+    priority = forms.TypedMultipleChoiceField(choices=Priority.choices, coerce=int, required=False)
     type = forms.MultipleChoiceField(choices=TicketType.choices, required=False)
     channel = forms.MultipleChoiceField(choices=Channel.choices, required=False)
     category = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
@@ -155,7 +153,7 @@ class InboxFilterForm(forms.Form):
             sort=self.value("sort") or "-updated",
         )
 
-    def cursor(self) -> str | None:
+    def cursor_value(self) -> str | None:
         return self.value("cursor") or None
 
     @property
@@ -344,4 +342,3 @@ class KanbanMoveForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(max_length=200, required=False)
-

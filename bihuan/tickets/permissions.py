@@ -19,7 +19,9 @@ def ticket_scope(user: User) -> Q:
         return Q(pk__in=[])
     if user.sees_everything:
         return Q()
-    followed = Exists(Ticket.followers.through.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk))
+    followed = Exists(
+        Ticket.followers.through.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk)
+    )
     scope = Q(owner_id=user.pk) | Q(followed)
     if user.department_id:
         shared = Exists(

@@ -61,9 +61,13 @@ class TicketFilters:
 
     def validate(self) -> None:
         if self.view not in VIEWS:
-            raise ValidationFailed(_("Unknown view “%(view)s”."), code="invalid_view", view=self.view)
+            raise ValidationFailed(
+                _("Unknown view “%(view)s”."), code="invalid_view", view=self.view
+            )
         if self.sort not in SORTS:
-            raise ValidationFailed(_("Unknown sort “%(sort)s”."), code="invalid_sort", sort=self.sort)
+            raise ValidationFailed(
+                _("Unknown sort “%(sort)s”."), code="invalid_sort", sort=self.sort
+            )
         bad = [s for s in self.status if s not in TicketStatus.values]
         if bad:
             raise ValidationFailed(
@@ -85,8 +89,7 @@ def filtered_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(owner__isnull=True, status__in=OPEN_STATUSES)
     elif view == "department":
         tickets = tickets.filter(
-            Q(department_id=viewer.department_id)
-            | Q(shared_departments__id=viewer.department_id),
+            Q(department_id=viewer.department_id) | Q(shared_departments__id=viewer.department_id),
             status__in=OPEN_STATUSES,
         ).distinct()
     elif view == "open":
@@ -104,7 +107,9 @@ def filtered_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.channel:
         tickets = tickets.filter(channel__in=filters.channel)
     if filters.category is not None:
-        tickets = tickets.filter(Q(category_id=filters.category) | Q(category__parent_id=filters.category))
+        tickets = tickets.filter(
+            Q(category_id=filters.category) | Q(category__parent_id=filters.category)
+        )
     if filters.owner is not None:
         tickets = tickets.filter(owner_id=filters.owner)
     if filters.team is not None:
@@ -121,7 +126,9 @@ def filtered_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
 
 
 def _list_related(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return tickets.select_related("customer", "owner", "team", "category").prefetch_related(
+    return tickets.select_related(
+        "customer", "owner", "team", "department", "category", "category__parent"
+    ).prefetch_related(
         "tags",
         Prefetch(
             "customer__identities",
@@ -167,8 +174,15 @@ def get_created_ticket(number: int) -> Ticket:
 
 def _load_ticket(tickets: QuerySet[Ticket], number: int) -> Ticket:
     ticket = (
-        tickets
-        .select_related("customer", "customer__organisation", "owner", "team", "department", "category")
+        tickets.select_related(
+            "customer",
+            "customer__organisation",
+            "owner",
+            "team",
+            "department",
+            "category",
+            "category__parent",
+        )
         .prefetch_related(
             "tags",
             "shared_departments",
@@ -198,9 +212,7 @@ class TimelineEntry:
 
 def timeline(ticket: Ticket, *, include_notes: bool = True) -> list[TimelineEntry]:
     """The ticket's whole history from the event log, oldest first, in two queries."""
-    events = list(
-        Event.objects.filter(ticket_id=ticket.pk).select_related("actor").order_by("id")
-    )
+    events = list(Event.objects.filter(ticket_id=ticket.pk).select_related("actor").order_by("id"))
     messages = Message.objects.filter(ticket_id=ticket.pk).select_related("author", "customer")
     if not include_notes:
         messages = messages.exclude(kind="note")
@@ -221,9 +233,7 @@ def search_tickets(viewer: User, query: str, *, limit: int = 50) -> list[Ticket]
     ids = ranked_ticket_ids(query)
     if not ids:
         return []
-    found = {
-        t.pk: t for t in _list_related(visible_tickets(viewer).filter(pk__in=ids))
-    }
+    found = {t.pk: t for t in _list_related(visible_tickets(viewer).filter(pk__in=ids))}
     return [found[pk] for pk in ids if pk in found][:limit]
 
 
@@ -251,7 +261,9 @@ def search(viewer: User, query: str) -> SearchResult:
         return result
     number = text.lstrip("#")
     if number.isdigit() and len(number) <= 12:
-        result.ticket = visible_tickets(viewer).filter(pk=int(number)).select_related("customer").first()
+        result.ticket = (
+            visible_tickets(viewer).filter(pk=int(number)).select_related("customer").first()
+        )
     if looks_like_phone(text) or looks_like_email(text):
         result.customers = find_customers_by_contact(viewer, text)
     if result.ticket is None and not result.customers:

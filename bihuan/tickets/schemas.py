@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
+from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
-
-from django.utils.translation import gettext_lazy as _
 
 from bihuan.core.errors import ValidationFailed
 from bihuan.tickets.choices import Priority

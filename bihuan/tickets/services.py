@@ -58,7 +58,10 @@ def _clean_text(value: str, *, label: str, limit: int, required: bool = True) ->
 def _check_choice(value: Any, choices: Any, *, label: str) -> None:
     if value not in choices.values:
         raise ValidationFailed(
-            _("“%(value)s” is not a valid %(field)s."), code="invalid_choice", value=value, field=label
+            _("“%(value)s” is not a valid %(field)s."),
+            code="invalid_choice",
+            value=value,
+            field=label,
         )
 
 

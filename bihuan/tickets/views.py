@@ -28,8 +28,8 @@ from bihuan.accounts.views import signed_in_user
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.masking import mask_contact
 from bihuan.core.views import domain_errors, wants_json
-from bihuan.customers.models import Customer
 from bihuan.customers.services import record_customer_viewed
+from bihuan.customers.views import masked_contact, primary_contacts
 from bihuan.tickets import queries, services
 from bihuan.tickets.choices import Emotion, MessageKind, Priority, TicketStatus, TicketType
 from bihuan.tickets.forms import (
@@ -50,20 +50,6 @@ KANBAN_COLUMN_LIMIT = 50
 
 
 # --- Presentation helpers ----------------------------------------------------------------
-
-
-def primary_contacts(customer: Customer) -> list[str]:
-    """The customer's phones and emails, primary first (identities are prefetched)."""
-    identities = sorted(
-        (i for i in customer.identities.all() if i.kind in ("phone", "email")),
-        key=lambda i: (not i.is_primary, i.kind != "phone", i.pk),
-    )
-    return [i.value for i in identities]
-
-
-def masked_contact(customer: Customer) -> str:
-    contacts = primary_contacts(customer)
-    return mask_contact(contacts[0]) if contacts else ""
 
 
 @dataclass
@@ -207,9 +193,7 @@ def present_timeline(
             elif event.get("reason") == "first_reply":
                 item.text = _("took ownership by answering first")
             else:
-                item.text = _("assigned the ticket to %(name)s") % {
-                    "name": names.get(to, f"#{to}")
-                }
+                item.text = _("assigned the ticket to %(name)s") % {"name": names.get(to, f"#{to}")}
         elif verb == "ticket.updated":
             item.text = _("changed the ticket")
             changes = event.get("changes", {}) or {}
@@ -262,7 +246,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     options = load_options()
     form = InboxFilterForm(request.GET, options=options)
     filters = form.filters()
-    page = queries.list_tickets(viewer, filters, cursor=form.cursor())
+    page = queries.list_tickets(viewer, filters, cursor=form.cursor_value())
     base = reverse("tickets:inbox")
     query = _query_without(request, "cursor")
     context: dict[str, Any] = {
@@ -369,9 +353,7 @@ def search(request: HttpRequest) -> HttpResponse:
 def mention_suggestions(request: HttpRequest) -> HttpResponse:
     """Active colleagues for the @mention autocomplete of internal notes (JSON)."""
     users = queries.list_mentionable_users(request.GET.get("q", ""))
-    return JsonResponse(
-        {"users": [{"username": u.username, "name": str(u)} for u in users]}
-    )
+    return JsonResponse({"users": [{"username": u.username, "name": str(u)} for u in users]})
 
 
 # --- The ticket page -------------------------------------------------------------------------
@@ -435,7 +417,9 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
     form = MessageForm(request.POST)
     if not form.is_valid():
         raise _form_error(form)
-    services.reply_to_customer(ticket, body=form.cleaned_data["body"], actor=signed_in_user(request))
+    services.reply_to_customer(
+        ticket, body=form.cleaned_data["body"], actor=signed_in_user(request)
+    )
     messages.success(request, _("Reply sent."))
     return _back_to(ticket, "timeline-end")
 
@@ -448,7 +432,9 @@ def add_note(request: HttpRequest, number: int) -> HttpResponse:
     form = MessageForm(request.POST)
     if not form.is_valid():
         raise _form_error(form)
-    services.add_internal_note(ticket, body=form.cleaned_data["body"], actor=signed_in_user(request))
+    services.add_internal_note(
+        ticket, body=form.cleaned_data["body"], actor=signed_in_user(request)
+    )
     messages.success(request, _("Internal note added."))
     return _back_to(ticket, "timeline-end")
 
@@ -586,9 +572,7 @@ def export_record(request: HttpRequest, number: int) -> HttpResponse:
         "\n".join(summary),
     ]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="communication-record-{ticket.pk}.csv"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="communication-record-{ticket.pk}.csv"'
     response["Cache-Control"] = "no-store"
     response.write("\ufeff")  # a BOM, so spreadsheet programs read the Chinese text as UTF-8
     writer = csv.writer(response)

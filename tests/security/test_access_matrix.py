@@ -60,7 +60,9 @@ class Route:
     name: str
 
 
-def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, URLPattern]]:
+def _walk(
+    patterns: list[Any], prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, URLPattern]]:
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             ns = pattern.namespace or namespace
@@ -125,7 +127,7 @@ def _db_state() -> dict[str, int]:
     state = {}
     for model in apps.get_models():
         if model._meta.app_label in {"core", "accounts", "customers", "tickets", "triage"}:
-            state[model._meta.label] = model.objects.count()
+            state[model._meta.label] = model._default_manager.count()
     from bihuan.tickets.models import Ticket as T
 
     state["ticket_fingerprint"] = hash(

@@ -68,9 +68,10 @@ def test_create_ticket_matches_an_existing_customer_by_any_identity(org: Any) ->
 
     assert first["customer"]["id"] == second["customer"]["id"] == third["customer"]["id"]
     assert Customer.objects.count() == 1
-    assert sorted(
-        CustomerIdentity.objects.values_list("kind", "value")
-    ) == [("email", "wang.fang@example.com"), ("phone", "13800135678")]
+    assert sorted(CustomerIdentity.objects.values_list("kind", "value")) == [
+        ("email", "wang.fang@example.com"),
+        ("phone", "13800135678"),
+    ]
 
 
 def test_idempotency_key_creates_one_ticket_and_replays_the_same_answer(org: Any) -> None:
@@ -321,15 +322,12 @@ def test_commitments_are_added_and_completed(org: Any) -> None:
         f"/api/v1/tickets/{ticket.pk}/commitments",
         json={"description": "明天18点前回电告知物流进度", "due_at": "2026-11-24T18:00:00+08:00"},
     )
-    done = client.post(
-        f"/api/v1/tickets/{ticket.pk}/commitments/{created.json()['id']}/complete"
-    )
-    again = client.post(
-        f"/api/v1/tickets/{ticket.pk}/commitments/{created.json()['id']}/complete"
-    )
+    done = client.post(f"/api/v1/tickets/{ticket.pk}/commitments/{created.json()['id']}/complete")
+    again = client.post(f"/api/v1/tickets/{ticket.pk}/commitments/{created.json()['id']}/complete")
 
     assert created.status_code == 201
-    assert done.status_code == 200 and done.json()["done_at"]
+    assert done.status_code == 200
+    assert done.json()["done_at"]
     assert again.status_code == 409
 
 

@@ -20,7 +20,7 @@ FORBIDDEN = sorted(
     (a, b) for a, b in itertools.product(S.values, S.values) if (a, b) not in ALLOWED
 )
 # How to bring a fresh ticket into each status through allowed steps.
-PATH_TO = {
+PATH_TO: dict[str, list[str]] = {
     S.NEW: [],
     S.OPEN: [S.OPEN],
     S.PENDING_CUSTOMER: [S.PENDING_CUSTOMER],
