@@ -27,6 +27,9 @@ class ApiTokenForm(forms.Form):
         label=_("Token name"),
         max_length=100,
         widget=forms.TextInput(
-            attrs={"class": "form-control", "placeholder": _("e.g. CRM integration")}
+            attrs={
+                "class": "form-control form-control-sm",
+                "placeholder": _("e.g. CRM integration"),
+            }
         ),
     )

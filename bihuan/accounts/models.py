@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from bihuan.accounts.choices import Role
+from bihuan.accounts.choices import AssignmentStrategy, Availability, Role
 
 
 class Department(models.Model):
@@ -31,8 +31,26 @@ class Department(models.Model):
         return self.name
 
 
+class Skill(models.Model):
+    """Something an agent is able to handle: a language (英语), a product line, VIP service."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Team(models.Model):
-    """A queue of tickets worked by its members (e.g. 售前咨询组, 投诉处理组)."""
+    """A queue of tickets worked by its members (e.g. 售前咨询组, 投诉处理组).
+
+    ``assignment_strategy`` decides who gets a new ticket of the queue; every strategy only
+    picks members who are online and below their capacity.
+    """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     department = models.ForeignKey(
@@ -43,6 +61,17 @@ class Team(models.Model):
     )
     members = models.ManyToManyField(
         "accounts.User", verbose_name=_("members"), related_name="teams", blank=True
+    )
+    assignment_strategy = models.CharField(
+        _("assignment strategy"),
+        max_length=16,
+        choices=AssignmentStrategy.choices,
+        default=AssignmentStrategy.MANUAL,
+    )
+    offline_release_minutes = models.PositiveIntegerField(
+        _("offer tickets again after the owner is offline for (minutes)"),
+        default=30,
+        help_text=_("0 keeps tickets with their owner whatever their availability."),
     )
 
     class Meta:
@@ -68,6 +97,19 @@ class User(AbstractUser):
         related_name="members",
     )
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    skills = models.ManyToManyField(Skill, verbose_name=_("skills"), blank=True)
+    availability = models.CharField(
+        _("availability"),
+        max_length=16,
+        choices=Availability.choices,
+        default=Availability.OFFLINE,
+    )
+    availability_changed_at = models.DateTimeField(
+        _("availability changed at"), null=True, blank=True
+    )
+    max_open_tickets = models.PositiveIntegerField(_("maximum open tickets"), default=30)
+    max_concurrent_chats = models.PositiveIntegerField(_("maximum concurrent chats"), default=5)
+    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")

@@ -80,3 +80,28 @@ def set_user_language(user: User, *, language: str) -> User:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language
     return user
+
+
+def set_availability(user: User, *, availability: str, actor: User) -> User:
+    """Set an agent online, away or offline; assignment only picks online agents."""
+    from bihuan.accounts.choices import Availability
+
+    if availability not in Availability.values:
+        raise ValidationFailed(_("Unknown availability."), code="invalid_availability")
+    if actor.pk != user.pk and not actor.sees_everything:
+        raise NotFound(_("User not found."))
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.availability == availability:
+            return locked
+        before = locked.availability
+        locked.availability = availability
+        locked.availability_changed_at = timezone.now()
+        locked.save(update_fields=["availability", "availability_changed_at"])
+        record_event(
+            "agent.availability_changed",
+            locked,
+            actor=actor,
+            data={"from": before, "to": availability},
+        )
+    return locked

@@ -74,7 +74,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     plaintext = ""
     if request.method == "POST" and form.is_valid():
-        token, plaintext = services.create_api_token(
+        _token, plaintext = services.create_api_token(
             user, name=form.cleaned_data["name"], actor=user
         )
         form = ApiTokenForm()
