@@ -225,6 +225,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 BIHUAN_PAGE_SIZE = env_int("BIHUAN_PAGE_SIZE", 25)
+# Triage decisions at or above this confidence are applied; below, they are suggestions.
+BIHUAN_TRIAGE_THRESHOLD = float(env_str("BIHUAN_TRIAGE_THRESHOLD", "0.6"))
 BIHUAN_API_PAGE_SIZE_MAX = 100
 
 LOGGING = {

@@ -8,15 +8,18 @@ idempotent because a task may run twice.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
 from bihuan.core.models import Event, Notification
 
+logger = logging.getLogger(__name__)
 EventHandler = Callable[[Event], None]
 _handlers: dict[str, list[EventHandler]] = defaultdict(list)
 
@@ -67,7 +70,15 @@ def record_event(
 def _dispatch(event_id: int) -> None:
     from bihuan.core.tasks import handle_event
 
-    handle_event.delay(event_id)
+    try:
+        handle_event.delay(event_id)
+    except Exception:
+        # The change itself is committed; a failing reaction must not turn the caller's
+        # success into an error (a client would retry and duplicate). Log it loudly; tests
+        # set BIHUAN_RAISE_HANDLER_ERRORS so that they see it.
+        logger.exception("event handler failed for event %s", event_id)
+        if getattr(settings, "BIHUAN_RAISE_HANDLER_ERRORS", False):
+            raise
 
 
 def notify(event: Event, recipients: Iterable[Any]) -> list[Notification]:

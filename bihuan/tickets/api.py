@@ -77,6 +77,10 @@ def create_ticket(
                 team=team,
                 category=category,
                 tags=payload.tags,
+                explicit_fields=tuple(
+                    {"type": "kind", "priority": "priority", "category_id": "category"}[name]
+                    for name in payload.model_fields_set & {"type", "priority", "category_id"}
+                ),
             ),
             actor=user,
         )

@@ -105,6 +105,8 @@ class NewTicket:
     team: Team | None = None
     category: Category | None = None
     tags: list[str] = field(default_factory=list)
+    # Fields the creator chose on purpose; triage suggests but never overrides them.
+    explicit_fields: tuple[str, ...] = ()
 
 
 def create_ticket(new: NewTicket, *, actor: User | None) -> Ticket:
@@ -165,6 +167,7 @@ def create_ticket(new: NewTicket, *, actor: User | None) -> Ticket:
                 "kind": new.kind,
                 "priority": new.priority,
                 "message": message.pk,
+                "explicit": sorted(new.explicit_fields),
             },
         )
     return ticket
@@ -406,6 +409,27 @@ def update_ticket(ticket: Ticket, changes: TicketChanges, *, actor: User) -> Tic
     change (if any) is applied last so the state machine sees the other fields' new values.
     """
     _require_worker(actor)
+    return _update_ticket(ticket, changes, actor=actor, reason="manual")
+
+
+def apply_automatic_changes(
+    ticket: Ticket, changes: TicketChanges, *, reason: str, details: dict[str, Any] | None = None
+) -> Ticket:
+    """Changes decided by the system (triage, routing, assignment), recorded without an actor
+    and with ``reason`` so the timeline says why. Status changes are not allowed here."""
+    if changes.status is not _UNSET:
+        raise ValidationFailed(_("Automatic changes cannot change the status."), code="invalid")
+    return _update_ticket(ticket, changes, actor=None, reason=reason, details=details)
+
+
+def _update_ticket(
+    ticket: Ticket,
+    changes: TicketChanges,
+    *,
+    actor: User | None,
+    reason: str,
+    details: dict[str, Any] | None = None,
+) -> Ticket:
     if changes.priority is not _UNSET:
         _check_choice(changes.priority, Priority, label=str(_("priority")))
     if changes.kind is not _UNSET:
@@ -458,6 +482,11 @@ def update_ticket(ticket: Ticket, changes: TicketChanges, *, actor: User) -> Tic
             after = changes.department.pk if changes.department else None
             put("department", "department", locked.department_id, after, changes.department)
         if diff:
+            data: dict[str, Any] = {"changes": diff}
+            if reason != "manual":
+                data["reason"] = reason
+            if details:
+                data["details"] = details
             record_event(
                 "ticket.updated",
                 locked,
@@ -465,7 +494,7 @@ def update_ticket(ticket: Ticket, changes: TicketChanges, *, actor: User) -> Tic
                 ticket_id=locked.pk,
                 customer_id=locked.customer_id,
                 at=now,
-                data={"changes": diff},
+                data=data,
             )
         if changes.owner is not _UNSET:
             after = changes.owner.pk if changes.owner else None
@@ -477,11 +506,16 @@ def update_ticket(ticket: Ticket, changes: TicketChanges, *, actor: User) -> Tic
                     ticket_id=locked.pk,
                     customer_id=locked.customer_id,
                     at=now,
-                    data={"from": locked.owner_id, "to": after, "reason": "manual"},
+                    data={
+                        "from": locked.owner_id,
+                        "to": after,
+                        "reason": reason,
+                        **(details or {}),
+                    },
                 )
                 locked.owner = changes.owner
                 fields.append("owner")
-                if changes.owner is not None and changes.owner.pk != actor.pk:
+                if changes.owner is not None and (actor is None or changes.owner.pk != actor.pk):
                     event = record_event(
                         "ticket.assigned_to_you",
                         locked,
@@ -497,12 +531,12 @@ def update_ticket(ticket: Ticket, changes: TicketChanges, *, actor: User) -> Tic
             _set_shared_departments(locked, changes.shared_departments, actor=actor, now=now)
         if fields:
             _touch(locked, now, fields)
-        if changes.status is not _UNSET and changes.status != locked.status:
+        if changes.status is not _UNSET and changes.status != locked.status and actor is not None:
             _apply_status(locked, changes.status, actor=actor, now=now)
     return locked
 
 
-def _set_tags(ticket: Ticket, names: list[str], *, actor: User, now: datetime) -> None:
+def _set_tags(ticket: Ticket, names: list[str], *, actor: User | None, now: datetime) -> None:
     before = sorted(ticket.tags.values_list("name", flat=True))
     tags = _tags(names)
     after = sorted({t.name for t in tags})
@@ -522,7 +556,7 @@ def _set_tags(ticket: Ticket, names: list[str], *, actor: User, now: datetime) -
 
 
 def _set_shared_departments(
-    ticket: Ticket, departments: list[Department], *, actor: User, now: datetime
+    ticket: Ticket, departments: list[Department], *, actor: User | None, now: datetime
 ) -> None:
     before = sorted(ticket.shared_departments.values_list("pk", flat=True))
     after = sorted({d.pk for d in departments})

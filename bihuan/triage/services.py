@@ -1,0 +1,470 @@
+"""Triage use cases: decide, apply, route, assign, learn from corrections, train, roll back.
+
+Decisions are recorded for every new ticket and every new customer message (all fields for
+a new ticket; emotion and urgency for later messages). A decision at or above the confidence
+threshold is applied — unless a person set that field on purpose — otherwise it stays a
+suggestion on the ticket page. Changes go through the tickets services, so they are events.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bihuan.accounts.choices import AssignmentStrategy, Availability
+from bihuan.accounts.models import User
+from bihuan.core.errors import NotFound, ValidationFailed
+from bihuan.core.events import record_event
+from bihuan.core.models import Event
+from bihuan.tickets import services as tickets
+from bihuan.tickets.choices import OPEN_STATUSES, Emotion, MessageKind, Priority, TicketType
+from bihuan.tickets.models import Category, Message, Ticket
+from bihuan.triage import assignment
+from bihuan.triage.choices import RuleLanguage, TriageField
+from bihuan.triage.defaults import CATEGORY_KEYWORDS, KIND_RULES, URGENCY_RULES
+from bihuan.triage.engine import ALL_FIELDS, Decision, Predictor, decide
+from bihuan.triage.models import RoutingRule, TriageDecision, TriageRule
+from bihuan.triage.models_store import active_predictors
+from bihuan.triage.routing import find_route
+from bihuan.triage.rules import compile_patterns, compile_rules, detect_language
+
+logger = logging.getLogger(__name__)
+
+# Which ticket attribute each field decides, and how its value is written there.
+FIELD_ATTRIBUTE: dict[str, str] = {
+    TriageField.CATEGORY: "category_id",
+    TriageField.KIND: "kind",
+    TriageField.URGENCY: "priority",
+    TriageField.EMOTION: "emotion",
+}
+# The field name in ``ticket.updated`` events and in ``ticket.created``'s ``explicit`` list.
+EVENT_FIELD: dict[str, str] = {
+    TriageField.CATEGORY: "category",
+    TriageField.KIND: "kind",
+    TriageField.URGENCY: "priority",
+    TriageField.EMOTION: "emotion",
+}
+FOLLOW_UP_FIELDS = (TriageField.EMOTION, TriageField.URGENCY)
+
+
+def threshold() -> float:
+    return float(getattr(settings, "BIHUAN_TRIAGE_THRESHOLD", 0.6))
+
+
+def ticket_text(ticket: Ticket, message: Message | None) -> str:
+    body = message.body if message is not None else ""
+    return f"{ticket.subject}\n{body}" if message is None or message.kind else body
+
+
+def current_value(ticket: Ticket, field_name: str) -> str:
+    value = getattr(ticket, FIELD_ATTRIBUTE[field_name])
+    return "" if value is None else str(value)
+
+
+def fields_set_by_people(ticket: Ticket) -> set[str]:
+    """Fields a person chose: given explicitly at creation or changed by hand since."""
+    chosen: set[str] = set()
+    for event in Event.objects.filter(
+        ticket_id=ticket.pk, verb__in=("ticket.created", "ticket.updated")
+    ).only("verb", "actor_id", "data"):
+        if event.verb == "ticket.created":
+            chosen.update(event.data.get("explicit", []))
+        elif event.actor_id is not None:
+            chosen.update(event.data.get("changes", {}).keys())
+    return {name for name, event_name in EVENT_FIELD.items() if event_name in chosen}
+
+
+def _valid(field_name: str, value: str) -> bool:
+    if field_name == TriageField.CATEGORY:
+        return value.isdigit() and Category.objects.filter(pk=int(value)).exists()
+    if field_name == TriageField.KIND:
+        return value in TicketType.values
+    if field_name == TriageField.URGENCY:
+        return value.isdigit() and int(value) in Priority.values
+    return value in Emotion.values
+
+
+def _change_for(field_name: str, value: str, changes: tickets.TicketChanges) -> None:
+    if field_name == TriageField.CATEGORY:
+        changes.category = Category.objects.get(pk=int(value))
+    elif field_name == TriageField.KIND:
+        changes.kind = value
+    elif field_name == TriageField.URGENCY:
+        changes.priority = int(value)
+    else:
+        changes.emotion = value
+
+
+@dataclass
+class TriageOutcome:
+    decisions: list[TriageDecision]
+    applied: list[str]
+
+
+def triage_message(
+    ticket_id: int,
+    *,
+    message_id: int,
+    fields: Iterable[str] = ALL_FIELDS,
+    predictors: Mapping[str, Predictor] | None = None,
+) -> TriageOutcome:
+    """Decide the fields for a ticket's customer message, record and apply the decisions.
+
+    Idempotent: a message already triaged returns its recorded decisions unchanged.
+    """
+    ticket = Ticket.objects.select_related("customer", "category").filter(pk=ticket_id).first()
+    message = Message.objects.filter(pk=message_id, ticket_id=ticket_id).first()
+    if ticket is None or message is None:
+        raise NotFound(_("Ticket not found."))
+    existing = list(TriageDecision.objects.filter(ticket_id=ticket_id, message_id=message_id))
+    if existing:
+        return TriageOutcome(existing, [d.field for d in existing if d.is_applied])
+    first = (
+        message.kind == MessageKind.CUSTOMER
+        and not Message.objects.filter(ticket_id=ticket_id, pk__lt=message_id).exists()
+    )
+    text = f"{ticket.subject}\n{message.body}" if first else message.body
+    compiled = compile_rules(TriageRule.objects.filter(is_active=True))
+    found = decide(
+        text,
+        rules=compiled,
+        predictors=active_predictors() if predictors is None else predictors,
+        fields=fields,
+    )
+    return _record_and_apply(ticket, message, found, is_first=first)
+
+
+def _record_and_apply(
+    ticket: Ticket, message: Message, found: dict[str, Decision], *, is_first: bool
+) -> TriageOutcome:
+    now = timezone.now()
+    limit = threshold()
+    with transaction.atomic():
+        chosen_by_people = fields_set_by_people(ticket)
+        changes = tickets.TicketChanges()
+        details: dict[str, Any] = {}
+        rows = []
+        for name, decision in found.items():
+            if not _valid(name, decision.value):
+                continue
+            apply = (
+                decision.confidence >= limit
+                and name not in chosen_by_people
+                and decision.value != current_value(ticket, name)
+            )
+            if apply and name == TriageField.URGENCY and int(decision.value) < ticket.priority:
+                apply = False  # triage raises urgency; lowering it is an agent's call
+            if apply and name in (TriageField.CATEGORY, TriageField.KIND) and not is_first:
+                apply = False
+            if apply:
+                _change_for(name, decision.value, changes)
+                details[name] = {
+                    "value": decision.value,
+                    "confidence": decision.confidence,
+                    "source": decision.source,
+                    "model_version": decision.model_version,
+                    "reasons": list(decision.reasons),
+                }
+            rows.append(
+                TriageDecision(
+                    ticket=ticket,
+                    message=message,
+                    field=name,
+                    value=decision.value,
+                    confidence=decision.confidence,
+                    source=decision.source,
+                    model_version=decision.model_version,
+                    reasons=list(decision.reasons),
+                    is_applied=apply,
+                    created_at=now,
+                )
+            )
+        TriageDecision.objects.bulk_create(rows)
+        if not changes.is_empty() and not ticket.is_closed:
+            tickets.apply_automatic_changes(ticket, changes, reason="triage", details=details)
+        if is_first and not ticket.is_closed:
+            route_and_assign(ticket.pk, language=detect_language(message.body))
+    return TriageOutcome(rows, sorted(details))
+
+
+def route_and_assign(ticket_id: int, *, language: str = RuleLanguage.ZH) -> Ticket:
+    """Put an unrouted ticket in its queue (routing rules), then give it an owner: the VIP
+    customer's advisor first, else whoever the queue's strategy picks."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        ticket = Ticket.objects.select_related("customer", "category", "team").get(pk=ticket_id)
+        skills: list[Any] = []
+        if ticket.team_id is None:
+            route = find_route(ticket, language=language)
+            if route is not None and (route.team or route.department):
+                changes = tickets.TicketChanges()
+                if route.team is not None:
+                    changes.team = route.team
+                department = route.department or (route.team.department if route.team else None)
+                if department is not None:
+                    changes.department = department
+                skills = route.skills
+                ticket = tickets.apply_automatic_changes(
+                    ticket, changes, reason="routing", details={"rule": route.rule.name}
+                )
+                ticket = Ticket.objects.select_related("customer", "category", "team").get(
+                    pk=ticket_id
+                )
+        if ticket.owner_id is None:
+            assign_owner(ticket, skills=skills)
+        return ticket
+
+
+def assign_owner(ticket: Ticket, *, skills: Iterable[Any] = ()) -> User | None:
+    """Give an unowned ticket an owner: VIP advisor first, then the queue's strategy."""
+    advisor = ticket.customer.advisor if ticket.customer.tier == "vip" else None
+    chosen: User | None = None
+    reason = ""
+    if advisor is not None and assignment.has_capacity(advisor, channel=ticket.channel):
+        chosen = assignment.claim_agent([advisor], channel=ticket.channel)
+        reason = "vip_advisor"
+    if chosen is None and ticket.team is not None:
+        strategy = ticket.team.assignment_strategy
+        candidates = assignment.ranked_candidates(
+            ticket.team, strategy=strategy, channel=ticket.channel, skills=skills
+        )
+        chosen = assignment.claim_agent(candidates, channel=ticket.channel)
+        reason = strategy
+    if chosen is not None:
+        tickets.apply_automatic_changes(ticket, tickets.TicketChanges(owner=chosen), reason=reason)
+    return chosen
+
+
+def release_tickets_of_offline_owners(*, now: Any = None) -> int:
+    """Offer a queue's open tickets again when their owner has been offline too long."""
+    moment = now or timezone.now()
+    released = 0
+    candidates = Ticket.objects.filter(
+        status__in=OPEN_STATUSES,
+        owner__availability=Availability.OFFLINE,
+        team__offline_release_minutes__gt=0,
+    ).select_related("owner", "team", "customer")
+    for ticket in candidates[:500]:
+        assert ticket.owner is not None and ticket.team is not None
+        changed = ticket.owner.availability_changed_at
+        if changed is None or moment - changed < timedelta(
+            minutes=ticket.team.offline_release_minutes
+        ):
+            continue
+        with transaction.atomic():
+            fresh = Ticket.objects.select_for_update().get(pk=ticket.pk)
+            if fresh.owner_id != ticket.owner_id:
+                continue  # someone acted meanwhile
+            tickets.apply_automatic_changes(
+                fresh,
+                tickets.TicketChanges(owner=None),
+                reason="owner_offline",
+                details={"previous_owner": ticket.owner_id},
+            )
+            fresh = Ticket.objects.select_related("customer", "team").get(pk=ticket.pk)
+            if fresh.team and fresh.team.assignment_strategy != AssignmentStrategy.MANUAL:
+                assign_owner(fresh)
+        released += 1
+    return released
+
+
+def record_corrections(event: Event) -> int:
+    """An agent changed a field triage had decided: the decision is marked corrected (which
+    makes it training data and counts in the accuracy view). Idempotent."""
+    if event.actor_id is None or event.ticket_id is None:
+        return 0
+    changes = event.data.get("changes", {})
+    corrected = 0
+    for name, event_name in EVENT_FIELD.items():
+        if event_name not in changes:
+            continue
+        after = changes[event_name][1]
+        value = "" if after is None else str(after)
+        latest = (
+            TriageDecision.objects.filter(ticket_id=event.ticket_id, field=name)
+            .order_by("-id")
+            .first()
+        )
+        if latest is None or latest.is_corrected or latest.value == value:
+            continue
+        corrected += TriageDecision.objects.filter(pk=latest.pk, corrected_at__isnull=True).update(
+            corrected_value=value, corrected_by_id=event.actor_id, corrected_at=event.occurred_at
+        )
+    return corrected
+
+
+def install_default_rules() -> int:
+    """Create the cold-start rules that do not exist yet (by name); returns how many."""
+    now = timezone.now()
+    existing = set(TriageRule.objects.values_list("name", flat=True))
+    rows = []
+    for field_name, table in ((TriageField.KIND, KIND_RULES), (TriageField.URGENCY, URGENCY_RULES)):
+        for position, (name, value, patterns, weight, always) in enumerate(table):
+            if name not in existing:
+                rows.append(
+                    TriageRule(
+                        name=name,
+                        field=field_name,
+                        value=value,
+                        patterns=patterns,
+                        weight=weight,
+                        is_always=always,
+                        position=position,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+    for position, category in enumerate(Category.objects.all()):
+        keywords = CATEGORY_KEYWORDS.get(category.name)
+        name = f"分类 {category}"
+        if keywords and name not in existing:
+            rows.append(
+                TriageRule(
+                    name=name,
+                    field=TriageField.CATEGORY,
+                    value=str(category.pk),
+                    patterns=keywords,
+                    # A sub-category's words are more specific than its parent's.
+                    weight=1.2 if category.parent_id else 1.0,
+                    position=position,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    with transaction.atomic():
+        TriageRule.objects.bulk_create(rows)
+    return len(rows)
+
+
+@dataclass
+class RuleInput:
+    name: str
+    field: str
+    value: str
+    patterns: str
+    language: str = RuleLanguage.ANY
+    weight: float = 1.0
+    is_always: bool = False
+    is_active: bool = True
+    position: int = 0
+
+
+def validate_rule(data: RuleInput) -> None:
+    if not data.name.strip() or len(data.name) > 100:
+        raise ValidationFailed(_("A rule needs a name of 1–100 characters."), code="invalid_name")
+    if data.field not in TriageField.values:
+        raise ValidationFailed(_("Unknown field."), code="invalid_field")
+    if data.language not in RuleLanguage.values:
+        raise ValidationFailed(_("Unknown language."), code="invalid_language")
+    if not 0 < data.weight <= 10:
+        raise ValidationFailed(_("The weight must be between 0 and 10."), code="invalid_weight")
+    if not _valid(data.field, data.value):
+        raise ValidationFailed(
+            _("“%(value)s” is not a valid value for this field."),
+            code="invalid_value",
+            value=data.value,
+        )
+    compile_patterns(data.patterns)
+
+
+def save_rule(data: RuleInput, *, actor: User, rule: TriageRule | None = None) -> TriageRule:
+    """Create or change a triage rule (admins only); refuses invalid patterns and values."""
+    if not actor.is_admin:
+        raise NotFound(_("Rule not found."))
+    validate_rule(data)
+    now = timezone.now()
+    with transaction.atomic():
+        if rule is None:
+            rule = TriageRule(created_at=now)
+            verb = "triage.rule_created"
+        else:
+            rule = TriageRule.objects.select_for_update().get(pk=rule.pk)
+            verb = "triage.rule_changed"
+        for attr in (
+            "name",
+            "field",
+            "value",
+            "patterns",
+            "language",
+            "weight",
+            "is_always",
+            "is_active",
+            "position",
+        ):
+            setattr(rule, attr, getattr(data, attr))
+        rule.updated_at = now
+        rule.save()
+        record_event(verb, rule, actor=actor, data={"name": rule.name, "field": rule.field})
+    return rule
+
+
+@dataclass
+class PreviewRow:
+    ticket: Ticket
+    before: Decision | None
+    after: Decision | None
+
+    @property
+    def is_changed(self) -> bool:
+        before = (self.before.value, self.before.confidence) if self.before else None
+        after = (self.after.value, self.after.confidence) if self.after else None
+        return before != after
+
+
+def preview_rule(data: RuleInput, *, rule: TriageRule | None, sample: int = 50) -> list[PreviewRow]:
+    """How the most recent tickets would be classified for ``data.field`` with the edited
+    rule, next to how they are classified now. Nothing is saved."""
+    validate_rule(data)
+    current = list(TriageRule.objects.filter(is_active=True))
+    edited = [r for r in current if rule is None or r.pk != rule.pk]
+    if data.is_active:
+        edited.append(
+            TriageRule(
+                pk=rule.pk if rule else None,
+                name=data.name,
+                field=data.field,
+                value=data.value,
+                patterns=data.patterns,
+                language=data.language,
+                weight=data.weight,
+                is_always=data.is_always,
+                is_active=True,
+            )
+        )
+    before_rules, after_rules = compile_rules(current), compile_rules(edited)
+    predictors = active_predictors()
+    rows = []
+    recent = Ticket.objects.order_by("-id")[:sample]
+    first_messages = {
+        m.ticket_id: m
+        for m in Message.objects.filter(
+            ticket__in=[t.pk for t in recent], kind=MessageKind.CUSTOMER
+        ).order_by("ticket_id", "id")
+    }
+    earliest: dict[int, Message] = {}
+    for message in sorted(first_messages.values(), key=lambda m: m.pk):
+        earliest.setdefault(message.ticket_id, message)
+    for ticket in recent:
+        first = earliest.get(ticket.pk)
+        text = f"{ticket.subject}\n{first.body if first else ''}"
+        before = decide(text, rules=before_rules, predictors=predictors, fields=[data.field])
+        after = decide(text, rules=after_rules, predictors=predictors, fields=[data.field])
+        rows.append(PreviewRow(ticket, before.get(data.field), after.get(data.field)))
+    return rows
+
+
+def ensure_routing_rule(
+    *, name: str, position: int = 0, **conditions: Any
+) -> RoutingRule:  # used by the demo loader and tests
+    rule, _created = RoutingRule.objects.get_or_create(
+        name=name, defaults={"position": position, **conditions}
+    )
+    return rule
