@@ -16,14 +16,15 @@ AXES_ENABLED = True
 _test_db = os.environ.get("BIHUAN_TEST_DATABASE_URL", "")
 if _test_db:
     DATABASES = {"default": dj_database_url.parse(_test_db)}
-    DATABASES["default"]["TEST"] = {"NAME": "test_bihuan"}
+    # One test database per session, so that concurrent runs never share (or drop) one.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_bihuan_{os.getpid()}"}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "test.sqlite3"),
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-            "TEST": {"NAME": str(DATA_DIR / "test-db.sqlite3")},
+            "TEST": {"NAME": str(DATA_DIR / f"test-db-{os.getpid()}.sqlite3")},
         }
     }
 _test_redis = os.environ.get("BIHUAN_TEST_REDIS_URL", "")

@@ -31,7 +31,7 @@ from bihuan.triage import assignment
 from bihuan.triage.choices import RuleLanguage, TriageField
 from bihuan.triage.defaults import CATEGORY_KEYWORDS, KIND_RULES, URGENCY_RULES
 from bihuan.triage.engine import ALL_FIELDS, Decision, Predictor, decide
-from bihuan.triage.models import RoutingRule, TriageDecision, TriageRule
+from bihuan.triage.models import ModelVersion, RoutingRule, TriageDecision, TriageRule
 from bihuan.triage.models_store import active_predictors
 from bihuan.triage.routing import find_route
 from bihuan.triage.rules import compile_patterns, compile_rules, detect_language
@@ -253,7 +253,8 @@ def release_tickets_of_offline_owners(*, now: Any = None) -> int:
         team__offline_release_minutes__gt=0,
     ).select_related("owner", "team", "customer")
     for ticket in candidates[:500]:
-        assert ticket.owner is not None and ticket.team is not None
+        if ticket.owner is None or ticket.team is None:
+            continue
         changed = ticket.owner.availability_changed_at
         if changed is None or moment - changed < timedelta(
             minutes=ticket.team.offline_release_minutes
@@ -468,3 +469,131 @@ def ensure_routing_rule(
         name=name, defaults={"position": position, **conditions}
     )
     return rule
+
+
+MAX_TRAINING_TICKETS = 50_000
+
+
+def training_samples(
+    field_name: str, *, limit: int = MAX_TRAINING_TICKETS
+) -> tuple[list[str], list[str]]:
+    """Texts and labels from the organisation's own worked tickets (solved or closed): the
+    field's current value, which includes every agent correction."""
+    from bihuan.tickets.choices import TicketStatus
+
+    attribute = FIELD_ATTRIBUTE[field_name]
+    worked = Ticket.objects.filter(status__in=(TicketStatus.SOLVED, TicketStatus.CLOSED))
+    if field_name == TriageField.CATEGORY:
+        worked = worked.filter(category__isnull=False)
+    elif field_name == TriageField.EMOTION:
+        worked = worked.exclude(emotion="")
+    rows = list(worked.order_by("-id").values_list("pk", "subject", attribute)[:limit])
+    first_bodies: dict[int, str] = {}
+    ids = [pk for pk, _subject, _value in rows]
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        for ticket_id, body in (
+            Message.objects.filter(ticket_id__in=chunk, kind=MessageKind.CUSTOMER)
+            .order_by("ticket_id", "id")
+            .values_list("ticket_id", "body")
+        ):
+            first_bodies.setdefault(ticket_id, body)
+    texts = [f"{subject}\n{first_bodies.get(pk, '')}" for pk, subject, _value in rows]
+    labels = [str(value) for _pk, _subject, value in rows]
+    return texts, labels
+
+
+def train_model(
+    field_name: str, *, actor: User | None = None, min_samples: int = 30
+) -> ModelVersion:
+    """Train a new model for ``field_name`` on the organisation's tickets and make it active.
+
+    20 % of the samples are held out to measure it; it is then refitted on all of them. The
+    previous model stays on disk and in the table for ``rollback_model``.
+    """
+    import random
+
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from bihuan.triage.classifier import TextClassifier
+    from bihuan.triage.models_store import models_dir
+
+    if field_name not in TriageField.values:
+        raise ValidationFailed(_("Unknown field."), code="invalid_field")
+    texts, labels = training_samples(field_name)
+    if len(texts) < min_samples or len(set(labels)) < 2:
+        raise ValidationFailed(
+            _(
+                "Not enough labelled tickets to train %(field)s: %(count)s (need %(minimum)s "
+                "with at least two different values)."
+            ),
+            code="not_enough_data",
+            field=field_name,
+            count=len(texts),
+            minimum=min_samples,
+        )
+    order = list(range(len(texts)))
+    random.Random(0).shuffle(order)  # noqa: S311  (a reproducible split, not security)
+    cut = max(1, len(order) // 5)
+    held, kept = order[:cut], order[cut:]
+    started = timezone.now()
+    probe = TextClassifier().fit([texts[i] for i in kept], [labels[i] for i in kept])
+    predicted = [p.label for p in probe.predict([texts[i] for i in held])]
+    truth = [labels[i] for i in held]
+    metrics = {
+        "accuracy": round(float(accuracy_score(truth, predicted)), 4),
+        "macro_f1": round(float(f1_score(truth, predicted, average="macro")), 4),
+        "held_out": len(held),
+    }
+    classifier = TextClassifier().fit(texts, labels)
+    metrics["train_seconds"] = round((timezone.now() - started).total_seconds(), 2)
+    version = f"{field_name}-{started:%Y%m%d%H%M%S}-{len(texts)}"
+    path = classifier.save(models_dir() / f"{version}.joblib")
+    with transaction.atomic():
+        ModelVersion.objects.filter(field=field_name, is_active=True).update(is_active=False)
+        row = ModelVersion.objects.create(
+            field=field_name,
+            version=version,
+            path=str(path),
+            trained_at=started,
+            sample_count=len(texts),
+            metrics=metrics,
+            is_active=True,
+        )
+        record_event(
+            "triage.model_trained", row, actor=actor, data={"field": field_name, **metrics}
+        )
+    return row
+
+
+def rollback_model(field_name: str, *, actor: User | None = None) -> ModelVersion | None:
+    """Make the model trained before the active one active again (None: back to rules only)."""
+    with transaction.atomic():
+        versions = list(
+            ModelVersion.objects.select_for_update()
+            .filter(field=field_name)
+            .order_by("-trained_at", "-id")
+        )
+        active = next((v for v in versions if v.is_active), None)
+        if active is None:
+            raise ValidationFailed(
+                _("There is no active model for %(field)s to roll back."),
+                code="no_active_model",
+                field=field_name,
+            )
+        older = [v for v in versions if (v.trained_at, v.pk) < (active.trained_at, active.pk)]
+        previous = older[0] if older else None
+        ModelVersion.objects.filter(pk=active.pk).update(is_active=False)
+        if previous is not None:
+            ModelVersion.objects.filter(pk=previous.pk).update(is_active=True)
+        record_event(
+            "triage.model_rolled_back",
+            active,
+            actor=actor,
+            data={
+                "field": field_name,
+                "from": active.version,
+                "to": previous.version if previous else None,
+            },
+        )
+    return previous
