@@ -110,17 +110,44 @@ def _combine(
     )
 
 
+def _prefer_children(
+    scores: dict[str, RuleScore], parents: Mapping[str, str]
+) -> dict[str, RuleScore]:
+    merged = {
+        value: RuleScore(s.value, s.score, s.is_always, list(s.matched), list(s.rule_ids))
+        for value, s in scores.items()
+    }
+    absorbed: set[str] = set()
+    for value, entry in merged.items():
+        parent = parents.get(value)
+        if parent and parent in scores:
+            entry.score += scores[parent].score
+            entry.is_always = entry.is_always or scores[parent].is_always
+            entry.matched += [m for m in scores[parent].matched if m not in entry.matched]
+            absorbed.add(parent)
+    return {value: entry for value, entry in merged.items() if value not in absorbed}
+
+
 def decide(
     text: str,
     *,
     rules: list[CompiledRule],
     predictors: Mapping[str, Predictor] | None = None,
     fields: Iterable[str] = ALL_FIELDS,
+    category_parents: Mapping[str, str] | None = None,
 ) -> dict[str, Decision]:
-    """One decision per requested field (a field with no evidence at all is left out)."""
+    """One decision per requested field (a field with no evidence at all is left out).
+
+    ``category_parents`` maps a category to its parent: evidence for a parent also supports
+    its matched children, and the most specific matched category is preferred.
+    """
     predictors = predictors or {}
     wanted = list(fields)
     scores = match_rules(text, rules, language=detect_language(text))
+    if category_parents and TriageField.CATEGORY in scores:
+        scores[TriageField.CATEGORY] = _prefer_children(
+            scores[TriageField.CATEGORY], category_parents
+        )
     decisions: dict[str, Decision] = {}
     for name in wanted:
         predictor = predictors.get(name)

@@ -82,6 +82,15 @@ def fields_set_by_people(ticket: Ticket) -> set[str]:
     return {name for name, event_name in EVENT_FIELD.items() if event_name in chosen}
 
 
+def category_parents() -> dict[str, str]:
+    return {
+        str(pk): str(parent)
+        for pk, parent in Category.objects.filter(parent__isnull=False).values_list(
+            "pk", "parent_id"
+        )
+    }
+
+
 def _valid(field_name: str, value: str) -> bool:
     if field_name == TriageField.CATEGORY:
         return value.isdigit() and Category.objects.filter(pk=int(value)).exists()
@@ -138,6 +147,7 @@ def triage_message(
         rules=compiled,
         predictors=active_predictors() if predictors is None else predictors,
         fields=fields,
+        category_parents=category_parents(),
     )
     return _record_and_apply(ticket, message, found, is_first=first)
 
@@ -442,6 +452,7 @@ def preview_rule(data: RuleInput, *, rule: TriageRule | None, sample: int = 50) 
         )
     before_rules, after_rules = compile_rules(current), compile_rules(edited)
     predictors = active_predictors()
+    parents = category_parents()
     rows = []
     recent = Ticket.objects.order_by("-id")[:sample]
     first_messages = {
@@ -456,8 +467,20 @@ def preview_rule(data: RuleInput, *, rule: TriageRule | None, sample: int = 50) 
     for ticket in recent:
         first = earliest.get(ticket.pk)
         text = f"{ticket.subject}\n{first.body if first else ''}"
-        before = decide(text, rules=before_rules, predictors=predictors, fields=[data.field])
-        after = decide(text, rules=after_rules, predictors=predictors, fields=[data.field])
+        before = decide(
+            text,
+            rules=before_rules,
+            predictors=predictors,
+            fields=[data.field],
+            category_parents=parents,
+        )
+        after = decide(
+            text,
+            rules=after_rules,
+            predictors=predictors,
+            fields=[data.field],
+            category_parents=parents,
+        )
         rows.append(PreviewRow(ticket, before.get(data.field), after.get(data.field)))
     return rows
 
