@@ -570,9 +570,12 @@ def train_model(
     }
     classifier = TextClassifier().fit(texts, labels)
     metrics["train_seconds"] = round((timezone.now() - started).total_seconds(), 2)
-    version = f"{field_name}-{started:%Y%m%d%H%M%S}-{len(texts)}"
-    path = classifier.save(models_dir() / f"{version}.joblib")
     with transaction.atomic():
+        # Aggregates cannot be locked on PostgreSQL: lock the rows, then count them.
+        taken = ModelVersion.objects.select_for_update().filter(field=field_name)
+        number = len(list(taken.values_list("pk", flat=True))) + 1
+        version = f"{field_name}-v{number}-{started:%Y%m%d%H%M%S}"
+        path = classifier.save(models_dir() / f"{version}.joblib")
         ModelVersion.objects.filter(field=field_name, is_active=True).update(is_active=False)
         row = ModelVersion.objects.create(
             field=field_name,
