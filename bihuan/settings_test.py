@@ -41,3 +41,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 BIHUAN_RAISE_HANDLER_ERRORS = True
+
+# A real Celery worker started by a test (bihuan/core/tests/test_background_worker.py) runs
+# with these set: it opens the test session's database and takes tasks from Redis.
+_worker_db = os.environ.get("BIHUAN_WORKER_DB_NAME", "")
+if _worker_db:
+    DATABASES["default"]["NAME"] = _worker_db
+_broker = os.environ.get("BIHUAN_TEST_CELERY_BROKER", "")
+if _broker:
+    CELERY_BROKER_URL = _broker
+    CELERY_TASK_ALWAYS_EAGER = False
