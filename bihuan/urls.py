@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("bihuan.accounts.urls")),
     path("", include("bihuan.customers.urls")),
     path("", include("bihuan.tickets.urls")),
+    path("", include("bihuan.triage.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover

@@ -1,0 +1,47 @@
+"""The rule editor's form: plain Django validation, then the service's own checks."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from bihuan.triage.choices import RuleLanguage, TriageField
+from bihuan.triage.models import TriageRule
+from bihuan.triage.services import RuleInput
+
+
+class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = TriageRule
+        fields = [
+            "name",
+            "field",
+            "value",
+            "language",
+            "patterns",
+            "weight",
+            "is_always",
+            "is_active",
+            "position",
+        ]
+        widgets = {
+            "patterns": forms.Textarea(attrs={"rows": 8, "class": "font-monospace"}),
+        }
+        help_texts = {"patterns": _("One keyword per line; start a line with re: for a regex.")}
+
+    def to_input(self) -> RuleInput:
+        data = self.cleaned_data
+        return RuleInput(
+            name=data["name"],
+            field=data["field"],
+            value=str(data["value"]).strip(),
+            patterns=data["patterns"],
+            language=data["language"] or RuleLanguage.ANY,
+            weight=float(data["weight"]),
+            is_always=bool(data["is_always"]),
+            is_active=bool(data["is_active"]),
+            position=int(data["position"] or 0),
+        )
+
+
+FIELD_CHOICES = TriageField.choices
