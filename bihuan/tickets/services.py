@@ -374,7 +374,11 @@ def _apply_status(ticket: Ticket, status: str, *, actor: User, now: datetime) ->
         ticket_id=ticket.pk,
         customer_id=ticket.customer_id,
         at=now,
-        data={"from": before, "to": status, "reopened": before == TicketStatus.SOLVED},
+        data={
+            "from": before,
+            "to": status,
+            "reopened": before == TicketStatus.SOLVED and status != TicketStatus.CLOSED,
+        },
     )
     _touch(ticket, now, fields)
 

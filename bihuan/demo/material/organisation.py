@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from bihuan.accounts.choices import Role
 
-PASSWORD = "bihuan-demo"  # documented in the README and printed by ``bihuan demo``
+# Not a secret: the one documented password of the demo sign-ins, printed by ``bihuan demo``.
+PASSWORD = "bihuan-demo"  # noqa: S105
 
 SERVICE = "客服部"
 TECH = "技术部"
@@ -69,9 +70,7 @@ STAFF: tuple[StaffMember, ...] = (
     StaffMember("sunyue", "孙悦", Role.ADVISOR, SERVICE, (VIP,)),
     StaffMember("zhouqiang", "周强", Role.ADVISOR, SERVICE, (VIP,)),
     StaffMember("wujun", "吴军", Role.DEPARTMENT_MEMBER, TECH, (TECH_SUPPORT,), heads=TECH),
-    StaffMember(
-        "xuhui", "徐辉", Role.DEPARTMENT_MEMBER, AFTER_SALES, (REPAIR,), heads=AFTER_SALES
-    ),
+    StaffMember("xuhui", "徐辉", Role.DEPARTMENT_MEMBER, AFTER_SALES, (REPAIR,), heads=AFTER_SALES),
     StaffMember(
         "maxiaodong",
         "马晓东",
