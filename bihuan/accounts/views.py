@@ -18,7 +18,7 @@ from bihuan.accounts import services
 from bihuan.accounts.forms import ApiTokenForm, SignInForm
 from bihuan.accounts.models import User
 from bihuan.core.errors import DomainError, NotFound
-from bihuan.core.views import domain_errors
+from bihuan.core.views import MAX_ID, domain_errors
 
 SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
@@ -92,6 +92,8 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 @domain_errors
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    if token_id > MAX_ID:
+        raise NotFound(_("Token not found."))
     token = services.revoke_api_token(token_id, actor=signed_in_user(request))
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("accounts:tokens")

@@ -28,6 +28,7 @@ from bihuan.core.models import Notification
 from bihuan.core.pagination import paginate
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+MAX_ID = 2**62  # beyond any stored id (and SQLite's integer range)
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -56,9 +57,10 @@ def domain_error_response(request: HttpRequest, exc: DomainError) -> HttpRespons
         response["HX-Retarget"] = "#flash"
         response["HX-Reswap"] = "afterbegin"
         return response
+    if isinstance(exc, NotFound):
+        # Out of scope or missing: the same 404 page, never a hint that the object exists.
+        raise Http404(str(exc))
     if request.method == "GET":
-        if isinstance(exc, NotFound):
-            raise Http404(str(exc))
         if isinstance(exc, PermissionDenied):
             raise DjangoPermissionDenied(str(exc))
         return render(request, "error.html", {"message": str(exc)}, status=exc.status)
@@ -128,13 +130,19 @@ def mark_notifications_read(request: HttpRequest) -> HttpResponse:
 @require_POST
 @domain_errors
 def open_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Mark one notification read and go to its ticket."""
-    services.mark_notifications_read(request.user, ids=[notification_id])
-    ticket_id = (
-        Notification.objects.filter(pk=notification_id, recipient_id=request.user.pk)
-        .values_list("event__ticket_id", flat=True)
-        .first()
+    """Mark one of the user's notifications read and go to its ticket."""
+    rows = (
+        list(
+            Notification.objects.filter(
+                pk=notification_id, recipient_id=request.user.pk
+            ).values_list("event__ticket_id", flat=True)[:1]
+        )
+        if notification_id <= MAX_ID
+        else []
     )
-    if ticket_id is None:
+    if not rows:
+        raise NotFound(_("Notification not found."))
+    services.mark_notifications_read(request.user, ids=[notification_id])
+    if rows[0] is None:
         return redirect("accounts:notifications")
-    return redirect("tickets:detail", number=ticket_id)
+    return redirect("tickets:detail", number=rows[0])

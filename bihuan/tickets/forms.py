@@ -39,12 +39,13 @@ class TicketOptions:
         """The display name of a category/team/department id found in an event's data."""
         if pk is None or pk == "":
             return "—"
-        rows: list[Any] = {
+        by_kind: dict[str, list[Any]] = {
             "category": self.categories,
             "team": self.teams,
             "department": self.departments,
             "owner": self.owners,
-        }.get(kind, [])
+        }
+        rows = by_kind.get(kind, [])
         for row in rows:
             if row.pk == pk:
                 return str(row)
@@ -338,7 +339,3 @@ class CommitmentForm(forms.Form):
 class KanbanMoveForm(forms.Form):
     number = forms.IntegerField(min_value=1, max_value=MAX_ID)
     status = forms.ChoiceField(choices=TicketStatus.choices)
-
-
-class SearchForm(forms.Form):
-    q = forms.CharField(max_length=200, required=False)

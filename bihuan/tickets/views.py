@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from bihuan.accounts.views import signed_in_user
@@ -56,10 +57,23 @@ KANBAN_COLUMN_LIMIT = 50
 class TicketRow:
     ticket: Ticket
     contact: str
+    category: str
 
 
-def ticket_rows(tickets: Iterable[Ticket]) -> list[TicketRow]:
-    return [TicketRow(ticket=t, contact=masked_contact(t.customer)) for t in tickets]
+def ticket_rows(tickets: Iterable[Ticket], options: TicketOptions | None = None) -> list[TicketRow]:
+    """Rows for a ticket list: contacts masked, category named without a query per row."""
+    rows = []
+    for ticket in tickets:
+        if ticket.category_id is None:
+            category = ""
+        elif options is not None:
+            category = options.name_of("category", ticket.category_id)
+        else:
+            category = ticket.category.name if ticket.category else ""
+        rows.append(
+            TicketRow(ticket=ticket, contact=masked_contact(ticket.customer), category=category)
+        )
+    return rows
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:
@@ -105,6 +119,10 @@ class TimelineItem:
         return self.message is not None
 
 
+def _joined(names: Iterable[str]) -> str:
+    return pgettext("list separator", ", ").join(names)
+
+
 def _choice_label(choices: Any, value: Any) -> str:
     if value in (None, ""):
         return "—"
@@ -137,13 +155,16 @@ def _field_change(name: str, before: Any, after: Any, options: TicketOptions) ->
         if name in ("category", "team", "department"):
             return options.name_of(name, value)
         if name == "shared_departments":
-            names = [options.name_of("department", pk) for pk in value or []]
-            return "、".join(names) or "—"
+            return _joined(options.name_of("department", pk) for pk in value or []) or "—"
         if name == "tags":
-            return "、".join(str(v) for v in value or []) or "—"
+            return _joined(str(v) for v in value or []) or "—"
         return str(value) if value not in (None, "") else "—"
 
-    return f"{labels.get(name, name)}: {show(before)} → {show(after)}"
+    return _("%(field)s: %(before)s → %(after)s") % {
+        "field": labels.get(name, name),
+        "before": show(before),
+        "after": show(after),
+    }
 
 
 def present_timeline(
@@ -154,6 +175,7 @@ def present_timeline(
     for entry in entries:
         if entry.verb == "ticket.assigned":
             user_ids.update(v for v in (entry.event.get("from"), entry.event.get("to")) if v)
+        user_ids.update(entry.event.get("mentions") or [])
     names = queries.user_names(user_ids)
     system = _("System")
     items: list[TimelineItem] = []
@@ -172,7 +194,11 @@ def present_timeline(
                 )
             else:
                 author = str(message.author) if message.author else actor
-                items.append(TimelineItem(css=message.kind, actor=author, at=at, message=message))
+                mentioned = [names.get(pk, f"#{pk}") for pk in event.get("mentions") or []]
+                text = _("mentioned %(names)s") % {"names": _joined(mentioned)} if mentioned else ""
+                items.append(
+                    TimelineItem(css=message.kind, actor=author, at=at, text=text, message=message)
+                )
             continue
         item = TimelineItem(css="event", actor=actor, at=at)
         if verb == "ticket.status_changed":
@@ -222,7 +248,7 @@ def present_timeline(
             item.details = [str(event.get("description", ""))]
         elif verb == "ticket.shared_with_department":
             item.text = _("asked other departments for help: %(names)s") % {
-                "names": "、".join(
+                "names": _joined(
                     options.name_of("department", pk) for pk in event.get("departments", [])
                 )
             }
@@ -253,7 +279,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "form": form,
         "filters": filters,
         "options": options,
-        "rows": ticket_rows(page.items),
+        "rows": ticket_rows(page.items, options),
         "page": page,
         "next_url": _page_url(base, query, page.next_cursor),
         "previous_url": _page_url(base, query, page.previous_cursor),
@@ -344,7 +370,12 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/search.html",
-        {"result": result, "customers": customers, "rows": ticket_rows(result.tickets)},
+        {
+            "result": result,
+            "customers": customers,
+            "rows": ticket_rows(result.tickets),
+            "search_query": result.query,
+        },
     )
 
 
@@ -359,7 +390,7 @@ def mention_suggestions(request: HttpRequest) -> HttpResponse:
 # --- The ticket page -------------------------------------------------------------------------
 
 
-def _ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[str, Any]:
+def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     viewer = signed_in_user(request)
     options = load_options()
     entries = queries.timeline(ticket)
@@ -371,12 +402,9 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[
         "options": options,
         "can_work": can_work_ticket(viewer) and not ticket.is_closed,
         "is_closed": ticket.is_closed,
-        "reply_form": forms.get("reply_form") or MessageForm(),
-        "note_form": forms.get("note_form") or MessageForm(),
-        "properties_form": forms.get("properties_form")
-        or TicketPropertiesForm(ticket=ticket, options=options),
-        "handling_form": forms.get("handling_form") or HandlingForm(ticket=ticket),
-        "commitment_form": forms.get("commitment_form") or CommitmentForm(),
+        "properties_form": TicketPropertiesForm(ticket=ticket, options=options),
+        "handling_form": HandlingForm(ticket=ticket),
+        "commitment_form": CommitmentForm(),
         "now": timezone.now(),
     }
 
@@ -399,7 +427,11 @@ def _back_to(ticket: Ticket, anchor: str = "") -> HttpResponse:
 def _form_error(form: Any) -> ValidationFailed:
     for field_name, errors in form.errors.items():
         label = form.fields[field_name].label if field_name in form.fields else ""
-        text = f"{label}: {errors[0]}" if label else str(errors[0])
+        text = (
+            _("%(field)s: %(error)s") % {"field": label, "error": errors[0]}
+            if label
+            else str(errors[0])
+        )
         return ValidationFailed(text, code="invalid_form")
     return ValidationFailed(_("The form is not valid."), code="invalid_form")
 
@@ -436,7 +468,7 @@ def add_note(request: HttpRequest, number: int) -> HttpResponse:
         ticket, body=form.cleaned_data["body"], actor=signed_in_user(request)
     )
     messages.success(request, _("Internal note added."))
-    return _back_to(ticket, "timeline-end")
+    return _back_to(ticket, "note")
 
 
 @login_required

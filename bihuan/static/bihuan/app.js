@@ -1,0 +1,261 @@
+/* Bihuan (闭环) agent workspace: the little JavaScript the pages need.
+ * - CSRF token on every htmx request
+ * - flash messages (auto-dismiss for successes)
+ * - kanban drag and drop (SortableJS) posting the status change; a refusal puts the card back
+ * - @mention autocomplete in internal notes
+ */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+
+  // --- Flash messages -------------------------------------------------------------------
+  function autoDismiss(root) {
+    root.querySelectorAll(".alert-success, .alert-info").forEach(function (alert) {
+      if (alert.dataset.dismissScheduled) return;
+      alert.dataset.dismissScheduled = "1";
+      window.setTimeout(function () {
+        if (window.bootstrap && alert.isConnected) {
+          window.bootstrap.Alert.getOrCreateInstance(alert).close();
+        }
+      }, 5000);
+    });
+  }
+
+  function flash(message, level) {
+    var area = document.getElementById("flash");
+    if (!area) return;
+    var alert = document.createElement("div");
+    alert.className = "alert alert-" + (level || "info") + " alert-dismissible fade show";
+    alert.setAttribute("role", level === "danger" ? "alert" : "status");
+    alert.textContent = message;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.setAttribute("data-bs-dismiss", "alert");
+    close.setAttribute("aria-label", area.dataset.closeLabel || "Close");
+    alert.appendChild(close);
+    area.prepend(alert);
+    autoDismiss(area);
+  }
+  window.bihuanFlash = flash;
+
+  document.addEventListener("DOMContentLoaded", function () {
+    autoDismiss(document);
+  });
+  document.body.addEventListener("htmx:afterSwap", function () {
+    autoDismiss(document);
+  });
+
+  // --- Confirmations --------------------------------------------------------------------
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
+  // --- Kanban ---------------------------------------------------------------------------
+  function updateCounts(board) {
+    board.querySelectorAll(".kanban-column").forEach(function (column) {
+      var count = column.querySelectorAll(".kanban-card").length;
+      var label = column.querySelector(".count");
+      if (label) label.textContent = count + (column.dataset.more === "true" ? "+" : "");
+    });
+  }
+
+  function putBack(event) {
+    var reference = event.from.children[event.oldIndex] || null;
+    event.from.insertBefore(event.item, reference);
+  }
+
+  function initKanban() {
+    var board = document.querySelector("[data-kanban]");
+    if (!board || typeof window.Sortable === "undefined") return;
+    var canMove = board.dataset.canMove === "true";
+    board.querySelectorAll(".kanban-list").forEach(function (list) {
+      window.Sortable.create(list, {
+        group: "tickets",
+        sort: false,
+        disabled: !canMove,
+        animation: 150,
+        forceFallback: true,
+        fallbackTolerance: 4,
+        ghostClass: "kanban-ghost",
+        onEnd: function (event) {
+          if (event.from === event.to) return;
+          var card = event.item;
+          var body = new FormData();
+          body.append("number", card.dataset.number);
+          body.append("status", event.to.dataset.status);
+          card.classList.add("is-saving");
+          fetch(board.dataset.moveUrl, {
+            method: "POST",
+            headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+            body: body,
+            credentials: "same-origin",
+          })
+            .then(function (response) {
+              return response
+                .json()
+                .catch(function () {
+                  return {};
+                })
+                .then(function (data) {
+                  return { ok: response.ok, data: data };
+                });
+            })
+            .then(function (result) {
+              card.classList.remove("is-saving");
+              if (result.ok) {
+                card.dataset.status = result.data.status;
+                flash(result.data.message, "success");
+              } else {
+                putBack(event);
+                flash(result.data.message || board.dataset.errorText, "danger");
+              }
+              updateCounts(board);
+            })
+            .catch(function () {
+              card.classList.remove("is-saving");
+              putBack(event);
+              updateCounts(board);
+              flash(board.dataset.errorText, "danger");
+            });
+        },
+      });
+    });
+  }
+
+  // --- @mentions ------------------------------------------------------------------------
+  var MENTION = /(?:^|\s)@([\w.\-\u4e00-\u9fff]{0,50})$/;
+
+  function initMentions(area) {
+    var url = area.dataset.mentionsUrl;
+    var holder = area.parentElement;
+    holder.style.position = "relative";
+    var menu = document.createElement("div");
+    menu.className = "dropdown-menu mention-menu shadow-sm";
+    menu.setAttribute("role", "listbox");
+    holder.appendChild(menu);
+    var timer = null;
+    var active = 0;
+    var typed = null;
+
+    function hide() {
+      menu.classList.remove("show");
+      menu.innerHTML = "";
+      typed = null;
+    }
+
+    function choose(username) {
+      var caret = area.selectionStart;
+      var before = area.value.slice(0, caret);
+      var after = area.value.slice(caret);
+      var start = before.lastIndexOf("@");
+      area.value = before.slice(0, start) + "@" + username + " " + after;
+      var position = start + username.length + 2;
+      area.setSelectionRange(position, position);
+      hide();
+      area.focus();
+    }
+
+    function highlight() {
+      menu.querySelectorAll(".dropdown-item").forEach(function (item, index) {
+        item.classList.toggle("active", index === active);
+      });
+    }
+
+    function show(users) {
+      menu.innerHTML = "";
+      if (!users.length) {
+        hide();
+        return;
+      }
+      users.forEach(function (user) {
+        var item = document.createElement("button");
+        item.type = "button";
+        item.className = "dropdown-item";
+        item.setAttribute("role", "option");
+        item.dataset.username = user.username;
+        item.textContent = user.name === user.username ? "@" + user.username : user.name + " (@" + user.username + ")";
+        item.addEventListener("mousedown", function (event) {
+          event.preventDefault();
+          choose(user.username);
+        });
+        menu.appendChild(item);
+      });
+      active = 0;
+      highlight();
+      menu.style.top = area.offsetTop + area.offsetHeight + "px";
+      menu.style.left = area.offsetLeft + "px";
+      menu.classList.add("show");
+    }
+
+    area.addEventListener("input", function () {
+      var match = area.value.slice(0, area.selectionStart).match(MENTION);
+      if (!match) {
+        hide();
+        return;
+      }
+      typed = match[1];
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        fetch(url + "?q=" + encodeURIComponent(typed || ""), {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        })
+          .then(function (response) {
+            return response.json();
+          })
+          .then(function (data) {
+            if (typed !== null) show(data.users || []);
+          })
+          .catch(hide);
+      }, 120);
+    });
+
+    area.addEventListener("keydown", function (event) {
+      if (!menu.classList.contains("show")) return;
+      var items = menu.querySelectorAll(".dropdown-item");
+      if (event.key === "ArrowDown") {
+        active = (active + 1) % items.length;
+        highlight();
+        event.preventDefault();
+      } else if (event.key === "ArrowUp") {
+        active = (active - 1 + items.length) % items.length;
+        highlight();
+        event.preventDefault();
+      } else if (event.key === "Enter" || event.key === "Tab") {
+        choose(items[active].dataset.username);
+        event.preventDefault();
+      } else if (event.key === "Escape") {
+        hide();
+      }
+    });
+    area.addEventListener("blur", function () {
+      window.setTimeout(hide, 150);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initKanban();
+    document.querySelectorAll("textarea[data-mentions-url]").forEach(initMentions);
+    var hash = window.location.hash;
+    if (hash === "#timeline-end" || hash === "#note") {
+      var end = document.getElementById("timeline-end");
+      if (end) end.scrollIntoView({ block: "center" });
+    }
+    if (hash === "#note" && window.bootstrap) {
+      var tab = document.getElementById("tab-note");
+      if (tab) window.bootstrap.Tab.getOrCreateInstance(tab).show();
+    }
+  });
+})();
