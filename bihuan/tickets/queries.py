@@ -87,6 +87,8 @@ def filtered_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(owner_id=viewer.pk, status__in=OPEN_STATUSES)
     elif view == "unassigned":
         tickets = tickets.filter(owner__isnull=True, status__in=OPEN_STATUSES)
+    elif view == "department" and viewer.department_id is None:
+        tickets = tickets.none()
     elif view == "department":
         tickets = tickets.filter(
             Q(department_id=viewer.department_id) | Q(shared_departments__id=viewer.department_id),

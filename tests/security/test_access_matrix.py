@@ -27,6 +27,7 @@ from bihuan.core.models import Notification
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets import services
 from bihuan.tickets.models import Commitment, Ticket
+from bihuan.triage.models import TriageRule
 
 # Which object each path parameter names, and which kind of object that is.
 PARAMETER_KINDS = {
@@ -35,6 +36,7 @@ PARAMETER_KINDS = {
     "commitment_id": "commitment",
     "token_id": "token",
     "notification_id": "notification",
+    "rule_id": "rule",
 }
 # Request bodies valid in themselves, so that scope is the only reason to refuse.
 API_BODIES: dict[tuple[str, str], Any] = {
@@ -47,7 +49,35 @@ API_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/tickets/{number}/commitments/{commitment_id}/complete"): None,
 }
 # Web routes by URL name: the form data of their POST (None: GET only).
-WEB_POST_DATA: dict[str, dict[str, Any] | None] = {}
+WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
+    "tickets:detail": None,
+    "tickets:export_record": None,
+    "customers:detail": None,
+    "triage:ticket_panel": None,
+    "tickets:reply": {"body": "你好"},
+    "tickets:note": {"body": "看一下"},
+    "tickets:update": {"status": "open", "priority": "3", "kind": "inquiry"},
+    "tickets:handling": {"need_statement": "客户需要退款", "solution": "退款"},
+    "tickets:add_commitment": {"description": "回电", "due_at": "2030-01-01T10:00"},
+    "tickets:complete_commitment": {},
+    "accounts:revoke_token": {},
+    "accounts:notification_open": {},
+    "triage:rule_edit": {
+        "name": "改",
+        "field": "kind",
+        "value": "inquiry",
+        "language": "any",
+        "patterns": "x",
+        "weight": "1",
+        "position": "0",
+        "action": "save",
+    },
+}
+# POST-only views answer GET with 405 whatever the id (reveals nothing): only POST them;
+# the rule editor answers both.
+POST_ONLY = {
+    name for name, data in WEB_POST_DATA.items() if data is not None and name != "triage:rule_edit"
+}
 ROLES = ["zhangwei", "wangqiang", "chenjie", "liuyang"]
 
 
@@ -98,7 +128,8 @@ def discover_routes() -> list[Route]:
             routes.append(Route("admin", "GET", template, params, str(pattern.name)))
             continue
         name = f"{namespace}:{pattern.name}" if namespace else str(pattern.name)
-        routes.append(Route("web", "GET", template, params, name))
+        if name not in POST_ONLY:
+            routes.append(Route("web", "GET", template, params, name))
         if WEB_POST_DATA.get(name) is not None:
             routes.append(Route("web", "POST", template, params, name))
     return routes
@@ -150,7 +181,16 @@ def outside(org: Any) -> dict[str, Any]:
     services.add_internal_note(ticket, body="@supervisor 请关注", actor=org.other_agent)
     token, _plain = create_api_token(org.other_agent, name="lina's", actor=org.other_agent)
     notification = Notification.objects.get(recipient=org.supervisor)
+    rule = TriageRule.objects.create(
+        name="规则",
+        field="kind",
+        value="complaint",
+        patterns="投诉",
+        created_at=ticket.created_at,
+        updated_at=ticket.created_at,
+    )
     return {
+        "rule": rule,
         "ticket": Ticket.objects.get(pk=ticket.pk),
         "customer": ticket.customer,
         "commitment": Commitment.objects.get(pk=commitment.pk),
@@ -166,6 +206,8 @@ def _fill(route: Route, objects: dict[str, Any]) -> str:
 
 def _out_of_scope(route: Route, username: str) -> bool:
     kinds = {PARAMETER_KINDS.get(p, "?") for p in route.params}
+    if kinds == {"rule"}:
+        return True  # only admins edit rules
     if kinds == {"customer"}:
         return username in {"wangqiang", "chenjie"}  # department members
     return True
