@@ -40,6 +40,7 @@ from bihuan.demo.clock import Clock
 from bihuan.demo.conversation import Cast, CustomerProfile, seed_ticket, tell
 from bihuan.demo.history import EventLog, PendingEvent, TicketHistory
 from bihuan.demo.material import organisation, people
+from bihuan.demo.triage_setup import delete_triage_setup, set_up_triage
 from bihuan.tickets.choices import TicketType
 from bihuan.tickets.models import Category, Commitment, Message, Ticket
 
@@ -175,6 +176,7 @@ def delete_demo() -> bool:
             pk__in=created.get("organisations", []), customers__isnull=True
         ).delete()
         categories = created.get("categories", [])
+        delete_triage_setup(categories)
         Category.objects.filter(pk__in=categories, parent__isnull=False).delete()
         Category.objects.filter(pk__in=categories).delete()
         Tag.objects.filter(pk__in=created.get("tags", [])).delete()
@@ -214,6 +216,7 @@ class _Loader:
         histories = self._tickets(cast, profiles)
         self._customer_history(cast, profiles)
         counts = self._write(profiles, histories, tags)
+        counts.update(set_up_triage(cast, [h.ticket.pk for h in histories]))
         self._mark(cast)
         return counts
 

@@ -623,3 +623,64 @@ def rollback_model(field_name: str, *, actor: User | None = None) -> ModelVersio
             },
         )
     return previous
+
+
+def backfill_decisions(ticket_ids: Iterable[int], *, batch: int = 500) -> int:
+    """Record the decisions triage would have taken when historic tickets arrived (imports and
+    the demo): applied when confident, and marked corrected where the ticket's value now
+    differs — which is what agents did. Tickets that already have decisions are skipped."""
+    compiled = compile_rules(TriageRule.objects.filter(is_active=True))
+    predictors = active_predictors()
+    parents = category_parents()
+    limit = threshold()
+    ids = sorted(set(ticket_ids))
+    created = 0
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        done = set(
+            TriageDecision.objects.filter(ticket_id__in=chunk).values_list("ticket_id", flat=True)
+        )
+        todo = [pk for pk in chunk if pk not in done]
+        first: dict[int, Message] = {}
+        for message in Message.objects.filter(
+            ticket_id__in=todo, kind=MessageKind.CUSTOMER
+        ).order_by("ticket_id", "id"):
+            first.setdefault(message.ticket_id, message)
+        rows = []
+        for ticket in Ticket.objects.filter(pk__in=todo):
+            opening = first.get(ticket.pk)
+            if opening is None:
+                continue
+            found = decide(
+                f"{ticket.subject}\n{opening.body}",
+                rules=compiled,
+                predictors=predictors,
+                category_parents=parents,
+            )
+            for name, decision in found.items():
+                if not _valid(name, decision.value):
+                    continue
+                applied = decision.confidence >= limit
+                final = current_value(ticket, name)
+                corrected = applied and final != "" and final != decision.value
+                rows.append(
+                    TriageDecision(
+                        ticket=ticket,
+                        message=opening,
+                        field=name,
+                        value=decision.value,
+                        confidence=decision.confidence,
+                        source=decision.source,
+                        model_version=decision.model_version,
+                        reasons=list(decision.reasons),
+                        is_applied=applied,
+                        created_at=opening.created_at,
+                        corrected_value=final if corrected else "",
+                        corrected_by_id=ticket.owner_id if corrected else None,
+                        corrected_at=ticket.updated_at if corrected else None,
+                    )
+                )
+        with transaction.atomic():
+            TriageDecision.objects.bulk_create(rows)
+        created += len(rows)
+    return created
