@@ -102,7 +102,11 @@ def test_a_new_ticket_is_triaged_by_a_celery_worker_after_commit(
     done = _wait_for(
         lambda: TriageDecision.objects.filter(ticket_id=ticket.pk).count() >= 3, seconds=60
     )
-    assert done, worker.stderr.read1(4000).decode() if worker.poll() is not None else "timeout"
+    if not done:
+        exited = worker.poll() is not None and worker.stderr is not None
+        pytest.fail(
+            worker.stderr.read().decode()[-4000:] if exited and worker.stderr else "timeout"
+        )
     ticket.refresh_from_db()
     assert ticket.category is not None
     assert ticket.category.name == "退款/退货"

@@ -86,7 +86,7 @@ def test_nobody_is_assigned_above_capacity(org: Any) -> None:
     for ticket in _bare_tickets(team, 12):
         services.assign_owner(Ticket.objects.select_related("customer", "team").get(pk=ticket.pk))
 
-    loads = Counter(
+    loads: Counter[int | None] = Counter(
         Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("owner_id", flat=True)
     )
     assert loads[small.pk] == 3
