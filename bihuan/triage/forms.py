@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +30,19 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
             "patterns": forms.Textarea(attrs={"rows": 8, "class": "font-monospace"}),
         }
         help_texts = {"patterns": _("One keyword per line; start a line with re: for a regex.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs["class"] = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                widget.attrs["class"] = (
+                    f"form-control form-control-sm {widget.attrs.get('class', '')}"
+                )
 
     def to_input(self) -> RuleInput:
         data = self.cleaned_data
