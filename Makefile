@@ -40,6 +40,7 @@ install: venv frontend ## Everything the app needs to run
 run: install ## Install, migrate SQLite in ./data, load the demo data, serve on :8000
 	$(BIHUAN) migrate --no-input -v 0
 	$(BIHUAN) demo
+	$(BIHUAN) triage train --if-missing
 	@echo "Bihuan on http://127.0.0.1:8000 — sign in with a demo user above (API docs: /api/v1/docs)"
 	$(BIHUAN) serve --host 127.0.0.1 --port 8000
 

@@ -93,3 +93,24 @@ def test_training_without_enough_labelled_tickets_is_refused(settings: Any, tmp_
 
     assert refused.value.code == "not_enough_data"
     assert ModelVersion.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_train_and_rollback_commands(worked_tickets: dict[str, Category]) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("triage", "train", "--field", "category", "--min-samples", "30", stdout=out)
+    call_command("triage", "train", "--field", "kind", stdout=out)
+    call_command("triage", "train", "--field", "category", "--if-missing", stdout=out)
+    call_command("triage", "rollback", "--field", "category", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("category: category-v1-")
+    assert "held-out accuracy=" in lines[0]
+    assert lines[1].startswith("kind: skipped")
+    assert lines[2] == "category: has an active model, skipped"
+    assert lines[3] == "category: now rules and lexicon only"
+    assert not ModelVersion.objects.filter(is_active=True).exists()

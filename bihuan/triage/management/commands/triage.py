@@ -19,6 +19,7 @@ from typing import Any, Literal
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bihuan.triage.benchmark import BenchmarkResult, run_benchmark, split_dev
+from bihuan.triage.choices import TriageField
 from bihuan.triage.classifier import ClassifierSettings, TextClassifier
 from bihuan.triage.labelled_files import (
     SUPPORTED_SUFFIXES,
@@ -106,10 +107,46 @@ def _add_benchmark_arguments(parser: CommandParser) -> None:
     )
 
 
+def _add_field_arguments(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--field",
+        action="append",
+        choices=list(TriageField.values),
+        help="A field to work on (repeat for several; default: all).",
+    )
+
+
+def _add_train_arguments(parser: CommandParser) -> None:
+    _add_field_arguments(parser)
+    parser.add_argument(
+        "--min-samples", type=int, default=30, help="Skip a field with fewer labelled tickets."
+    )
+    parser.add_argument(
+        "--if-missing", action="store_true", help="Only train fields without an active model."
+    )
+
+
+def _add_nothing(parser: CommandParser) -> None:
+    return None
+
+
 SUBCOMMANDS: dict[str, tuple[str, Callable[[CommandParser], None]]] = {
     "benchmark": (
         "Train on one labelled file, evaluate on another, print quality and speed.",
         _add_benchmark_arguments,
+    ),
+    "train": (
+        "Train new model versions on this organisation's worked tickets and activate them.",
+        _add_train_arguments,
+    ),
+    "rollback": (
+        "Re-activate the model version trained before the active one.",
+        _add_field_arguments,
+    ),
+    "install-rules": ("Create the cold-start rules that do not exist yet.", _add_nothing),
+    "release-offline": (
+        "Offer open tickets of owners offline for too long to their queue again.",
+        _add_nothing,
     ),
 }
 
@@ -125,8 +162,57 @@ class Command(BaseCommand):
             add_arguments(subcommands.add_parser(name, help=help_text, description=help_text))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        handler = getattr(self, f"_handle_{options['subcommand']}")
+        handler = getattr(self, f"_handle_{options['subcommand'].replace('-', '_')}")
         handler(**options)
+
+    # ------------------------------------------------------------------ the organisation's models
+
+    def _handle_train(self, **options: Any) -> None:
+        from bihuan.core.errors import DomainError
+        from bihuan.triage.models import ModelVersion
+        from bihuan.triage.services import train_model
+
+        for field_name in options["field"] or TriageField.values:
+            if (
+                options["if_missing"]
+                and ModelVersion.objects.filter(field=field_name, is_active=True).exists()
+            ):
+                self.stdout.write(f"{field_name}: has an active model, skipped")
+                continue
+            try:
+                version = train_model(field_name, min_samples=options["min_samples"])
+            except DomainError as exc:
+                self.stdout.write(f"{field_name}: skipped ({exc})")
+                continue
+            metrics = version.metrics
+            self.stdout.write(
+                f"{field_name}: {version.version} on {version.sample_count} tickets, "
+                f"held-out accuracy={metrics['accuracy']} macro_f1={metrics['macro_f1']} "
+                f"train_s={metrics['train_seconds']}"
+            )
+
+    def _handle_rollback(self, **options: Any) -> None:
+        from bihuan.core.errors import DomainError
+        from bihuan.triage.services import rollback_model
+
+        for field_name in options["field"] or TriageField.values:
+            try:
+                previous = rollback_model(field_name)
+            except DomainError as exc:
+                self.stdout.write(f"{field_name}: {exc}")
+                continue
+            now = previous.version if previous else "rules and lexicon only"
+            self.stdout.write(f"{field_name}: now {now}")
+
+    def _handle_install_rules(self, **options: Any) -> None:
+        from bihuan.triage.services import install_default_rules
+
+        self.stdout.write(f"{install_default_rules()} rules created")
+
+    def _handle_release_offline(self, **options: Any) -> None:
+        from bihuan.triage.services import release_tickets_of_offline_owners
+
+        self.stdout.write(f"{release_tickets_of_offline_owners()} tickets offered again")
 
     # ------------------------------------------------------------------ benchmark
 
