@@ -10,6 +10,7 @@ refers to them by name: keep their names and behaviour stable, or bump the model
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import re
@@ -112,6 +113,16 @@ def tokenize(text: str) -> list[str]:
     in English text ("don't" stays one token), and text without any CJK character never
     touches jieba (about twenty times faster).
     """
+    # Live triage runs one model per field over the same message: segment it once.
+    return list(_tokenize_recent(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _tokenize_recent(text: str) -> tuple[str, ...]:
+    return tuple(_tokenize(text))
+
+
+def _tokenize(text: str) -> list[str]:
     if not has_cjk(text):
         return _WORD_RE.findall(text)
     tokens: list[str] = []
