@@ -13,7 +13,7 @@ import pytest
 # test itself (setting up data, checking the database) are still synchronous and safe.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -58,6 +58,8 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
         timezone_id="Asia/Shanghai",
     )
     context.set_default_timeout(15_000)
+    # Shared 2-core machines are slow at times: give assertions the same patience.
+    expect.set_options(timeout=15_000)
     yield context
     context.close()
 

@@ -95,10 +95,16 @@ def drag(page: Page, card: Locator, column: Locator) -> None:
     end = column.bounding_box()
     assert start is not None
     assert end is not None
+    page.wait_for_load_state("networkidle")  # SortableJS is bound once the page has loaded
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + 12)
     page.mouse.down()
+    page.wait_for_timeout(150)
     page.mouse.move(start["x"] + start["width"] / 2 + 10, start["y"] + 20, steps=5)
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 30, steps=15)
+    page.wait_for_timeout(150)
+    target_y = end["y"] + min(end["height"] / 2, 120)
+    page.mouse.move(end["x"] + end["width"] / 2, target_y, steps=20)
+    page.wait_for_timeout(250)
+    page.mouse.move(end["x"] + end["width"] / 2, target_y + 5, steps=2)
     page.mouse.up()
 
 
