@@ -303,7 +303,7 @@ class TextClassifier:
         matrix = runtime.transform(normalized)
         probabilities = _softmax(runtime.scores(matrix) / self.temperature_)
         best = probabilities.argmax(axis=1)
-        coef = runtime.coef
+        weights = runtime.weights
         terms = runtime.terms()
         settings = self.settings
         alternatives_count = min(settings.max_alternatives, len(self.labels))
@@ -326,7 +326,7 @@ class TextClassifier:
                 continue
             start, end = matrix.indptr[row], matrix.indptr[row + 1]
             columns = matrix.indices[start:end]
-            contributions = matrix.data[start:end] * coef[label_index, columns]
+            contributions = matrix.data[start:end] * weights[columns, label_index]
             predictions.append(
                 Prediction(
                     label=self.labels[label_index],
@@ -420,7 +420,7 @@ def _fit_temperature(scores: FloatArray, y: IntArray) -> float:
         return float(-np.log(np.clip(probabilities[rows, y], 1e-12, None)).mean())
 
     result = minimize_scalar(
-        negative_log_likelihood, bounds=(math.log(1e-3), math.log(10.0)), method="bounded"
+        negative_log_likelihood, bounds=(math.log(0.01), math.log(10.0)), method="bounded"
     )
     return float(math.exp(result.x))
 
@@ -495,7 +495,9 @@ class _Runtime:
         intercept = np.asarray(svm.intercept_, dtype=np.float64)
         if coef.shape[0] == 1:  # a binary SVM keeps only the positive class's row
             coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
-        self.coef: FloatArray = coef
+        # Features x labels, C-ordered: ``matrix @ weights`` would otherwise copy the whole
+        # transposed matrix on every call (milliseconds per text for large vocabularies).
+        self.weights: FloatArray = np.ascontiguousarray(coef.T)
         self.intercept: FloatArray = intercept
         self._terms: _TermTable | None = None
 
@@ -534,7 +536,7 @@ class _Runtime:
         )
 
     def scores(self, matrix: Any) -> FloatArray:
-        result: FloatArray = np.asarray(matrix @ self.coef.T) + self.intercept
+        result: FloatArray = np.asarray(matrix @ self.weights) + self.intercept
         return result
 
     def terms(self) -> _TermTable:

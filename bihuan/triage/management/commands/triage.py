@@ -22,7 +22,6 @@ from bihuan.triage.benchmark import BenchmarkResult, run_benchmark, split_dev
 from bihuan.triage.choices import TriageField
 from bihuan.triage.classifier import ClassifierSettings, TextClassifier
 from bihuan.triage.labelled_files import (
-    SUPPORTED_SUFFIXES,
     ColumnSpec,
     LabelledFileError,
     LabelledRows,
@@ -154,7 +153,6 @@ SUBCOMMANDS: dict[str, tuple[str, Callable[[CommandParser], None]]] = {
 class Command(BaseCommand):
     help = "Triage text classifier: benchmark it on labelled files."
     # Works on files, not on the database or the URL map: the system checks add nothing.
-    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         subcommands = parser.add_subparsers(dest="subcommand", required=True)
@@ -273,7 +271,7 @@ class Command(BaseCommand):
         try:
             return reader(*args, **kwargs)
         except LabelledFileError as exc:
-            raise CommandError(f"{exc} (supported: {', '.join(SUPPORTED_SUFFIXES)})") from exc
+            raise CommandError(str(exc)) from exc
 
     def _describe(self, role: str, rows: LabelledRows) -> None:
         labels = f", {len(set(rows.labels))} labels" if rows.labels is not None else ""
