@@ -47,6 +47,7 @@ def list_customers(
     viewer: User, *, query: str = "", cursor: str | None = None, limit: int = 25
 ) -> Page[Customer]:
     customers = visible_customers(viewer)
+    query = query.replace("\x00", "")  # PostgreSQL refuses NUL in text
     if query.strip():
         text = query.strip()
         ids = _identity_matches(text)

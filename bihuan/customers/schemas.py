@@ -8,19 +8,20 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictStr
 
+from bihuan.core.schema_types import NO_NUL, Tag
 from bihuan.customers.models import Customer
 
 
 class CustomerIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    name: StrictStr = Field(..., min_length=1, max_length=200)
-    phone: StrictStr = Field("", max_length=40)
-    email: StrictStr = Field("", max_length=254)
-    external_id: StrictStr = Field("", max_length=254)
-    organisation: StrictStr = Field("", max_length=200)
+    name: StrictStr = Field(..., min_length=1, max_length=200, pattern=NO_NUL)
+    phone: StrictStr = Field("", max_length=40, pattern=NO_NUL)
+    email: StrictStr = Field("", max_length=254, pattern=NO_NUL)
+    external_id: StrictStr = Field("", max_length=254, pattern=NO_NUL)
+    organisation: StrictStr = Field("", max_length=200, pattern=NO_NUL)
     tier: Literal["standard", "silver", "gold", "vip"] = "standard"
-    tags: list[StrictStr] = Field(default_factory=list, max_length=20)
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
 
 
 class IdentityOut(Schema):
@@ -62,8 +63,8 @@ class CustomerPageOut(Schema):
 
 
 class CustomerListQuery(Schema):
-    q: str = Field("", max_length=200)
-    cursor: str | None = Field(None, max_length=500)
+    q: str = Field("", max_length=200, pattern=NO_NUL)
+    cursor: str | None = Field(None, max_length=500, pattern=NO_NUL)
     limit: int = Field(25, ge=1, le=100)
 
 

@@ -257,7 +257,8 @@ def search(viewer: User, query: str) -> SearchResult:
     """Interpret the search box: ``#123``/digits → ticket, phone/email → customer, else words."""
     from bihuan.customers.queries import find_customers_by_contact
 
-    text = query.strip()[:200]
+    # NUL cannot be stored or searched (PostgreSQL refuses it): drop it like a stray space.
+    text = query.replace("\x00", "").strip()[:200]
     result = SearchResult(query=text)
     if not text:
         return result
@@ -282,7 +283,7 @@ def ids_of(tickets: Iterable[Ticket]) -> list[int]:
 
 def list_mentionable_users(prefix: str, *, limit: int = 8) -> list[User]:
     """Active colleagues whose username or display name starts with ``prefix`` (for @mentions)."""
-    text = prefix.strip()[:50]
+    text = prefix.replace("\x00", "").strip()[:50]
     users = User.objects.filter(is_active=True)
     if text:
         users = users.filter(Q(username__istartswith=text) | Q(display_name__istartswith=text))

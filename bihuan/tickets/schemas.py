@@ -11,6 +11,7 @@ from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from bihuan.core.errors import ValidationFailed
+from bihuan.core.schema_types import NO_NUL, Tag
 from bihuan.tickets.choices import Priority
 from bihuan.tickets.models import Commitment, Ticket
 from bihuan.tickets.queries import TimelineEntry
@@ -44,28 +45,28 @@ class CustomerRef(StrictIn):
     """Who the customer is: any of these; an existing customer is matched, not duplicated."""
 
     id: StrictInt | None = Field(None, ge=1, le=2**62, description="An existing customer's id")
-    name: StrictStr = Field("", max_length=200)
-    phone: StrictStr = Field("", max_length=40)
-    email: StrictStr = Field("", max_length=254)
-    external_id: StrictStr = Field("", max_length=254)
+    name: StrictStr = Field("", max_length=200, pattern=NO_NUL)
+    phone: StrictStr = Field("", max_length=40, pattern=NO_NUL)
+    email: StrictStr = Field("", max_length=254, pattern=NO_NUL)
+    external_id: StrictStr = Field("", max_length=254, pattern=NO_NUL)
 
 
 class TicketIn(StrictIn):
-    subject: StrictStr = Field(..., min_length=1, max_length=200)
-    body: StrictStr = Field(..., min_length=1, max_length=100_000)
+    subject: StrictStr = Field(..., min_length=1, max_length=200, pattern=NO_NUL)
+    body: StrictStr = Field(..., min_length=1, max_length=100_000, pattern=NO_NUL)
     channel: ChannelName = "api"
     type: TypeName = "inquiry"
     priority: PriorityName = "normal"
     customer: CustomerRef
     team_id: StrictInt | None = Field(None, ge=1, le=2**62)
     category_id: StrictInt | None = Field(None, ge=1, le=2**62)
-    tags: list[StrictStr] = Field(default_factory=list, max_length=20)
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
 
 
 class TicketPatch(StrictIn):
     """Fields to change; fields not sent are left alone, ``null`` clears where allowed."""
 
-    subject: StrictStr | None = Field(None, min_length=1, max_length=200)
+    subject: StrictStr | None = Field(None, min_length=1, max_length=200, pattern=NO_NUL)
     status: StatusName | None = None
     priority: PriorityName | None = None
     type: TypeName | None = None
@@ -75,20 +76,20 @@ class TicketPatch(StrictIn):
     team_id: StrictInt | None = Field(None, ge=1, le=2**62)
     department_id: StrictInt | None = Field(None, ge=1, le=2**62)
     shared_department_ids: list[StrictInt] | None = Field(None, max_length=20)
-    tags: list[StrictStr] | None = Field(None, max_length=20)
-    need_statement: StrictStr | None = Field(None, max_length=5000)
+    tags: list[Tag] | None = Field(None, max_length=20)
+    need_statement: StrictStr | None = Field(None, max_length=5000, pattern=NO_NUL)
     need_confirmed: StrictBool | None = None
-    solution: StrictStr | None = Field(None, max_length=10000)
+    solution: StrictStr | None = Field(None, max_length=10000, pattern=NO_NUL)
 
 
 class MessageIn(StrictIn):
     kind: Literal["reply", "note", "customer"]
-    body: StrictStr = Field(..., min_length=1, max_length=100_000)
+    body: StrictStr = Field(..., min_length=1, max_length=100_000, pattern=NO_NUL)
     channel: ChannelName | None = None
 
 
 class CommitmentIn(StrictIn):
-    description: StrictStr = Field(..., min_length=1, max_length=500)
+    description: StrictStr = Field(..., min_length=1, max_length=500, pattern=NO_NUL)
     due_at: datetime
 
 
@@ -176,11 +177,11 @@ class ListQuery(Schema):
     owner_id: int | None = Field(None, ge=1, le=2**62)
     team_id: int | None = Field(None, ge=1, le=2**62)
     customer_id: int | None = Field(None, ge=1, le=2**62)
-    tag: str = Field("", max_length=50)
+    tag: str = Field("", max_length=50, pattern=NO_NUL)
     created_from: str | None = Field(None, pattern=DATE_PATTERN, description="YYYY-MM-DD")
     created_to: str | None = Field(None, pattern=DATE_PATTERN, description="YYYY-MM-DD")
     sort: SortName = "-updated"
-    cursor: str | None = Field(None, max_length=500)
+    cursor: str | None = Field(None, max_length=500, pattern=NO_NUL)
     limit: int = Field(25, ge=1, le=100)
 
 

@@ -67,3 +67,10 @@ def test_department_member_cannot_open_an_unrelated_customer(org: Any) -> None:
 
     assert response.status_code == 404
     assert not Event.objects.filter(verb="customer.viewed").exists()
+
+
+def test_a_search_with_a_nul_character_is_a_clear_422(org: Any) -> None:
+    response = org.client("zhangwei").get("/api/v1/customers", params={"q": "王\x00"})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_failed"

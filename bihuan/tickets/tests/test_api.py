@@ -112,6 +112,8 @@ def test_idempotency_key_reused_for_another_request_is_refused(org: Any) -> None
         ({"team_id": 999999}, 422, "unknown_reference"),
         ({"team_id": True}, 422, "validation_failed"),
         ({"customer": {"id": 987654}}, 404, "not_found"),
+        ({"body": "我要退款\x00"}, 422, "validation_failed"),
+        ({"tags": [""]}, 422, "validation_failed"),
     ],
 )
 def test_create_ticket_with_bad_input_is_refused_and_changes_nothing(

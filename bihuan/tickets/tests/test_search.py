@@ -81,3 +81,11 @@ def test_queries_with_only_punctuation_or_fts_syntax_find_nothing_and_do_not_fai
     for query in ['"', "AND OR NOT", "*", '退款"', "NEAR(", "' OR 1=1 --", "   "]:
         result = search(org.agent, query)
         assert isinstance(result.tickets, list)
+
+
+def test_a_nul_character_in_the_search_box_is_ignored_on_every_database(org: Any) -> None:
+    ticket = make_ticket(subject="退款", body="申请退款", team=org.presales)
+
+    result = search(org.agent, "退\x00款")
+
+    assert [t.pk for t in result.tickets] == [ticket.pk]

@@ -1,0 +1,15 @@
+"""String types for API inputs.
+
+Text that will be stored or searched must not contain NUL: PostgreSQL refuses it in text
+columns, so it would otherwise surface as a server error instead of a clear 422.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import StrictStr, StringConstraints
+
+NO_NUL = r"^[^\x00]*$"
+
+Tag = Annotated[StrictStr, StringConstraints(pattern=NO_NUL, min_length=1, max_length=50)]
