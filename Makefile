@@ -78,8 +78,9 @@ messages: venv ## Extract and compile translations (zh_Hans)
 	DJANGO_SETTINGS_MODULE=bihuan.settings $(BIN)/python -m django makemessages -l zh_Hans --ignore=.venv --ignore=node_modules
 	DJANGO_SETTINGS_MODULE=bihuan.settings $(BIN)/python -m django compilemessages --ignore=.venv --ignore=node_modules
 
-bench: install services ## Benchmarks (see bench/README.md)
-	$(BIN)/python bench/inbox_latency.py
+BENCH_ARGS ?=
+bench: install services ## Benchmarks at 10k and 100k tickets vs django-helpdesk (BENCH_ARGS=--with-1m; see bench/README.md)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, node_modules and generated static files
 	rm -rf $(VENV) node_modules bihuan/static/vendor
