@@ -51,3 +51,4 @@ _broker = os.environ.get("BIHUAN_TEST_CELERY_BROKER", "")
 if _broker:
     CELERY_BROKER_URL = _broker
     CELERY_TASK_ALWAYS_EAGER = False
+    CELERY_TASK_DEFAULT_QUEUE = os.environ.get("BIHUAN_TEST_CELERY_QUEUE", "celery")

@@ -20,7 +20,9 @@ from bihuan.tickets.models import Category
 from bihuan.triage.models import TriageDecision
 from bihuan.triage.services import install_default_rules
 
-BROKER = os.environ.get("BIHUAN_TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+BROKER = os.environ.get("BIHUAN_TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
+# A queue of this test session's own: nothing else on the same Redis can take its tasks.
+QUEUE = f"bihuan-test-{os.getpid()}"
 
 
 def _redis_answers() -> bool:
@@ -34,12 +36,12 @@ def _redis_answers() -> bool:
 def worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
     if not _redis_answers():
         pytest.fail(f"Redis must answer at {BROKER} (make services starts it)")
-    redis.Redis.from_url(BROKER).flushdb()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bihuan.settings_test",
         "BIHUAN_WORKER_DB_NAME": str(connection.settings_dict["NAME"]),
         "BIHUAN_TEST_CELERY_BROKER": BROKER,
+        "BIHUAN_TEST_CELERY_QUEUE": QUEUE,
     }
     process = subprocess.Popen(
         [
@@ -53,6 +55,8 @@ def worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
             "solo",
             "--concurrency",
             "1",
+            "--queues",
+            QUEUE,
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
@@ -64,14 +68,20 @@ def worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    previous = {"eager": celery_app.conf.task_always_eager, "broker": celery_app.conf.broker_url}
+    previous = {
+        "eager": celery_app.conf.task_always_eager,
+        "broker": celery_app.conf.broker_url,
+        "queue": celery_app.conf.task_default_queue,
+    }
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = BROKER
+    celery_app.conf.task_default_queue = QUEUE
     try:
         yield process
     finally:
         celery_app.conf.task_always_eager = previous["eager"]
         celery_app.conf.broker_url = previous["broker"]
+        celery_app.conf.task_default_queue = previous["queue"]
         process.terminate()
         process.wait(timeout=20)
 
