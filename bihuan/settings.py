@@ -121,7 +121,9 @@ if PRODUCTION:
     DATABASES = {
         "default": dj_database_url.parse(
             os.environ["DATABASE_URL"],
-            conn_max_age=env_int("BIHUAN_DB_CONN_MAX_AGE", 60),
+            # 0: under ASGI each request thread would keep its own connection open and a busy
+            # server runs PostgreSQL out of connections (seen in bench/, finding 2).
+            conn_max_age=env_int("BIHUAN_DB_CONN_MAX_AGE", 0),
             conn_health_checks=True,
         )
     }
