@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from bihuan.accounts.models import User
 from bihuan.core.errors import ValidationFailed
 from bihuan.core.events import record_event
-from bihuan.core.models import Tag
+from bihuan.core.services import get_or_create_tags
 from bihuan.customers.choices import IdentityKind, LifecycleStage, Tier
 from bihuan.customers.identity import normalize_email, normalize_phone
 from bihuan.customers.models import Customer, CustomerIdentity, Organisation
@@ -166,18 +166,8 @@ def create_customer(
         if fields:
             customer.save(update_fields=fields)
         if tags:
-            customer.tags.set(_tags(tags))
+            customer.tags.set(get_or_create_tags(tags))
     return customer
-
-
-def _tags(names: list[str]) -> list[Tag]:
-    result = []
-    for name in names:
-        clean = name.strip()[:50]
-        if clean:
-            tag, _new = Tag.objects.get_or_create(name=clean)
-            result.append(tag)
-    return result
 
 
 def update_customer(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from bihuan.accounts.models import Department, Team, User
 from bihuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from bihuan.core.events import notify, record_event
-from bihuan.core.models import Tag
+from bihuan.core.services import get_or_create_tags
 from bihuan.core.text_search import index_text
 from bihuan.customers.models import Customer
 from bihuan.customers.services import ContactDetails, resolve_customer
@@ -79,16 +79,6 @@ def _require_worker(actor: User) -> None:
             _("Your role may add internal notes to this ticket but not change it."),
             code="read_only_role",
         )
-
-
-def _tags(names: list[str]) -> list[Tag]:
-    tags = []
-    for name in names:
-        clean = name.strip()[:50]
-        if clean:
-            tag, _new = Tag.objects.get_or_create(name=clean)
-            tags.append(tag)
-    return tags
 
 
 @dataclass
@@ -153,7 +143,7 @@ def create_ticket(new: NewTicket, *, actor: User | None) -> Ticket:
             created_at=now,
         )
         if new.tags:
-            ticket.tags.set(_tags(new.tags))
+            ticket.tags.set(get_or_create_tags(new.tags))
         record_event(
             "ticket.created",
             ticket,
@@ -542,7 +532,7 @@ def _update_ticket(
 
 def _set_tags(ticket: Ticket, names: list[str], *, actor: User | None, now: datetime) -> None:
     before = sorted(ticket.tags.values_list("name", flat=True))
-    tags = _tags(names)
+    tags = get_or_create_tags(names)
     after = sorted({t.name for t in tags})
     if before == after:
         return
