@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (kept for future localised URLs)
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,6 +12,3 @@ urlpatterns = [
     path("", include("bihuan.tickets.urls")),
     path("", include("bihuan.triage.urls")),
 ]
-
-if settings.DEBUG:  # pragma: no cover
-    urlpatterns += []
