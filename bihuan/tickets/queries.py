@@ -274,10 +274,6 @@ def search(viewer: User, query: str) -> SearchResult:
     return result
 
 
-def ids_of(tickets: Iterable[Ticket]) -> list[int]:
-    return [t.pk for t in tickets]
-
-
 # --- Helpers for the agent pages (added with the web UI) ---
 
 

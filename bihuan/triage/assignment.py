@@ -17,7 +17,6 @@ from django.utils import timezone
 from bihuan.accounts.choices import AssignmentStrategy, Availability, Role
 from bihuan.accounts.models import Skill, Team, User
 from bihuan.tickets.choices import OPEN_STATUSES, Channel
-from bihuan.tickets.models import Ticket
 
 ASSIGNABLE_ROLES = (Role.AGENT, Role.ADVISOR, Role.SUPERVISOR)
 
@@ -81,7 +80,3 @@ def claim_agent(candidates: list[User], *, channel: str = "") -> User | None:
         locked.save(update_fields=["last_assigned_at"])
         return locked
     return None
-
-
-def open_ticket_count(user: User) -> int:
-    return Ticket.objects.filter(owner=user, status__in=OPEN_STATUSES).count()

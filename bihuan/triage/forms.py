@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bihuan.triage.choices import RuleLanguage, TriageField
+from bihuan.triage.choices import RuleLanguage
 from bihuan.triage.models import TriageRule
 from bihuan.triage.services import RuleInput
 
@@ -57,6 +57,3 @@ class RuleForm(forms.ModelForm):  # type: ignore[type-arg]
             is_active=bool(data["is_active"]),
             position=int(data["position"] or 0),
         )
-
-
-FIELD_CHOICES = TriageField.choices

@@ -31,7 +31,7 @@ from bihuan.triage import assignment
 from bihuan.triage.choices import RuleLanguage, TriageField
 from bihuan.triage.defaults import CATEGORY_KEYWORDS, KIND_RULES, URGENCY_RULES
 from bihuan.triage.engine import ALL_FIELDS, Decision, Predictor, decide
-from bihuan.triage.models import ModelVersion, RoutingRule, TriageDecision, TriageRule
+from bihuan.triage.models import ModelVersion, TriageDecision, TriageRule
 from bihuan.triage.models_store import active_predictors
 from bihuan.triage.routing import find_route
 from bihuan.triage.rules import compile_patterns, compile_rules, detect_language
@@ -483,15 +483,6 @@ def preview_rule(data: RuleInput, *, rule: TriageRule | None, sample: int = 50) 
         )
         rows.append(PreviewRow(ticket, before.get(data.field), after.get(data.field)))
     return rows
-
-
-def ensure_routing_rule(
-    *, name: str, position: int = 0, **conditions: Any
-) -> RoutingRule:  # used by the demo loader and tests
-    rule, _created = RoutingRule.objects.get_or_create(
-        name=name, defaults={"position": position, **conditions}
-    )
-    return rule
 
 
 MAX_TRAINING_TICKETS = 50_000
