@@ -283,7 +283,13 @@ def warm_up(host: str, spec: dict[str, Any], rounds: int = 12, budget: float = 1
                     "body": "预热请求，请忽略。",
                     "customer": {"name": "预热", "phone": f"1700000{index:04d}"},
                 }
-                httpx.post(host + "/api/v1/tickets", json=payload, headers=spec["auth_headers"])
+                with contextlib.suppress(httpx.HTTPError):
+                    httpx.post(
+                        host + "/api/v1/tickets",
+                        json=payload,
+                        headers=spec["auth_headers"],
+                        timeout=max(1.0, deadline - time.monotonic()),
+                    )
                 if time.monotonic() > deadline:
                     break
         return
@@ -364,7 +370,10 @@ def run_workloads(
             results[name] = {"skipped": spec["skip"]}
             continue
         settle(server, limit=settle_limit)
-        warm_up(host, spec, rounds=2 * (server.workers if server else 1) + 2)
+        try:
+            warm_up(host, spec, rounds=2 * (server.workers if server else 1) + 2)
+        except Exception as exc:  # a failed warm-up must not lose the target's results
+            log(f"{label} {name}: warm-up failed: {exc}")
         concurrency = create_users if spec["mode"] == "create" else users
         cpu_before = _cpu(server, extra_pids)
         try:
