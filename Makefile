@@ -11,7 +11,7 @@ XDIST ?= -n 2
 
 .DEFAULT_GOAL := help
 .PHONY: help install venv frontend run serve demo lint fmt test test-sqlite test-postgres \
-        services system-packages messages bench clean
+        services system-packages messages bench bench-quick bench-1m bench-inbox clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -81,6 +81,15 @@ messages: venv ## Extract and compile translations (zh_Hans)
 BENCH_ARGS ?=
 bench: install services ## Benchmarks at 10k and 100k tickets vs django-helpdesk (BENCH_ARGS=--with-1m; see bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: install services ## Smoke run of the benchmarks (~3 min)
+	$(BIN)/python bench/run.py --quick
+
+bench-1m: install services ## Benchmarks including 1,000,000 tickets
+	$(BIN)/python bench/run.py --with-1m $(BENCH_ARGS)
+
+bench-inbox: install services ## Inbox latency at 2,000 and 100,000 tickets
+	$(BIN)/python bench/inbox_latency.py
 
 clean: ## Remove the virtualenv, node_modules and generated static files
 	rm -rf $(VENV) node_modules bihuan/static/vendor
