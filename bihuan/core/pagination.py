@@ -89,14 +89,19 @@ def paginate(
         # Walking backwards means reading the index in the opposite direction.
         forward_desc = descending if direction == NEXT else not descending
         try:
+            # The redundant bound (``<= value``) lets the database start an index range
+            # scan at the cursor instead of reading every row above it (the OR alone is not
+            # a range for PostgreSQL's or SQLite's planner).
             if forward_desc:
-                keyset = models.Q(**{f"{order_field}__lt": value}) | models.Q(
-                    **{order_field: value, "pk__lt": pk}
-                )
+                keyset = (
+                    models.Q(**{f"{order_field}__lt": value})
+                    | models.Q(**{order_field: value, "pk__lt": pk})
+                ) & models.Q(**{f"{order_field}__lte": value})
             else:
-                keyset = models.Q(**{f"{order_field}__gt": value}) | models.Q(
-                    **{order_field: value, "pk__gt": pk}
-                )
+                keyset = (
+                    models.Q(**{f"{order_field}__gt": value})
+                    | models.Q(**{order_field: value, "pk__gt": pk})
+                ) & models.Q(**{f"{order_field}__gte": value})
             queryset = queryset.filter(keyset)
         except (ValueError, TypeError) as exc:
             raise ValidationFailed(
