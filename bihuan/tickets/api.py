@@ -16,7 +16,7 @@ from bihuan.customers.models import Customer
 from bihuan.customers.queries import get_customer
 from bihuan.customers.services import ContactDetails
 from bihuan.tickets import queries, services
-from bihuan.tickets.models import Category, Commitment
+from bihuan.tickets.models import Category
 from bihuan.tickets.schemas import (
     PRIORITY_BY_NAME,
     CommitmentIn,
@@ -58,8 +58,8 @@ def create_ticket(
         customer: Customer | None = None
         if payload.customer.id is not None:
             customer = get_customer(user, payload.customer.id)
-        team = services._get_or_invalid(Team, payload.team_id, label="team")
-        category = services._get_or_invalid(Category, payload.category_id, label="category")
+        team = services.get_or_invalid(Team, payload.team_id, label="team")
+        category = services.get_or_invalid(Category, payload.category_id, label="category")
         ticket = services.create_ticket(
             services.NewTicket(
                 subject=payload.subject,
@@ -214,10 +214,5 @@ def complete_commitment(
     commitment_id: int = Path(..., ge=1, le=MAX_ID),
 ) -> Any:
     user = current_user(request)
-    ticket = queries.get_ticket(user, number)
-    commitment = Commitment.objects.filter(ticket=ticket, pk=commitment_id).first()
-    if commitment is None:
-        from bihuan.core.errors import NotFound
-
-        raise NotFound("Commitment not found.")
+    commitment = queries.get_commitment(user, number, commitment_id)
     return CommitmentOut.of(services.complete_commitment(commitment, actor=user))

@@ -168,6 +168,24 @@ def get_ticket(viewer: User, number: int) -> Ticket:
     return _load_ticket(visible_tickets(viewer), number)
 
 
+def get_ticket_to_change(viewer: User, number: int) -> Ticket:
+    """The bare ticket row for a service to change (services lock and re-read it), or
+    NotFound if outside the viewer's scope."""
+    ticket = visible_tickets(viewer).filter(pk=number).first()
+    if ticket is None:
+        raise NotFound(_("Ticket not found."))
+    return ticket
+
+
+def get_commitment(viewer: User, number: int, commitment_id: int) -> Commitment:
+    """A commitment of a ticket the viewer may see, or NotFound."""
+    ticket = get_ticket_to_change(viewer, number)
+    commitment = Commitment.objects.filter(ticket=ticket, pk=commitment_id).first()
+    if commitment is None:
+        raise NotFound(_("Commitment not found."))
+    return commitment
+
+
 def get_created_ticket(number: int) -> Ticket:
     """A ticket the caller has just created through a service (it knows it exists, even if
     routing put it outside the caller's own scope)."""

@@ -33,7 +33,7 @@ from bihuan.tickets.choices import (
     TicketType,
 )
 from bihuan.tickets.models import Category, Commitment, Message, Ticket
-from bihuan.tickets.permissions import can_work_ticket, visible_tickets
+from bihuan.tickets.permissions import can_work_ticket
 from bihuan.tickets.state_machine import ON_CUSTOMER_MESSAGE, check_transition
 
 MAX_SUBJECT = 200
@@ -696,15 +696,8 @@ def complete_commitment(commitment: Commitment, *, actor: User) -> Commitment:
     return locked
 
 
-def get_ticket_for_update(number: int, *, viewer: User) -> Ticket:
-    """The ticket ``number`` if ``viewer`` may see it (services re-lock it themselves)."""
-    ticket = visible_tickets(viewer).filter(pk=number).first()
-    if ticket is None:
-        raise NotFound(_("Ticket not found."))
-    return ticket
-
-
-def _get_or_invalid(model: Any, pk: int | None, *, label: str) -> Any:
+def get_or_invalid(model: Any, pk: int | None, *, label: str) -> Any:
+    """The row of ``model`` named by ``pk`` in a request (None stays None), or a 422."""
     if pk is None:
         return None
     obj = model.objects.filter(pk=pk).first()
@@ -732,16 +725,14 @@ def changes_from_ids(values: dict[str, Any]) -> TicketChanges:
     if "tags" in values and values["tags"] is not None:
         changes.tags = list(values["tags"])
     if "category_id" in values:
-        changes.category = _get_or_invalid(Category, values["category_id"], label="category")
+        changes.category = get_or_invalid(Category, values["category_id"], label="category")
     if "owner_id" in values:
-        owner = _get_or_invalid(User, values["owner_id"], label="owner")
+        owner = get_or_invalid(User, values["owner_id"], label="owner")
         changes.owner = owner
     if "team_id" in values:
-        changes.team = _get_or_invalid(Team, values["team_id"], label="team")
+        changes.team = get_or_invalid(Team, values["team_id"], label="team")
     if "department_id" in values:
-        changes.department = _get_or_invalid(
-            Department, values["department_id"], label="department"
-        )
+        changes.department = get_or_invalid(Department, values["department_id"], label="department")
     if "shared_department_ids" in values and values["shared_department_ids"] is not None:
         ids = list(values["shared_department_ids"])
         found = list(Department.objects.filter(pk__in=ids))

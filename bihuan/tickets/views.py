@@ -341,7 +341,7 @@ def kanban_move(request: HttpRequest) -> HttpResponse:
     form = KanbanMoveForm(request.POST)
     if not form.is_valid():
         raise ValidationFailed(_("Choose a ticket and a status."), code="invalid_move")
-    ticket = services.get_ticket_for_update(form.cleaned_data["number"], viewer=viewer)
+    ticket = queries.get_ticket_to_change(viewer, form.cleaned_data["number"])
     ticket = services.change_status(ticket, status=form.cleaned_data["status"], actor=viewer)
     if wants_json(request):
         return JsonResponse(
@@ -438,7 +438,7 @@ def _form_error(form: Any) -> ValidationFailed:
 
 def _ticket_for_post(request: HttpRequest, number: int) -> Ticket:
     _check_number(number)
-    return services.get_ticket_for_update(number, viewer=signed_in_user(request))
+    return queries.get_ticket_to_change(signed_in_user(request), number)
 
 
 @login_required

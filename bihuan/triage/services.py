@@ -209,7 +209,8 @@ def route_and_assign(ticket_id: int, *, language: str = RuleLanguage.ZH) -> Tick
     """Put an unrouted ticket in its queue (routing rules), then give it an owner: the VIP
     customer's advisor first, else whoever the queue's strategy picks."""
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        # Lock the row (alone: nullable joins cannot be locked on PostgreSQL), then read it.
+        Ticket.objects.select_for_update().only("pk").get(pk=ticket_id)
         ticket = Ticket.objects.select_related("customer", "category", "team").get(pk=ticket_id)
         skills: list[Any] = []
         if ticket.team_id is None:
