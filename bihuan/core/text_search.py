@@ -1,39 +1,28 @@
 """Text segmentation for full-text search in Chinese and English.
 
 Chinese has no spaces, so both the indexed text and the query are segmented with jieba's
-search mode (which also emits the shorter words inside long ones: 申请退款 → 申请, 退款,
-申请退款). The database's own full-text engine (SQLite FTS5, PostgreSQL tsvector with the
-'simple' configuration) then works on space-separated tokens.
+search mode (``bihuan.core.segmentation``, which also emits the shorter words inside long
+ones: 申请退款 → 申请, 退款, 申请退款). The database's own full-text engine (SQLite FTS5,
+PostgreSQL tsvector with the 'simple' configuration) then works on space-separated tokens.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from functools import lru_cache
 
-import jieba
-
-jieba.setLogLevel(logging.WARNING)
+from bihuan.core.segmentation import search_words, words
 
 _TOKEN = re.compile(r"[\w\u4e00-\u9fff]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STOP = frozenset({"的", "了", "吗", "呢", "啊", "吧", "是", "我", "在", "和", "the", "a", "an"})
 
 
-@lru_cache(maxsize=1)
-def _initialise() -> bool:
-    jieba.initialize()
-    return True
-
-
 def tokens(text: str) -> list[str]:
     """Lower-cased search tokens of ``text``: jieba words for Chinese, words for the rest."""
-    _initialise()
     result: list[str] = []
     for chunk in _TOKEN.findall(text.lower()):
         if _CJK.search(chunk):
-            result.extend(w for w in jieba.cut_for_search(chunk) if w.strip())
+            result.extend(w for w in search_words(chunk) if w.strip())
         else:
             result.append(chunk)
     return result
@@ -46,11 +35,9 @@ def index_text(*parts: str) -> str:
 
 def query_tokens(query: str) -> list[str]:
     """Distinct meaningful tokens of a user's query, in order (stop words dropped)."""
-    _initialise()
     seen: list[str] = []
     for chunk in _TOKEN.findall(query.lower()):
-        words = list(jieba.cut(chunk)) if _CJK.search(chunk) else [chunk]
-        for word in words:
+        for word in words(chunk) if _CJK.search(chunk) else [chunk]:
             word = word.strip()
             if word and word not in _STOP and word not in seen:
                 seen.append(word)

@@ -8,14 +8,11 @@ negative, not positive); an intensifier scales it (非常生气 > 生气).
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 
-import jieba
-
-jieba.setLogLevel(logging.WARNING)
+from bihuan.core.segmentation import words
 
 POSITIVE: dict[str, float] = {
     "满意": 2.0,
@@ -237,7 +234,7 @@ def tokens_with_punctuation(text: str) -> list[str]:
     result: list[str] = []
     for chunk in _CHUNK.findall(folded):
         if _CJK.match(chunk):
-            result.extend(jieba.lcut(chunk))
+            result.extend(words(chunk))
         else:
             result.append(chunk)
     return result

@@ -1,8 +1,7 @@
 """Text normalisation and tokenisation for triage, in Chinese, English and other languages.
 
-Chinese (any run of Han characters) is segmented with jieba; everything else is split into
-lower-cased word tokens. jieba is loaded once, quietly, on first use (about a second), from the
-dictionary shipped inside the package: nothing is downloaded.
+Chinese (any run of Han characters) is segmented with jieba's algorithm
+(``bihuan.core.segmentation``); everything else is split into lower-cased word tokens.
 
 These functions are used as the analyzers of the classifier's vectorizers, so a saved model
 refers to them by name: keep their names and behaviour stable, or bump the model version.
@@ -12,13 +11,11 @@ from __future__ import annotations
 
 import functools
 import itertools
-import logging
 import re
-import threading
 import unicodedata
 from collections.abc import Iterable
 
-import jieba
+from bihuan.core.segmentation import words
 
 _CJK_CHAR = (
     "\u3400-\u4dbf"  # CJK extension A
@@ -41,22 +38,6 @@ _INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060\ufeff]")
 # A word: letters/digits, optionally with an inner apostrophe (don't, it's) kept in one token.
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _EDGE_PUNCTUATION_RE = re.compile(r"^[\W_]+|[\W_]+$")
-
-_jieba_lock = threading.Lock()
-_jieba_tokenizer: jieba.Tokenizer | None = None
-
-
-def _segmenter() -> jieba.Tokenizer:
-    """The process-wide jieba tokenizer, initialised once and without log noise."""
-    global _jieba_tokenizer  # a lazily built, then read-only, singleton
-    if _jieba_tokenizer is None:
-        with _jieba_lock:
-            if _jieba_tokenizer is None:
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
-                _jieba_tokenizer = tokenizer
-    return _jieba_tokenizer
 
 
 def normalize(text: str) -> str:
@@ -127,7 +108,7 @@ def _tokenize(text: str) -> list[str]:
         return _WORD_RE.findall(text)
     tokens: list[str] = []
     other: list[str] = []  # consecutive non-CJK pieces, re-joined: jieba splits "don't"
-    for piece in _segmenter().lcut(text):
+    for piece in words(text):
         if _CJK_RE.match(piece):
             if other:
                 tokens.extend(_WORD_RE.findall("".join(other)))

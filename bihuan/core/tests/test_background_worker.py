@@ -76,14 +76,25 @@ def worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = BROKER
     celery_app.conf.task_default_queue = QUEUE
+    _forget_connections()
     try:
         yield process
     finally:
         celery_app.conf.task_always_eager = previous["eager"]
         celery_app.conf.broker_url = previous["broker"]
         celery_app.conf.task_default_queue = previous["queue"]
+        _forget_connections()
         process.terminate()
         process.wait(timeout=20)
+
+
+def _forget_connections() -> None:
+    """Drop what the app built from its earlier settings: since Celery 5.3 even an eager
+    ``delay`` opens a producer pool on the configured broker (memory:// in tests), and the
+    queues and router are computed once. Without this, a test run after another one in the
+    same process would publish to the in-memory broker and the worker would never see it."""
+    celery_app._pool = None  # kombu keeps its pools per broker: nothing to close here
+    celery_app.__dict__.pop("amqp", None)
 
 
 def _wait_for(condition: Any, *, seconds: float) -> bool:
