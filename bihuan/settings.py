@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -117,14 +118,38 @@ TEMPLATES = [
 ]
 
 # --- Database: SQLite (WAL) in the data folder unless DATABASE_URL names PostgreSQL.
+
+
+def database_pool(settings_dict: dict[str, Any]) -> dict[str, Any]:
+    """Give a PostgreSQL database a connection pool per process (psycopg_pool).
+
+    Under ASGI every request runs its sync view in a thread of its own: persistent
+    connections would be one per thread and exhaust PostgreSQL (bench/, finding 2), and a new
+    connection per request costs its set-up every time. A small pool per worker process
+    bounds the connections and reuses them; Django returns a connection to the pool at the
+    end of each request.
+    """
+    if settings_dict["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+        "BIHUAN_DB_POOL", True
+    ):
+        settings_dict["CONN_MAX_AGE"] = 0  # the pool keeps the connections, not the threads
+        settings_dict.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("BIHUAN_DB_POOL_MIN", 2),
+            "max_size": env_int("BIHUAN_DB_POOL_MAX", 8),
+            "timeout": env_int("BIHUAN_DB_POOL_TIMEOUT", 10),
+        }
+    return settings_dict
+
+
 if PRODUCTION:
     DATABASES = {
-        "default": dj_database_url.parse(
-            os.environ["DATABASE_URL"],
-            # 0: under ASGI each request thread would keep its own connection open and a busy
-            # server runs PostgreSQL out of connections (seen in bench/, finding 2).
-            conn_max_age=env_int("BIHUAN_DB_CONN_MAX_AGE", 0),
-            conn_health_checks=True,
+        "default": database_pool(
+            dj_database_url.parse(
+                os.environ["DATABASE_URL"],
+                # Without the pool (BIHUAN_DB_POOL=false): 0, for the same reason.
+                conn_max_age=env_int("BIHUAN_DB_CONN_MAX_AGE", 0),
+                conn_health_checks=True,
+            )
         )
     }
 else:
