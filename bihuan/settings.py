@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import dj_database_url
@@ -120,7 +121,7 @@ TEMPLATES = [
 # --- Database: SQLite (WAL) in the data folder unless DATABASE_URL names PostgreSQL.
 
 
-def database_pool(settings_dict: dict[str, Any]) -> dict[str, Any]:
+def database_pool(config: Mapping[str, Any]) -> dict[str, Any]:
     """Give a PostgreSQL database a connection pool per process (psycopg_pool).
 
     Under ASGI every request runs its sync view in a thread of its own: persistent
@@ -129,6 +130,7 @@ def database_pool(settings_dict: dict[str, Any]) -> dict[str, Any]:
     bounds the connections and reuses them; Django returns a connection to the pool at the
     end of each request.
     """
+    settings_dict = dict(config)
     if settings_dict["ENGINE"] == "django.db.backends.postgresql" and env_bool(
         "BIHUAN_DB_POOL", True
     ):
