@@ -9,8 +9,8 @@ on a value it cannot parse, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dj_database_url
