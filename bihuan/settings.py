@@ -257,6 +257,8 @@ BIHUAN_PAGE_SIZE = env_int("BIHUAN_PAGE_SIZE", 25)
 # Triage decisions at or above this confidence are applied; below, they are suggestions.
 BIHUAN_TRIAGE_THRESHOLD = float(env_str("BIHUAN_TRIAGE_THRESHOLD", "0.6"))
 BIHUAN_API_PAGE_SIZE_MAX = 100
+# The counts beside the inbox views may be this many seconds old (one aggregate, cached).
+BIHUAN_VIEW_COUNTS_SECONDS = env_int("BIHUAN_VIEW_COUNTS_SECONDS", 10)
 
 LOGGING = {
     "version": 1,

@@ -42,6 +42,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 BIHUAN_RAISE_HANDLER_ERRORS = True
+BIHUAN_VIEW_COUNTS_SECONDS = 0  # tests read counts right after changing tickets
 
 # A real Celery worker started by a test (bihuan/core/tests/test_background_worker.py) runs
 # with these set: it opens the test session's database and takes tasks from Redis.

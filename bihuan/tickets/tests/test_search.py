@@ -89,3 +89,26 @@ def test_a_nul_character_in_the_search_box_is_ignored_on_every_database(org: Any
     result = search(org.agent, "退\x00款")
 
     assert [t.pk for t in result.tickets] == [ticket.pk]
+
+
+def test_a_common_word_is_ranked_in_the_recent_history_and_a_rare_one_found_anywhere(
+    org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bihuan.tickets import search as search_module
+
+    # Windows of 8 and 80 messages (2 and 20 tickets) stand in for 20,000 and 400,000.
+    monkeypatch.setattr(search_module, "WINDOWS", (8, 80, None))
+    # The old ticket is the best match for 退款 (in its subject too) but is not recent.
+    old = make_ticket(subject="保修卡丢了，退款", body="保修卡丢了还能退款吗", team=org.presales)
+    newer = [
+        make_ticket(subject=f"订单 {n}", body="申请退款，尺码不合适", team=org.presales)
+        for n in range(12)
+    ]
+
+    common = search_module.ranked_ticket_ids("退款", limit=3)
+    assert len(common) == 3
+    assert set(common) <= {t.pk for t in newer[-8:]}  # only the recent window was ranked
+
+    assert search_module.ranked_ticket_ids("保修卡", limit=3) == [old.pk]  # found in the past
+    everything = search_module.ranked_ticket_ids("退款", limit=50)  # too few recent matches
+    assert set(everything) == {old.pk, *(t.pk for t in newer)}
