@@ -287,8 +287,11 @@ def search_tickets(viewer: User, query: str, *, limit: int = 50) -> list[Ticket]
     ids = ranked_ticket_ids(query)
     if not ids:
         return []
-    found = {t.pk: t for t in _list_related(visible_tickets(viewer).filter(pk__in=ids))}
-    return [found[pk] for pk in ids if pk in found][:limit]
+    # Which candidates the viewer may see (ids only), then load just the page shown.
+    visible = set(visible_tickets(viewer).filter(pk__in=ids).values_list("pk", flat=True))
+    shown = [pk for pk in ids if pk in visible][:limit]
+    found = {t.pk: t for t in _list_related(Ticket.objects.filter(pk__in=shown))}
+    return [found[pk] for pk in shown if pk in found]
 
 
 @dataclass
