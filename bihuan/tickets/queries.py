@@ -222,8 +222,22 @@ def get_commitment(viewer: User, number: int, commitment_id: int) -> Commitment:
 
 def get_created_ticket(number: int) -> Ticket:
     """A ticket the caller has just created through a service (it knows it exists, even if
-    routing put it outside the caller's own scope)."""
-    return _load_ticket(Ticket.objects.all(), number)
+    routing put it outside the caller's own scope). Only what the API's answer shows."""
+    ticket = (
+        Ticket.objects.select_related(
+            "customer", "owner", "team", "department", "category", "category__parent"
+        )
+        .prefetch_related(
+            "tags",
+            "shared_departments",
+            Prefetch("commitments", queryset=Commitment.objects.order_by("due_at", "id")),
+        )
+        .filter(pk=number)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(_("Ticket not found."))
+    return ticket
 
 
 def _load_ticket(tickets: QuerySet[Ticket], number: int) -> Ticket:
