@@ -350,7 +350,7 @@ def run_peer_target(tickets: int, args: argparse.Namespace, names: list[str]) ->
             "seconds": round(time.perf_counter() - started, 1),
             "rows": meta["rows"],
         },
-        "layout": f"gunicorn peer_wsgi:application --workers {args.workers} (sync)",
+        "layout": f"gunicorn peer_wsgi:application --workers {args.peer_workers} (sync)",
     }
     log(f"peer-{tickets}: data ready in {result['generation']['seconds']} s ({version})")
     bihuan = run_json(
@@ -372,7 +372,7 @@ def run_peer_target(tickets: int, args: argparse.Namespace, names: list[str]) ->
         for name in HEAVY:
             specs[name]["skip"] = "loads every ticket per request; not run above 200,000"
     result["workload_info"] = specs["_info"]
-    server = peer_server(tickets, args.workers)
+    server = peer_server(tickets, args.peer_workers)
     try:
         server.start()
         wanted = [n for n in names if n in specs] + (

@@ -76,7 +76,9 @@ QUICK_WORKLOADS = {
 
 
 def workers_default() -> int:
-    return 2 * (os.cpu_count() or 1) + 1
+    """Bihuan's ASGI workers: one per core plus one (deploy/systemd/bihuan-web.service).
+    The peer's sync workers stay at 2×cores+1, as its own deployment guide says."""
+    return (os.cpu_count() or 1) + 1
 
 
 # --- Bihuan's workloads ---------------------------------------------------------------------
@@ -514,6 +516,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=4, help="concurrent users, read workloads")
     parser.add_argument("--create-users", type=int, default=10, help="users creating tickets")
     parser.add_argument("--workers", type=int, default=workers_default(), help="ASGI workers")
+    parser.add_argument(
+        "--peer-workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="the peer's gunicorn sync workers (2×cores+1)",
+    )
     parser.add_argument("--mixed-seconds", type=float, default=60, help="0 to skip")
     parser.add_argument("--mixed-agents", type=int, default=40)
     parser.add_argument("--mixed-per-day", type=int, default=100_000, help="ticket arrivals")
