@@ -38,7 +38,7 @@ DEEP_MAX_ROWS = 5000
 
 
 def workers_for(db: str) -> int:
-    return 2 * (os.cpu_count() or 1) + 1 if db == "postgres" else 1
+    return (os.cpu_count() or 1) + 1 if db == "postgres" else 1
 
 
 def deep_cursor(client: Any, base: str, headers: dict[str, str]) -> tuple[str | None, int]:
