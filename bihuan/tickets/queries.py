@@ -223,44 +223,22 @@ def get_commitment(viewer: User, number: int, commitment_id: int) -> Commitment:
 def get_created_ticket(number: int) -> Ticket:
     """A ticket the caller has just created through a service (it knows it exists, even if
     routing put it outside the caller's own scope). Only what the API's answer shows."""
-    ticket = (
-        Ticket.objects.select_related(
-            "customer", "owner", "team", "department", "category", "category__parent"
-        )
-        .prefetch_related(
-            "tags",
-            "shared_departments",
-            Prefetch("commitments", queryset=Commitment.objects.order_by("due_at", "id")),
-        )
-        .filter(pk=number)
-        .first()
-    )
-    if ticket is None:
-        raise NotFound(_("Ticket not found."))
-    return ticket
+    return _load_ticket(Ticket.objects.all(), number, for_page=False)
 
 
-def _load_ticket(tickets: QuerySet[Ticket], number: int) -> Ticket:
-    ticket = (
-        tickets.select_related(
-            "customer",
-            "customer__organisation",
-            "owner",
-            "team",
-            "department",
-            "category",
-            "category__parent",
-        )
-        .prefetch_related(
-            "tags",
-            "shared_departments",
-            "followers",
-            "customer__identities",
-            Prefetch("commitments", queryset=Commitment.objects.order_by("due_at", "id")),
-        )
-        .filter(pk=number)
-        .first()
-    )
+def _load_ticket(tickets: QuerySet[Ticket], number: int, *, for_page: bool = True) -> Ticket:
+    """The ticket with its related rows; ``for_page`` adds what only the ticket page shows
+    (the customer's organisation and identities, the followers)."""
+    related = ["customer", "owner", "team", "department", "category", "category__parent"]
+    prefetch: list[str | Prefetch[Any]] = [
+        "tags",
+        "shared_departments",
+        Prefetch("commitments", queryset=Commitment.objects.order_by("due_at", "id")),
+    ]
+    if for_page:
+        related.append("customer__organisation")
+        prefetch += ["followers", "customer__identities"]
+    ticket = tickets.select_related(*related).prefetch_related(*prefetch).filter(pk=number).first()
     if ticket is None:
         raise NotFound(_("Ticket not found."))
     return ticket
