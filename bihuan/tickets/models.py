@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.tickets.choices import (
@@ -20,6 +21,12 @@ class Category(models.Model):
     """A node of the admin-defined category tree (退款/退货 › 仅退款)."""
 
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(
+        _("English name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown instead of the name when the interface is in English (optional)."),
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent"),
@@ -39,7 +46,16 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.parent.name} › {self.name}" if self.parent_id and self.parent else self.name
+        if self.parent_id and self.parent:
+            return f"{self.parent.label} › {self.label}"
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the interface language: the English name in English, if one is set."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
 
 
 class Ticket(models.Model):
