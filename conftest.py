@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from bihuan.accounts.choices import Role
 from bihuan.accounts.models import Department, Team, User
 from bihuan.accounts.services import create_api_token
 from bihuan.testing.asgi_client import AsgiClient
 from bihuan.testing.factories import make_department, make_team, make_user
+
+# Property tests: a small profile in CI (2 cores, the whole suite well under 15 minutes), a
+# larger one on a developer's machine (HYPOTHESIS_PROFILE=thorough for a long run). Database
+# fixtures are function-scoped, so that health check is off.
+_common = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+hypothesis_settings.register_profile("ci", max_examples=25, **_common)  # type: ignore[arg-type]
+hypothesis_settings.register_profile("dev", max_examples=60, **_common)  # type: ignore[arg-type]
+hypothesis_settings.register_profile("thorough", max_examples=1000, **_common)  # type: ignore[arg-type]
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
+)
 
 
 @dataclass
