@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from ninja import NinjaAPI
-from ninja.security import SessionAuth
 
-from bihuan.accounts.api_auth import TokenAuth
-from bihuan.core.api_errors import install_error_handlers
+from bihuan.accounts.api_auth import SessionAuth, TokenAuth
+from bihuan.core.api_errors import describe_error_codes, install_error_handlers
 from bihuan.customers.api import router as customers_router
 from bihuan.tickets.api import router as tickets_router
 
@@ -15,7 +14,7 @@ api = NinjaAPI(
     version="1",
     description="Tickets, messages and customers of Bihuan (闭环). "
     "Authenticate with `Authorization: Bearer <token>` (create tokens in the UI or with "
-    "`bihuan token create USERNAME`).",
+    "`bihuan token create USERNAME`).\n\n" + describe_error_codes(),
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
     docs_url="/docs",

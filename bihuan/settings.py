@@ -87,12 +87,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "bihuan.core.api_errors.ApiErrorShapeMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "bihuan.core.security.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -206,21 +208,27 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("BIHUAN_PASSWORD_MIN_LENGTH", 10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "tickets:inbox"
 LOGOUT_REDIRECT_URL = "accounts:login"
-# Failed sign-ins: lock a username+address pair after 5 failures for 15 minutes.
+# Failed sign-ins: after 5 failures an account is locked for 15 minutes whatever address
+# the attempts come from, and so is an address whatever accounts it tries.
 AXES_FAILURE_LIMIT = env_int("BIHUAN_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 SESSION_COOKIE_HTTPONLY = True
-if env_bool("BIHUAN_BEHIND_PROXY", False):
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+BEHIND_PROXY = env_bool("BIHUAN_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     # The proxy terminates TLS and says so in X-Forwarded-Proto (see deploy/nginx.conf).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env_bool("BIHUAN_SECURE_COOKIES", False)
@@ -235,9 +243,38 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static files: installed by npm at set-up, collected into STATIC_ROOT, served by whitenoise.
+    # The client's address is the last one the proxy appended; earlier ones are whatever
+    # the client sent, so they never decide a lock-out.
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    # Without a proxy an X-Forwarded-For header is the client's own invention.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 if not PRODUCTION:
+# --- Security headers (HTTPS settings follow BIHUAN_SECURE_COOKIES: the site is on HTTPS).
+SECURE_SSL_REDIRECT = env_bool("BIHUAN_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+SECURE_HSTS_SECONDS = env_int(
+    "BIHUAN_HSTS_SECONDS", 31_536_000 if SESSION_COOKIE_SECURE else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BIHUAN_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("BIHUAN_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere (bihuan.core.security.SecurityHeadersMiddleware).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+)
+# Request bodies: a form or JSON body up to 2.5 MB, a file upload up to 25 MB; larger → 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("BIHUAN_MAX_BODY_BYTES", 2_621_440)
+BIHUAN_MAX_UPLOAD_BYTES = env_int("BIHUAN_MAX_UPLOAD_BYTES", 26_214_400)
+
     # The embedded mode keeps its database and collected files here; create it on first run.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]

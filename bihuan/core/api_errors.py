@@ -1,15 +1,26 @@
-"""The one mapping from errors to JSON answers, shared by every API router."""
+"""The one mapping from errors to JSON answers, shared by every API router.
+
+Every error under ``/api/`` is ``{"code", "message"}`` (plus ``detail`` for invalid input):
+domain refusals, validation, authentication, and also what Django answers before or around
+the API's views (an unknown path, a wrong method, a body too large, a server error), which
+``ApiErrorShapeMiddleware`` rewrites. The codes are listed in ``ERROR_CODES`` and docs/api.md.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from bihuan.core.errors import DomainError
+
+API_PREFIX = "/api/"
 
 
 class ErrorOut(Schema):
@@ -20,7 +31,100 @@ class ErrorOut(Schema):
     detail: list[dict[str, Any]] | None = None
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = dict.fromkeys((400, 401, 403, 404, 405, 409, 412, 413, 422), ErrorOut)
+
+# The error codes a client may meet, by status (documented in the OpenAPI description).
+ERROR_CODES: dict[int, list[str]] = {
+    400: ["bad_request", "invalid"],
+    401: ["unauthenticated"],
+    403: ["forbidden", "read_only_role", "csrf_failed"],
+    404: ["not_found"],
+    405: ["method_not_allowed"],
+    409: [
+        "conflict",
+        "ticket_closed",
+        "same_status",
+        "forbidden_transition",
+        "commitments_open",
+        "already_done",
+        "already_cancelled",
+        "idempotency_key_reused",
+    ],
+    412: ["precondition_failed"],
+    413: ["payload_too_large"],
+    422: [
+        "validation_failed",
+        "unknown_reference",
+        "out_of_range",
+        "naive_datetime",
+        "due_in_the_past",
+        "invalid_cursor",
+        "invalid_date",
+        "invalid_choice",
+        "invalid_owner",
+        "invalid_phone",
+        "invalid_email",
+        "invalid_external",
+        "invalid_tier",
+        "invalid_idempotency_key",
+        "identity_taken",
+        "identity_unavailable",
+        "customer_required",
+        "empty",
+        "too_long",
+        "busy",
+    ],
+}
+
+# What Django itself answers with a status (not through a view of the API).
+_GENERIC = {
+    400: ("bad_request", _("The request is not valid.")),
+    401: ("unauthenticated", _("Authentication required: send a valid token.")),
+    403: ("forbidden", _("You may not do this.")),
+    404: ("not_found", _("There is nothing at this address.")),
+    405: ("method_not_allowed", _("This address does not accept the %(method)s method.")),
+    413: ("payload_too_large", _("The request body is too large.")),
+    500: ("server_error", _("Something went wrong on the server; it has been logged.")),
+}
+
+
+def error_response(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message}, status=status)
+
+
+def _generic_error(request: HttpRequest, status: int) -> JsonResponse:
+    code, message = _GENERIC.get(status, _GENERIC[400 if status < 500 else 500])
+    return error_response(status, code, str(message) % {"method": request.method})
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
+
+
+class ApiErrorShapeMiddleware:
+    """Give every error answer under ``/api/`` the API's JSON shape (never an HTML page or
+    plain text), and answer a body larger than the server accepts with 413."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code >= 400
+            and not _is_json(response)
+        ):
+            replacement = _generic_error(request, response.status_code)
+            if response.has_header("Allow"):
+                replacement["Allow"] = response["Allow"]
+            return replacement
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith(API_PREFIX) and isinstance(exception, RequestDataTooBig):
+            return _generic_error(request, 413)
+        return None
 
 
 def _validation_detail(errors: list[Any]) -> list[dict[str, Any]]:
@@ -57,15 +161,22 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return api.create_response(
-            request,
-            {"code": "unauthenticated", "message": "Authentication required: send a valid token."},
-            status=401,
-        )
+        return _generic_error(request, 401)
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         status = exc.status_code if exc.status_code in ERRORS else 400
-        return api.create_response(
-            request, {"code": "bad_request", "message": str(exc)}, status=status
-        )
+        code = _GENERIC.get(status, _GENERIC[400])[0]
+        return api.create_response(request, {"code": code, "message": str(exc)}, status=status)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return _generic_error(request, 413)
+
+
+def describe_error_codes() -> str:
+    """The error codes for the OpenAPI description (Markdown)."""
+    lines = ['Every error answers `{"code": …, "message": …}`:', ""]
+    for status, codes in ERROR_CODES.items():
+        lines.append(f"- {status}: " + ", ".join(f"`{c}`" for c in codes))
+    return "\n".join(lines)

@@ -50,6 +50,20 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class PreconditionFailed(DomainError):
+    """The object changed since the caller read it (``If-Match`` / the page's version)."""
+
+    status = 412
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(DomainError):
+    """The request body is larger than the server accepts."""
+
+    status = 413
+    code = "payload_too_large"
+
+
 class ValidationFailed(DomainError):
     """The request is well-formed but its values break a rule."""
 

@@ -11,5 +11,8 @@ from typing import Annotated
 from pydantic import StrictStr, StringConstraints
 
 NO_NUL = r"^[^\x00]*$"
+# Required text: no NUL and at least one character that is not white space (the services
+# trim text and refuse it empty, so the schema says so too).
+NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
 
 Tag = Annotated[StrictStr, StringConstraints(pattern=NO_NUL, min_length=1, max_length=50)]

@@ -1,12 +1,21 @@
-"""Admin for customers (with their channel identities) and organisations."""
+"""Admin for customers and organisations: read-only, with contacts masked.
+
+Customers change only through the services (which check permissions and write the audit
+events), and the full contacts are seen only on the audited customer page; so the admin
+shows customers masked and edits nothing, and cannot be searched by phone or email (a search
+would tell whose number it is without an audit row).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from bihuan.customers.models import Customer, CustomerIdentity, Organisation
+from bihuan.customers.schemas import identity_value
 
 # django-stubs makes the admin classes generic; at run time they are not subscriptable.
 if TYPE_CHECKING:
@@ -17,27 +26,48 @@ else:
     TabularInline = admin.TabularInline
 
 
+class ReadOnlyAdmin(ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class CustomerIdentityInline(TabularInline):
     model = CustomerIdentity
     extra = 0
-    fields = ["kind", "value", "is_primary", "created_at"]
-    readonly_fields = ["created_at"]
+    can_delete = False
+    fields = ["kind", "masked_value", "is_primary", "created_at"]
+    readonly_fields = ["kind", "masked_value", "is_primary", "created_at"]
+
+    @admin.display(description=_("value"))
+    def masked_value(self, identity: CustomerIdentity) -> str:
+        return identity_value(identity, masked=True)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Customer)
-class CustomerAdmin(ModelAdmin):
+class CustomerAdmin(ReadOnlyAdmin):
     list_display = ["name", "organisation", "tier", "lifecycle_stage", "advisor", "created_at"]
     list_filter = ["tier", "lifecycle_stage"]
-    search_fields = ["name", "identities__value"]
-    autocomplete_fields = ["organisation", "advisor"]
-    filter_horizontal = ["tags"]
-    readonly_fields = ["created_at", "updated_at"]
+    search_fields = ["name"]
+    fields = ["name", "organisation", "tier", "lifecycle_stage", "advisor", "tags"]
+    readonly_fields = ["name", "organisation", "tier", "lifecycle_stage", "advisor", "tags"]
     inlines = [CustomerIdentityInline]
     list_select_related = ["organisation", "advisor"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ModelAdmin):
+class OrganisationAdmin(ReadOnlyAdmin):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["name", "created_at"]

@@ -28,6 +28,7 @@ MAX_ID = 2**62
 @router.get(
     "/customers",
     response={200: CustomerPageOut, 400: ERRORS[400], 401: ERRORS[401], 422: ERRORS[422]},
+    summary="Customers by name, phone or email (contacts masked)",
 )
 def list_customers(request: HttpRequest, params: Query[CustomerListQuery]) -> Any:
     page = queries.list_customers(
@@ -46,6 +47,7 @@ def list_customers(request: HttpRequest, params: Query[CustomerListQuery]) -> An
 @router.post(
     "/customers",
     response={201: CustomerOut, **{c: ERRORS[c] for c in (400, 401, 403, 409, 422)}},
+    summary="Create a customer (the answer shows contacts masked)",
 )
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
     user = current_user(request)
@@ -75,11 +77,11 @@ def get_customer(request: HttpRequest, customer_id: int = Path(..., ge=1, le=MAX
     services.record_customer_viewed(customer, viewer=user, via="api")
     history = queries.customer_history(user, customer, limit=200)
     return {
-        **customer_out(customer),
+        **customer_out(customer, masked=False),
         "notes": customer.notes,
         "tickets": [
             {
-                "number": t.pk,
+                "number": t.number,
                 "subject": t.subject,
                 "status": t.status,
                 "channel": t.channel,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -13,16 +14,24 @@ from bihuan.core.errors import ValidationFailed
 _PHONE_CHARS = re.compile(r"[\s\-().]")
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() is also true for "²" and "①", which int() and the database refuse.
+    return text.isascii() and text.isdigit()
+
+
 def normalize_phone(raw: str) -> str:
-    """Digits only, without the +86 / 0086 country prefix; 7–15 digits or ValidationFailed."""
-    value = _PHONE_CHARS.sub("", raw.strip())
+    """Digits only, without the +86 / 0086 country prefix; 7–15 digits or ValidationFailed.
+
+    Full-width digits typed with a Chinese input method (１３８…) count as digits.
+    """
+    value = _PHONE_CHARS.sub("", unicodedata.normalize("NFKC", raw).strip())
     if value.startswith("+86"):
         value = value[3:]
     elif value.startswith("0086"):
         value = value[4:]
     elif value.startswith("+"):
         value = value[1:]
-    if not value.isdigit() or not 7 <= len(value) <= 15:
+    if not _ascii_digits(value) or not 7 <= len(value) <= 15:
         raise ValidationFailed(
             _("“%(value)s” is not a valid phone number."), code="invalid_phone", value=raw
         )
@@ -41,8 +50,8 @@ def normalize_email(raw: str) -> str:
 
 
 def looks_like_phone(text: str) -> bool:
-    candidate = _PHONE_CHARS.sub("", text.strip()).lstrip("+")
-    return candidate.isdigit() and 7 <= len(candidate) <= 15
+    candidate = _PHONE_CHARS.sub("", unicodedata.normalize("NFKC", text).strip()).lstrip("+")
+    return _ascii_digits(candidate) and 7 <= len(candidate) <= 15
 
 
 def looks_like_email(text: str) -> bool:

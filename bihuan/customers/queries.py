@@ -1,8 +1,15 @@
-"""Read paths for customers, scoped by the viewer."""
+"""Read paths for customers, scoped by the viewer.
+
+Customers do not depend on tickets (tickets depend on customers): the customer's ticket
+history is read by a function the tickets app registers at start-up
+(``set_history_reader``), so this module never imports it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -13,21 +20,45 @@ from bihuan.core.pagination import Page, paginate
 from bihuan.customers.choices import IdentityKind
 from bihuan.customers.identity import looks_like_email, normalize_email, normalize_phone
 from bihuan.customers.models import Customer, CustomerIdentity
+from bihuan.customers.permissions import can_see_all_customers
 
-if TYPE_CHECKING:
-    from bihuan.tickets.models import Ticket
+
+@dataclass(frozen=True)
+class TicketSummary:
+    """One line of a customer's history, as the customer page and API show it."""
+
+    number: int
+    subject: str
+    status: str
+    status_label: str
+    channel: str
+    channel_label: str
+    kind: str
+    kind_label: str
+    category: str
+    owner: str
+    created_at: datetime
+
+
+HistoryReader = Callable[[User, Customer, int], list[TicketSummary]]
+_history_reader: list[HistoryReader] = []
+
+
+def set_history_reader(reader: HistoryReader) -> None:
+    """Register how a customer's tickets are read (the tickets app does, when it starts)."""
+    _history_reader[:] = [reader]
 
 
 def visible_customers(viewer: User) -> QuerySet[Customer]:
-    """Every role but department members sees all customers; they see only those of tickets
-    shared with or owned by their department."""
-    from bihuan.tickets.permissions import can_see_all_customers, visible_tickets
-
-    if not viewer.is_active:
+    """Every customer for the roles that see customers (see ``permissions``), else none."""
+    if not can_see_all_customers(viewer):
         return Customer.objects.none()
-    if can_see_all_customers(viewer):
-        return Customer.objects.all()
-    return Customer.objects.filter(pk__in=visible_tickets(viewer).values("customer_id"))
+    return Customer.objects.all()
+
+
+def is_visible(viewer: User, customer: Customer) -> bool:
+    """Whether ``viewer`` may open ``customer``'s record (without a query)."""
+    return can_see_all_customers(viewer)
 
 
 def get_customer(viewer: User, customer_id: int) -> Customer:
@@ -87,13 +118,8 @@ def find_customers_by_contact(viewer: User, text: str) -> list[Customer]:
     return list(visible_customers(viewer).filter(pk__in=ids).prefetch_related("identities", "tags"))
 
 
-def customer_history(viewer: User, customer: Customer, *, limit: int = 200) -> list[Ticket]:
+def customer_history(viewer: User, customer: Customer, *, limit: int = 200) -> list[TicketSummary]:
     """The customer's tickets on every channel, newest first, within the viewer's scope."""
-    from bihuan.tickets.permissions import visible_tickets  # tickets depend on customers
-
-    return list(
-        visible_tickets(viewer)
-        .filter(customer=customer)
-        .select_related("owner", "category")
-        .order_by("-created_at", "-id")[:limit]
-    )
+    if not _history_reader:
+        return []
+    return _history_reader[0](viewer, customer, limit)

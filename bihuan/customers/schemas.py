@@ -8,8 +8,10 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictStr
 
+from bihuan.core.masking import mask_email, mask_phone
 from bihuan.core.schema_types import NO_NUL, Tag
-from bihuan.customers.models import Customer
+from bihuan.customers.choices import IdentityKind
+from bihuan.customers.models import Customer, CustomerIdentity
 
 
 class CustomerIn(Schema):
@@ -26,7 +28,10 @@ class CustomerIn(Schema):
 
 class IdentityOut(Schema):
     kind: str
-    value: str
+    value: str = Field(
+        ...,
+        description="Masked (138****5678, z***@example.com) except in a customer's full record",
+    )
     is_primary: bool
 
 
@@ -68,7 +73,16 @@ class CustomerListQuery(Schema):
     limit: int = Field(25, ge=1, le=100)
 
 
-def customer_out(customer: Customer) -> dict[str, Any]:
+def identity_value(identity: CustomerIdentity, *, masked: bool) -> str:
+    if not masked:
+        return identity.value
+    if identity.kind == IdentityKind.EMAIL:
+        return mask_email(identity.value)
+    return mask_phone(identity.value)
+
+
+def customer_out(customer: Customer, *, masked: bool = True) -> dict[str, Any]:
+    """A customer for the API; identities are masked unless this is the audited full record."""
     return {
         "id": customer.pk,
         "name": customer.name,
@@ -78,7 +92,7 @@ def customer_out(customer: Customer) -> dict[str, Any]:
         "advisor_id": customer.advisor_id,
         "tags": sorted(t.name for t in customer.tags.all()),
         "identities": [
-            {"kind": i.kind, "value": i.value, "is_primary": i.is_primary}
+            {"kind": i.kind, "value": identity_value(i, masked=masked), "is_primary": i.is_primary}
             for i in sorted(customer.identities.all(), key=lambda i: (not i.is_primary, i.pk))
         ],
         "created_at": customer.created_at,

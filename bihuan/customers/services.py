@@ -9,12 +9,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import User
+from bihuan.core.bidi import neutralise_bidi
 from bihuan.core.errors import ValidationFailed
 from bihuan.core.events import record_event
 from bihuan.core.services import get_or_create_tags
 from bihuan.customers.choices import IdentityKind, LifecycleStage, Tier
 from bihuan.customers.identity import normalize_email, normalize_phone
 from bihuan.customers.models import Customer, CustomerIdentity, Organisation
+from bihuan.customers.permissions import require_customer_editor
+from bihuan.customers.queries import is_visible
+
+IDENTITY_UNAVAILABLE = _(
+    "This phone number, email or external id cannot be used for this customer."
+)
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,12 @@ class ContactDetails:
         return found
 
 
+def _clean_name(name: str) -> str:
+    return neutralise_bidi(name).strip()[:200]
+
+
 def _display_name(details: ContactDetails, identities: list[tuple[str, str]]) -> str:
-    name = details.name.strip()
+    name = _clean_name(details.name)
     if name:
         return name[:200]
     if identities:
@@ -56,7 +67,13 @@ def resolve_customer(details: ContactDetails, *, actor: User | None) -> tuple[Cu
     Identities not yet known are attached to the matched customer, so the next contact by
     that phone or email finds the same person. Returns (customer, created). Safe under
     concurrency: the unique (kind, value) constraint decides a race and the loser re-reads.
+
+    ``actor`` is the person who gave the details (None for a channel's sender): they must be
+    allowed to change customers, and an identity of a customer they may not see never links
+    to that customer (the refusal does not name it).
     """
+    if actor is not None:
+        require_customer_editor(actor)
     identities = details.identities()
     if not identities and not details.name.strip():
         raise ValidationFailed(
@@ -90,6 +107,8 @@ def _resolve_once(
             if pair in by_pair:
                 customer = by_pair[pair].customer
                 break
+    if customer is not None and actor is not None and not is_visible(actor, customer):
+        raise ValidationFailed(IDENTITY_UNAVAILABLE, code="identity_unavailable")
     created = customer is None
     if customer is None:
         customer = Customer.objects.create(
@@ -110,11 +129,14 @@ def _resolve_once(
             )
         )
         for kind, value in new_pairs:
+            # A person typing details may link a new identity but never make it the one
+            # replies go to: only the customer's first identity of a kind, or one a channel
+            # received the customer's own message from, becomes primary.
             CustomerIdentity.objects.create(
                 customer=customer,
                 kind=kind,
                 value=value,
-                is_primary=kind not in has_primary,
+                is_primary=kind not in has_primary and (created or actor is None),
                 created_at=now,
             )
             has_primary.add(kind)
@@ -138,25 +160,30 @@ def create_customer(
     tags: list[str] | None = None,
 ) -> Customer:
     """Create a customer explicitly; refuses if a given phone/email already belongs to one."""
+    require_customer_editor(actor)
+    if tier not in Tier.values:
+        raise ValidationFailed(_("Unknown tier."), code="invalid_tier")
     identities = details.identities()
-    existing = CustomerIdentity.objects.filter(
-        kind__in=[k for k, _v in identities], value__in=[v for _k, v in identities]
-    ).first()
+    existing = (
+        CustomerIdentity.objects.select_related("customer")
+        .filter(kind__in=[k for k, _v in identities], value__in=[v for _k, v in identities])
+        .first()
+    )
     if existing is not None and (existing.kind, existing.value) in identities:
+        if not is_visible(actor, existing.customer):
+            raise ValidationFailed(IDENTITY_UNAVAILABLE, code="identity_unavailable")
         raise ValidationFailed(
             _("%(value)s already belongs to customer %(id)s."),
             code="identity_taken",
             value=existing.value,
             id=existing.customer_id,
         )
-    if tier not in Tier.values:
-        raise ValidationFailed(_("Unknown tier."), code="invalid_tier")
     with transaction.atomic():
         customer, _created = _resolve_once(details, identities, actor)
         fields: list[str] = []
-        if organisation.strip():
+        if _clean_name(organisation):
             org, _new = Organisation.objects.get_or_create(
-                name=organisation.strip()[:200], defaults={"created_at": timezone.now()}
+                name=_clean_name(organisation), defaults={"created_at": timezone.now()}
             )
             customer.organisation = org
             fields.append("organisation")
@@ -182,12 +209,15 @@ def update_customer(
     notes: str | None = None,
 ) -> Customer:
     """Change profile fields; one ``customer.updated`` event with before/after values."""
+    require_customer_editor(actor)
+    if name is not None:
+        name = _clean_name(name)
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         changes: dict[str, list[object]] = {}
-        if name is not None and name.strip() and name.strip() != locked.name:
-            changes["name"] = [locked.name, name.strip()[:200]]
-            locked.name = name.strip()[:200]
+        if name and name != locked.name:
+            changes["name"] = [locked.name, name]
+            locked.name = name
         if tier is not None and tier != locked.tier:
             if tier not in Tier.values:
                 raise ValidationFailed(_("Unknown tier."), code="invalid_tier")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Status
 from ninja.params.functions import Header, Path
 
@@ -13,12 +13,13 @@ from bihuan.accounts.models import Team
 from bihuan.core.api_errors import ERRORS
 from bihuan.core.idempotency import run_idempotent
 from bihuan.customers.models import Customer
-from bihuan.customers.queries import get_customer
+from bihuan.customers.queries import visible_customers
 from bihuan.customers.services import ContactDetails
 from bihuan.tickets import queries, services
 from bihuan.tickets.models import Category
 from bihuan.tickets.schemas import (
     PRIORITY_BY_NAME,
+    CommitmentCancelIn,
     CommitmentIn,
     CommitmentOut,
     ListQuery,
@@ -42,6 +43,17 @@ def _errors(*codes: int) -> dict[int, Any]:
     return {code: ERRORS[code] for code in codes}
 
 
+def _etag(ticket: Any) -> str:
+    return f'"{services.ticket_version(ticket)}"'
+
+
+def _if_match(header: str | None) -> list[str] | None:
+    """The versions an ``If-Match`` header accepts (None: any, the header is optional)."""
+    if header is None or header.strip() == "*":
+        return None
+    return [tag.strip().removeprefix("W/").strip('"') for tag in header.split(",")]
+
+
 @router.post(
     "/tickets",
     response={201: TicketDetailOut, **_errors(400, 401, 403, 404, 409, 422)},
@@ -57,7 +69,9 @@ def create_ticket(
     def produce() -> tuple[int, Any]:
         customer: Customer | None = None
         if payload.customer.id is not None:
-            customer = get_customer(user, payload.customer.id)
+            customer = visible_customers(user).filter(pk=payload.customer.id).first()
+            if customer is None:
+                raise services.unknown_reference("customer", payload.customer.id)
         team = services.get_or_invalid(Team, payload.team_id, label="team")
         category = services.get_or_invalid(Category, payload.category_id, label="category")
         ticket = services.create_ticket(
@@ -129,17 +143,30 @@ def list_tickets(request: HttpRequest, params: Query[ListQuery]) -> Any:
     }
 
 
-@router.get("/tickets/{number}", response={200: TicketDetailOut, **_errors(400, 401, 404, 422)})
-def get_ticket(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    return ticket_detail_out(queries.get_ticket(current_user(request), number))
+@router.get(
+    "/tickets/{number}",
+    response={200: TicketDetailOut, **_errors(400, 401, 404, 422)},
+    summary="A ticket; its ETag header is the version to send back in If-Match",
+)
+def get_ticket(
+    request: HttpRequest, response: HttpResponse, number: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    ticket = queries.get_ticket(current_user(request), number)
+    response["ETag"] = _etag(ticket)
+    return ticket_detail_out(ticket)
 
 
 @router.patch(
     "/tickets/{number}",
-    response={200: TicketDetailOut, **_errors(400, 401, 403, 404, 409, 422)},
+    response={200: TicketDetailOut, **_errors(400, 401, 403, 404, 409, 412, 422)},
+    summary="Change a ticket; with If-Match, a ticket changed since that ETag answers 412",
 )
 def patch_ticket(
-    request: HttpRequest, payload: TicketPatch, number: int = Path(..., ge=1, le=MAX_ID)
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: TicketPatch,
+    number: int = Path(..., ge=1, le=MAX_ID),
+    if_match: str | None = Header(None, alias="If-Match", max_length=1000),
 ) -> Any:
     user = current_user(request)
     ticket = queries.get_ticket(user, number)
@@ -154,8 +181,11 @@ def patch_ticket(
         need_statement=values.get("need_statement"),
         need_confirmed=values.get("need_confirmed"),
         solution=values.get("solution"),
+        expected_versions=_if_match(if_match),
     )
-    return ticket_detail_out(queries.get_ticket(user, number))
+    ticket = queries.get_ticket(user, number)
+    response["ETag"] = _etag(ticket)
+    return ticket_detail_out(ticket)
 
 
 @router.post(
@@ -216,3 +246,21 @@ def complete_commitment(
     user = current_user(request)
     commitment = queries.get_commitment(user, number, commitment_id)
     return CommitmentOut.of(services.complete_commitment(commitment, actor=user))
+
+
+@router.post(
+    "/tickets/{number}/commitments/{commitment_id}/cancel",
+    response={200: CommitmentOut, **_errors(400, 401, 403, 404, 409, 422)},
+    summary="Cancel a commitment that will not be kept, with the reason",
+)
+def cancel_commitment(
+    request: HttpRequest,
+    payload: CommitmentCancelIn,
+    number: int = Path(..., ge=1, le=MAX_ID),
+    commitment_id: int = Path(..., ge=1, le=MAX_ID),
+) -> Any:
+    user = current_user(request)
+    commitment = queries.get_commitment(user, number, commitment_id)
+    return CommitmentOut.of(
+        services.cancel_commitment(commitment, reason=payload.reason, actor=user)
+    )

@@ -8,4 +8,8 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
+        from bihuan.customers.queries import set_history_reader
         from bihuan.tickets import handlers  # noqa: F401  (registers event handlers)
+        from bihuan.tickets.queries import customer_ticket_history
+
+        set_history_reader(customer_ticket_history)

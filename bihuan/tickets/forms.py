@@ -19,6 +19,7 @@ from bihuan.core.models import Tag
 from bihuan.tickets.choices import Channel, Emotion, Priority, TicketStatus, TicketType
 from bihuan.tickets.models import Category, Ticket
 from bihuan.tickets.queries import SORTS, VIEWS, TicketFilters
+from bihuan.tickets.services import ticket_version
 from bihuan.tickets.state_machine import allowed_targets
 
 MAX_ID = 2**62
@@ -172,8 +173,23 @@ class MessageForm(forms.Form):
     )
 
 
-class TicketPropertiesForm(forms.Form):
-    """The side panel: every field an agent changes on a ticket, applied in one transaction."""
+class VersionedForm(forms.Form):
+    """A form on the ticket page that carries the version of the ticket it was shown with,
+    so that saving it after a colleague's change is refused instead of overwriting it."""
+
+    version = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+
+    def expected_versions(self) -> list[str] | None:
+        version = self.cleaned_data.get("version") or ""
+        return [version] if version else None
+
+
+class TicketPropertiesForm(VersionedForm):
+    """The side panel: every field an agent changes on a ticket, applied in one transaction.
+
+    Each field also sends the value it was shown with (``show_hidden_initial``), so only the
+    fields the agent changed are saved.
+    """
 
     status = forms.ChoiceField(label=_("Status"), widget=_select())
     priority = forms.TypedChoiceField(
@@ -226,8 +242,11 @@ class TicketPropertiesForm(forms.Form):
             "shared_departments": [d.pk for d in ticket.shared_departments.all()],
             "tags": ", ".join(t.name for t in ticket.tags.all()),
             "emotion": ticket.emotion,
+            "version": ticket_version(ticket),
         }
         super().__init__(data, initial=initial)
+        for name, form_field in self.fields.items():
+            form_field.show_hidden_initial = name != "version"
         labels = dict(TicketStatus.choices)
         self.fields["status"].choices = [  # type: ignore[attr-defined]
             (status, labels[status]) for status in [ticket.status, *allowed_targets(ticket.status)]
@@ -243,8 +262,26 @@ class TicketPropertiesForm(forms.Form):
         self.fields["shared_departments"].choices = _id_choices(options.departments)  # type: ignore[attr-defined]
 
     def values(self) -> dict[str, Any]:
-        """The values for ``services.changes_from_ids`` (ids name related rows)."""
+        """The values for ``services.changes_from_ids`` (ids name related rows): only those
+        of the fields the agent changed on the page."""
         data = self.cleaned_data
+        changed = set(self.changed_data)
+        keys = {
+            "status": "status",
+            "priority": "priority",
+            "kind": "kind",
+            "category_id": "category",
+            "owner_id": "owner",
+            "team_id": "team",
+            "department_id": "department",
+            "shared_department_ids": "shared_departments",
+            "tags": "tags",
+            "emotion": "emotion",
+        }
+        return {key: value for key, value in self._all_values(data).items() if keys[key] in changed}
+
+    @staticmethod
+    def _all_values(data: dict[str, Any]) -> dict[str, Any]:
         return {
             "status": data["status"],
             "priority": data["priority"],
@@ -259,7 +296,7 @@ class TicketPropertiesForm(forms.Form):
         }
 
 
-class HandlingForm(forms.Form):
+class HandlingForm(VersionedForm):
     """需求确认 and 处理方案: the restated need (confirmed or not) and the solution."""
 
     need_statement = forms.CharField(
@@ -299,6 +336,7 @@ class HandlingForm(forms.Form):
                 "need_statement": ticket.need_statement,
                 "need_confirmed": ticket.is_need_confirmed,
                 "solution": ticket.solution,
+                "version": ticket_version(ticket),
             },
         )
         self.ticket = ticket
@@ -332,6 +370,19 @@ class CommitmentForm(forms.Form):
         widget=forms.DateTimeInput(
             attrs={"class": "form-control form-control-sm", "type": "datetime-local"},
             format="%Y-%m-%dT%H:%M",
+        ),
+    )
+
+
+class CommitmentCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control form-control-sm",
+                "placeholder": _("Why this commitment will not be kept"),
+            }
         ),
     )
 

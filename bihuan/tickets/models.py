@@ -210,12 +210,15 @@ class Message(models.Model):
 
 
 class Commitment(models.Model):
-    """A key commitment made to the customer (关键承诺): what, due when, done or not."""
+    """A key commitment made to the customer (关键承诺): what, due when, kept or cancelled
+    (with a reason) or still open. A ticket closes only when all are kept or cancelled."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="commitments")
     description = models.CharField(_("commitment"), max_length=500)
     due_at = models.DateTimeField(_("due at"))
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -233,3 +236,12 @@ class Commitment(models.Model):
     @property
     def is_done(self) -> bool:
         return self.done_at is not None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
+    def is_settled(self) -> bool:
+        """Kept or cancelled: nothing more is owed to the customer."""
+        return self.done_at is not None or self.cancelled_at is not None

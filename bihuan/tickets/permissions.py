@@ -46,7 +46,3 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
 def can_work_ticket(user: User) -> bool:
     """Reply, change fields and status: every role but department members (they add notes)."""
     return user.is_active and user.role != Role.DEPARTMENT_MEMBER
-
-
-def can_see_all_customers(user: User) -> bool:
-    return user.is_active and user.role != Role.DEPARTMENT_MEMBER

@@ -17,7 +17,10 @@ from bihuan.accounts.models import User
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.models import Event
 from bihuan.core.pagination import Page, paginate
+from bihuan.core.time_window import check_date
 from bihuan.customers.identity import looks_like_email, looks_like_phone
+from bihuan.customers.models import Customer
+from bihuan.customers.queries import TicketSummary, find_customers_by_contact
 from bihuan.tickets.choices import OPEN_STATUSES, TicketStatus
 from bihuan.tickets.models import Commitment, Message, Ticket
 from bihuan.tickets.permissions import visible_tickets
@@ -74,6 +77,9 @@ class TicketFilters:
             raise ValidationFailed(
                 _("Unknown status “%(status)s”."), code="invalid_status", status=bad[0]
             )
+        for day in (self.created_from, self.created_to):
+            if day is not None:
+                check_date(day, label=str(_("Date")))
 
 
 def _day_start(day: date) -> datetime:
@@ -302,15 +308,14 @@ class SearchResult:
 
 def search(viewer: User, query: str) -> SearchResult:
     """Interpret the search box: ``#123``/digits → ticket, phone/email → customer, else words."""
-    from bihuan.customers.queries import find_customers_by_contact
-
     # NUL cannot be stored or searched (PostgreSQL refuses it): drop it like a stray space.
     text = query.replace("\x00", "").strip()[:200]
     result = SearchResult(query=text)
     if not text:
         return result
     number = text.lstrip("#")
-    if number.isdigit() and len(number) <= 12:
+    # isascii: "²" and "①" are digits to str.isdigit() but not to int() or the database.
+    if number.isascii() and number.isdigit() and len(number) <= 12:
         result.ticket = (
             visible_tickets(viewer).filter(pk=int(number)).select_related("customer").first()
         )
@@ -339,3 +344,30 @@ def user_names(ids: Iterable[int]) -> dict[int, str]:
     if not wanted:
         return {}
     return {user.pk: str(user) for user in User.objects.filter(pk__in=wanted)}
+
+
+def customer_ticket_history(viewer: User, customer: Customer, limit: int) -> list[TicketSummary]:
+    """The customer's tickets the viewer may see, newest first (the customer page's history;
+    registered with ``bihuan.customers.queries.set_history_reader``)."""
+    tickets = (
+        visible_tickets(viewer)
+        .filter(customer=customer)
+        .select_related("owner", "category")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        TicketSummary(
+            number=t.pk,
+            subject=t.subject,
+            status=t.status,
+            status_label=t.get_status_display(),
+            channel=t.channel,
+            channel_label=t.get_channel_display(),
+            kind=t.kind,
+            kind_label=t.get_kind_display(),
+            category=t.category.name if t.category else "",
+            owner=str(t.owner) if t.owner else "",
+            created_at=t.created_at,
+        )
+        for t in tickets
+    ]

@@ -11,7 +11,8 @@ from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from bihuan.core.errors import ValidationFailed
-from bihuan.core.schema_types import NO_NUL, Tag
+from bihuan.core.schema_types import NO_NUL, NOT_BLANK, Tag
+from bihuan.core.time_window import check_date
 from bihuan.tickets.choices import Priority
 from bihuan.tickets.models import Commitment, Ticket
 from bihuan.tickets.queries import TimelineEntry
@@ -52,8 +53,8 @@ class CustomerRef(StrictIn):
 
 
 class TicketIn(StrictIn):
-    subject: StrictStr = Field(..., min_length=1, max_length=200, pattern=NO_NUL)
-    body: StrictStr = Field(..., min_length=1, max_length=100_000, pattern=NO_NUL)
+    subject: StrictStr = Field(..., min_length=1, max_length=200, pattern=NOT_BLANK)
+    body: StrictStr = Field(..., min_length=1, max_length=100_000, pattern=NOT_BLANK)
     channel: ChannelName = "api"
     type: TypeName = "inquiry"
     priority: PriorityName = "normal"
@@ -66,7 +67,7 @@ class TicketIn(StrictIn):
 class TicketPatch(StrictIn):
     """Fields to change; fields not sent are left alone, ``null`` clears where allowed."""
 
-    subject: StrictStr | None = Field(None, min_length=1, max_length=200, pattern=NO_NUL)
+    subject: StrictStr | None = Field(None, min_length=1, max_length=200, pattern=NOT_BLANK)
     status: StatusName | None = None
     priority: PriorityName | None = None
     type: TypeName | None = None
@@ -84,13 +85,20 @@ class TicketPatch(StrictIn):
 
 class MessageIn(StrictIn):
     kind: Literal["reply", "note", "customer"]
-    body: StrictStr = Field(..., min_length=1, max_length=100_000, pattern=NO_NUL)
+    body: StrictStr = Field(..., min_length=1, max_length=100_000, pattern=NOT_BLANK)
     channel: ChannelName | None = None
 
 
 class CommitmentIn(StrictIn):
-    description: StrictStr = Field(..., min_length=1, max_length=500, pattern=NO_NUL)
-    due_at: datetime
+    description: StrictStr = Field(..., min_length=1, max_length=500, pattern=NOT_BLANK)
+    due_at: datetime = Field(
+        ...,
+        description="With a time zone; in the future and no later than 2100-12-31",
+    )
+
+
+class CommitmentCancelIn(StrictIn):
+    reason: StrictStr = Field(..., min_length=1, max_length=500, pattern=NOT_BLANK)
 
 
 class Ref(Schema):
@@ -109,6 +117,8 @@ class CommitmentOut(Schema):
     description: str
     due_at: datetime
     done_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str
 
     @staticmethod
     def of(commitment: Commitment) -> dict[str, Any]:
@@ -117,6 +127,8 @@ class CommitmentOut(Schema):
             "description": commitment.description,
             "due_at": commitment.due_at,
             "done_at": commitment.done_at,
+            "cancelled_at": commitment.cancelled_at,
+            "cancel_reason": commitment.cancel_reason,
         }
 
 
@@ -178,8 +190,12 @@ class ListQuery(Schema):
     team_id: int | None = Field(None, ge=1, le=2**62)
     customer_id: int | None = Field(None, ge=1, le=2**62)
     tag: str = Field("", max_length=50, pattern=NO_NUL)
-    created_from: str | None = Field(None, pattern=DATE_PATTERN, description="YYYY-MM-DD")
-    created_to: str | None = Field(None, pattern=DATE_PATTERN, description="YYYY-MM-DD")
+    created_from: str | None = Field(
+        None, pattern=DATE_PATTERN, description="YYYY-MM-DD, from 2000-01-01 to 2100-12-31"
+    )
+    created_to: str | None = Field(
+        None, pattern=DATE_PATTERN, description="YYYY-MM-DD, from 2000-01-01 to 2100-12-31"
+    )
     sort: SortName = "-updated"
     cursor: str | None = Field(None, max_length=500, pattern=NO_NUL)
     limit: int = Field(25, ge=1, le=100)
@@ -245,12 +261,14 @@ def timeline_item_out(entry: TimelineEntry) -> dict[str, Any]:
 
 
 def parse_day(value: str | None) -> date | None:
-    """A YYYY-MM-DD query value as a date; a day that does not exist is a 422."""
+    """A YYYY-MM-DD query value as a date; a day that does not exist or lies outside
+    2000–2100 is a 422."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise ValidationFailed(
             _("“%(value)s” is not a valid date."), code="invalid_date", value=value
         ) from exc
+    return check_date(day, label=str(_("Date")))

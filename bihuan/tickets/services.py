@@ -8,6 +8,7 @@ saves with ``update_fields`` and records its event(s) in the same transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,10 +19,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import Department, Team, User
-from bihuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from bihuan.core.bidi import neutralise_bidi
+from bihuan.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from bihuan.core.events import notify, record_event
 from bihuan.core.services import get_or_create_tags
 from bihuan.core.text_search import index_text
+from bihuan.core.time_window import check_datetime
 from bihuan.customers.models import Customer
 from bihuan.customers.services import ContactDetails, resolve_customer
 from bihuan.tickets.choices import (
@@ -42,7 +51,9 @@ _MENTION = re.compile(r"@([\w.\-\u4e00-\u9fff]{1,50})")
 
 
 def _clean_text(value: str, *, label: str, limit: int, required: bool = True) -> str:
-    text = value.strip()
+    """The one check of every text a person or channel gives a ticket: trimmed, not empty,
+    not too long, and without direction controls that would display it reversed."""
+    text = neutralise_bidi(value).strip()
     if required and not text:
         raise ValidationFailed(_("%(field)s must not be empty."), code="empty", field=label)
     if len(text) > limit:
@@ -73,11 +84,37 @@ def _lock(ticket: Ticket | int) -> Ticket:
     return locked
 
 
+def _lock_open(ticket: Ticket | int) -> Ticket:
+    """Lock the ticket for a change; a closed ticket is final and refuses every change."""
+    locked = _lock(ticket)
+    if locked.status == TicketStatus.CLOSED:
+        raise Conflict(_("A closed ticket cannot change any more."), code="ticket_closed")
+    return locked
+
+
 def _require_worker(actor: User) -> None:
     if not can_work_ticket(actor):
         raise PermissionDenied(
             _("Your role may add internal notes to this ticket but not change it."),
             code="read_only_role",
+        )
+
+
+def ticket_version(ticket: Ticket) -> str:
+    """An opaque tag that changes with every change of the ticket (the API's ``ETag``).
+
+    Every service touches ``updated_at`` (to the microsecond) when it changes anything.
+    """
+    return f"{ticket.pk}-{int(ticket.updated_at.timestamp() * 1_000_000):x}"
+
+
+def _check_version(ticket: Ticket, expected: Collection[str] | None) -> None:
+    if expected is not None and ticket_version(ticket) not in expected:
+        raise PreconditionFailed(
+            _(
+                "This ticket was changed by someone else in the meantime; reload it to see "
+                "the changes."
+            ),
         )
 
 
@@ -100,7 +137,12 @@ class NewTicket:
 
 
 def create_ticket(new: NewTicket, *, actor: User | None) -> Ticket:
-    """Open a ticket with its first customer message; the customer is matched, not duplicated."""
+    """Open a ticket with its first customer message; the customer is matched, not duplicated.
+
+    ``actor`` None is a channel (the customer wrote); a person must be allowed to work tickets.
+    """
+    if actor is not None:
+        _require_worker(actor)
     subject = _clean_text(new.subject, label=str(_("Subject")), limit=MAX_SUBJECT)
     body = _clean_text(new.body, label=str(_("Message")), limit=MAX_BODY)
     _check_choice(new.channel, Channel, label=str(_("channel")))
@@ -224,9 +266,7 @@ def reply_to_customer(ticket: Ticket, *, body: str, actor: User) -> Message:
     body = _clean_text(body, label=str(_("Reply")), limit=MAX_BODY)
     _require_worker(actor)
     with transaction.atomic():
-        locked = _lock(ticket)
-        if locked.status == TicketStatus.CLOSED:
-            raise Conflict(_("A closed ticket cannot change any more."), code="ticket_closed")
+        locked = _lock_open(ticket)
         now = timezone.now()
         message = Message.objects.create(
             ticket=locked,
@@ -275,7 +315,7 @@ def add_internal_note(ticket: Ticket, *, body: str, actor: User) -> Message:
     """Add an internal note; each @mentioned colleague follows the ticket and is notified."""
     body = _clean_text(body, label=str(_("Note")), limit=MAX_BODY)
     with transaction.atomic():
-        locked = _lock(ticket)
+        locked = _lock_open(ticket)
         now = timezone.now()
         mentioned = _mentioned_users(body, exclude=actor)
         message = Message.objects.create(
@@ -345,6 +385,8 @@ def change_status(ticket: Ticket, *, status: str, actor: User) -> Ticket:
 
 def _apply_status(ticket: Ticket, status: str, *, actor: User, now: datetime) -> None:
     check_transition(ticket.status, status)
+    if status == TicketStatus.CLOSED:
+        _check_commitments_settled(ticket)
     before = ticket.status
     ticket.status = status
     fields = ["status"]
@@ -371,6 +413,22 @@ def _apply_status(ticket: Ticket, status: str, *, actor: User, now: datetime) ->
         },
     )
     _touch(ticket, now, fields)
+
+
+def _check_commitments_settled(ticket: Ticket) -> None:
+    """闭环: a ticket closes only when every key commitment was kept or cancelled."""
+    still_open = Commitment.objects.filter(
+        ticket_id=ticket.pk, done_at__isnull=True, cancelled_at__isnull=True
+    ).count()
+    if still_open:
+        raise Conflict(
+            _(
+                "%(count)s commitment(s) are still open: mark them kept or cancel them with a "
+                "reason before closing the ticket."
+            ),
+            code="commitments_open",
+            count=still_open,
+        )
 
 
 _UNSET: Any = object()
@@ -440,9 +498,7 @@ def _update_ticket(
     if changes.subject is not _UNSET:
         subject = _clean_text(changes.subject, label=str(_("Subject")), limit=MAX_SUBJECT)
     with transaction.atomic():
-        locked = _lock(ticket)
-        if locked.status == TicketStatus.CLOSED:
-            raise Conflict(_("A closed ticket cannot change any more."), code="ticket_closed")
+        locked = _lock_open(ticket)
         if changes.status is not _UNSET and changes.status != locked.status:
             check_transition(locked.status, changes.status)
         now = timezone.now()
@@ -586,9 +642,7 @@ def record_need(ticket: Ticket, *, statement: str, is_confirmed: bool, actor: Us
     _require_worker(actor)
     statement = _clean_text(statement, label=str(_("Confirmed need")), limit=5000)
     with transaction.atomic():
-        locked = _lock(ticket)
-        if locked.status == TicketStatus.CLOSED:
-            raise Conflict(_("A closed ticket cannot change any more."), code="ticket_closed")
+        locked = _lock_open(ticket)
         if statement == locked.need_statement and is_confirmed == locked.is_need_confirmed:
             return locked
         now = timezone.now()
@@ -619,9 +673,7 @@ def record_solution(ticket: Ticket, *, solution: str, actor: User) -> Ticket:
     _require_worker(actor)
     solution = _clean_text(solution, label=str(_("Solution")), limit=10000)
     with transaction.atomic():
-        locked = _lock(ticket)
-        if locked.status == TicketStatus.CLOSED:
-            raise Conflict(_("A closed ticket cannot change any more."), code="ticket_closed")
+        locked = _lock_open(ticket)
         if solution == locked.solution:
             return locked
         now = timezone.now()
@@ -642,15 +694,14 @@ def record_solution(ticket: Ticket, *, solution: str, actor: User) -> Ticket:
 def add_commitment(
     ticket: Ticket, *, description: str, due_at: datetime, actor: User
 ) -> Commitment:
-    """关键承诺: promise the customer something by ``due_at``."""
+    """关键承诺: promise the customer something by ``due_at`` (a future time in the window)."""
     _require_worker(actor)
     description = _clean_text(description, label=str(_("Commitment")), limit=500)
-    if timezone.is_naive(due_at):
-        raise ValidationFailed(_("The due time needs a time zone."), code="naive_datetime")
+    check_datetime(due_at, label=str(_("Due at")))
+    if due_at <= timezone.now():
+        raise ValidationFailed(_("A commitment must be due in the future."), code="due_in_the_past")
     with transaction.atomic():
-        locked = _lock(ticket)
-        if locked.status == TicketStatus.CLOSED:
-            raise Conflict(_("A closed ticket cannot change any more."), code="ticket_closed")
+        locked = _lock_open(ticket)
         now = timezone.now()
         commitment = Commitment.objects.create(
             ticket=locked, description=description, due_at=due_at, created_by=actor, created_at=now
@@ -676,10 +727,9 @@ def complete_commitment(commitment: Commitment, *, actor: User) -> Commitment:
     """Mark a commitment as kept."""
     _require_worker(actor)
     with transaction.atomic():
-        locked_ticket = _lock(commitment.ticket_id)
+        locked_ticket = _lock_open(commitment.ticket_id)
         locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
-        if locked.done_at is not None:
-            raise Conflict(_("This commitment is already done."), code="already_done")
+        _check_commitment_open(locked)
         now = timezone.now()
         locked.done_at = now
         locked.save(update_fields=["done_at"])
@@ -696,15 +746,69 @@ def complete_commitment(commitment: Commitment, *, actor: User) -> Commitment:
     return locked
 
 
+def _check_commitment_open(commitment: Commitment) -> None:
+    if commitment.done_at is not None:
+        raise Conflict(_("This commitment is already done."), code="already_done")
+    if commitment.cancelled_at is not None:
+        raise Conflict(_("This commitment was cancelled."), code="already_cancelled")
+
+
+def cancel_commitment(commitment: Commitment, *, reason: str, actor: User) -> Commitment:
+    """Withdraw a commitment that will not be kept, saying why (the customer is told why)."""
+    _require_worker(actor)
+    reason = _clean_text(reason, label=str(_("Reason")), limit=500)
+    with transaction.atomic():
+        locked_ticket = _lock_open(commitment.ticket_id)
+        locked = Commitment.objects.select_for_update().get(pk=commitment.pk)
+        _check_commitment_open(locked)
+        now = timezone.now()
+        locked.cancelled_at = now
+        locked.cancel_reason = reason
+        locked.save(update_fields=["cancelled_at", "cancel_reason"])
+        record_event(
+            "ticket.commitment_cancelled",
+            locked_ticket,
+            actor=actor,
+            ticket_id=locked_ticket.pk,
+            customer_id=locked_ticket.customer_id,
+            at=now,
+            data={"commitment": locked.pk, "description": locked.description, "reason": reason},
+        )
+        _touch(locked_ticket, now, [])
+    return locked
+
+
+# What a request may name by id, as the refusal calls it (translated).
+REFERENCE_LABELS = {
+    "category": _("category"),
+    "owner": _("owner"),
+    "team": _("queue"),
+    "department": _("department"),
+    "customer": _("customer"),
+}
+
+
+def unknown_reference(kind: str, pk: Any) -> ValidationFailed:
+    """The one refusal for an id that names nothing (or nothing the caller may see): the same
+    status and code whatever kind of object it is."""
+    return ValidationFailed(
+        _("There is no %(field)s with id %(id)s."),
+        code="unknown_reference",
+        field=REFERENCE_LABELS[kind],
+        id=pk,
+    )
+
+
 def get_or_invalid(model: Any, pk: int | None, *, label: str) -> Any:
-    """The row of ``model`` named by ``pk`` in a request (None stays None), or a 422."""
+    """The row of ``model`` named by ``pk`` in a request (None stays None), or a 422.
+
+    ``label`` is a key of ``REFERENCE_LABELS``.
+    """
     if pk is None:
         return None
     obj = model.objects.filter(pk=pk).first()
     if obj is None:
-        raise ValidationFailed(
-            _("There is no %(field)s with id %(id)s."), code="unknown_reference", field=label, id=pk
-        )
+        raise unknown_reference(label, pk)
     return obj
 
 
@@ -737,12 +841,7 @@ def changes_from_ids(values: dict[str, Any]) -> TicketChanges:
         ids = list(values["shared_department_ids"])
         found = list(Department.objects.filter(pk__in=ids))
         if len(found) != len(set(ids)):
-            raise ValidationFailed(
-                _("There is no %(field)s with id %(id)s."),
-                code="unknown_reference",
-                field="department",
-                id=sorted(set(ids) - {d.pk for d in found})[0],
-            )
+            raise unknown_reference("department", sorted(set(ids) - {d.pk for d in found})[0])
         changes.shared_departments = found
     return changes
 
@@ -755,10 +854,16 @@ def patch_ticket(
     need_statement: str | None = None,
     need_confirmed: bool | None = None,
     solution: str | None = None,
+    expected_versions: Collection[str] | None = None,
 ) -> Ticket:
-    """Apply field changes, the confirmed need and the solution in one transaction."""
+    """Apply field changes, the confirmed need and the solution in one transaction.
+
+    With ``expected_versions`` (the ``If-Match`` of the API, the version the page was shown
+    with), a ticket changed since then refuses with 412 and nothing is written.
+    """
     _require_worker(actor)
     with transaction.atomic():
+        _check_version(_lock(ticket), expected_versions)
         if need_statement is not None or need_confirmed is not None:
             current = _lock(ticket)
             record_need(

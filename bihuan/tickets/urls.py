@@ -20,5 +20,10 @@ urlpatterns = [
         views.complete_commitment,
         name="complete_commitment",
     ),
+    path(
+        "tickets/<int:number>/commitments/<int:commitment_id>/cancel/",
+        views.cancel_commitment,
+        name="cancel_commitment",
+    ),
     path("tickets/<int:number>/record.csv", views.export_record, name="export_record"),
 ]

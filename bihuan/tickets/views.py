@@ -29,12 +29,14 @@ from bihuan.accounts.views import signed_in_user
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.masking import mask_contact
 from bihuan.core.views import domain_errors, wants_json
+from bihuan.customers.queries import is_visible
 from bihuan.customers.services import record_customer_viewed
 from bihuan.customers.views import masked_contact, primary_contacts
 from bihuan.tickets import queries, services
 from bihuan.tickets.choices import Emotion, MessageKind, Priority, TicketStatus, TicketType
 from bihuan.tickets.forms import (
     MAX_ID,
+    CommitmentCancelForm,
     CommitmentForm,
     HandlingForm,
     InboxFilterForm,
@@ -96,11 +98,16 @@ def _check_number(number: int) -> None:
 
 
 def _format_time(value: Any) -> str:
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if not isinstance(value, datetime):
-        return ""
-    return date_format(timezone.localtime(value), "Y-m-d H:i")
+    try:
+        if isinstance(value, str):
+            value = parse_datetime(value)
+        if not isinstance(value, datetime):
+            return ""
+        return date_format(timezone.localtime(value), "Y-m-d H:i")
+    except (ValueError, OverflowError):
+        # An event written before due times were range-checked (year 9999 −05:00): show
+        # it as recorded rather than fail the whole page.
+        return str(value)
 
 
 @dataclass
@@ -483,7 +490,7 @@ def update_properties(request: HttpRequest, number: int) -> HttpResponse:
     if not form.is_valid():
         raise _form_error(form)
     changes = services.changes_from_ids(form.values())
-    services.patch_ticket(ticket, changes, actor=viewer)
+    services.patch_ticket(ticket, changes, actor=viewer, expected_versions=form.expected_versions())
     messages.success(request, _("Ticket updated."))
     return _back_to(ticket)
 
@@ -498,7 +505,13 @@ def update_handling(request: HttpRequest, number: int) -> HttpResponse:
     form = HandlingForm(request.POST, ticket=ticket)
     if not form.is_valid():
         raise _form_error(form)
-    services.patch_ticket(ticket, services.TicketChanges(), actor=viewer, **form.service_kwargs())
+    services.patch_ticket(
+        ticket,
+        services.TicketChanges(),
+        actor=viewer,
+        expected_versions=form.expected_versions(),
+        **form.service_kwargs(),
+    )
     messages.success(request, _("Need and solution saved."))
     return _back_to(ticket, "handling")
 
@@ -536,6 +549,23 @@ def complete_commitment(request: HttpRequest, number: int, commitment_id: int) -
     return _back_to(ticket, "commitments")
 
 
+@login_required
+@require_POST
+@domain_errors
+def cancel_commitment(request: HttpRequest, number: int, commitment_id: int) -> HttpResponse:
+    """Withdraw a commitment that will not be kept, with the reason."""
+    viewer = signed_in_user(request)
+    _check_number(number)
+    _check_number(commitment_id)
+    commitment = queries.get_commitment(viewer, number, commitment_id)
+    form = CommitmentCancelForm(request.POST)
+    if not form.is_valid():
+        raise _form_error(form)
+    services.cancel_commitment(commitment, reason=form.cleaned_data["reason"], actor=viewer)
+    messages.success(request, _("Commitment cancelled."))
+    return _back_to(commitment.ticket, "commitments")
+
+
 # --- Export: the communication record (客户沟通记录表) --------------------------------------
 
 
@@ -549,15 +579,28 @@ def _csv_cell(value: Any) -> str:
 @require_GET
 @domain_errors
 def export_record(request: HttpRequest, number: int) -> HttpResponse:
-    """The ticket's communication record as CSV (the full contact: an audited view)."""
+    """The ticket's communication record as CSV.
+
+    The customer-facing record by default: internal notes are left out; ``?internal=1``
+    adds them, each marked as internal. Contacts are masked unless the viewer may open the
+    customer's full record, and then the export is an audited view of it.
+    """
     viewer = signed_in_user(request)
     _check_number(number)
     ticket = queries.get_ticket(viewer, number)
-    record_customer_viewed(ticket.customer, viewer=viewer, via="export")
-    items = present_timeline(ticket, queries.timeline(ticket), load_options())
+    internal = request.GET.get("internal") == "1"
+    full_contacts = is_visible(viewer, ticket.customer)
+    if full_contacts:
+        record_customer_viewed(ticket.customer, viewer=viewer, via="export")
+    contacts = primary_contacts(ticket.customer)
+    items = present_timeline(
+        ticket, queries.timeline(ticket, include_notes=internal), load_options()
+    )
     summary = []
     for item in items:
         what = item.message.body[:200] if item.message else item.text
+        if item.message is not None and item.message.kind == MessageKind.NOTE:
+            what = _("[internal note] %(text)s") % {"text": what}
         if item.details:
             what = f"{what} ({'; '.join(item.details)})"
         summary.append(f"{_format_time(item.at)} {item.actor}: {what}")
@@ -565,7 +608,13 @@ def export_record(request: HttpRequest, number: int) -> HttpResponse:
         "{description} ({due}, {state})".format(
             description=c.description,
             due=_format_time(c.due_at),
-            state=_("kept") if c.is_done else _("open"),
+            state=(
+                _("kept")
+                if c.is_done
+                else _("cancelled: %(reason)s") % {"reason": c.cancel_reason}
+                if c.is_cancelled
+                else _("open")
+            ),
         )
         for c in ticket.commitments.all()
     ]
@@ -590,7 +639,7 @@ def export_record(request: HttpRequest, number: int) -> HttpResponse:
         ticket.pk,
         ticket.subject,
         ticket.customer.name,
-        "; ".join(primary_contacts(ticket.customer)),
+        "; ".join(contacts if full_contacts else [mask_contact(c) for c in contacts]),
         ticket.get_channel_display(),
         _format_time(ticket.created_at),
         ticket.get_kind_display(),
@@ -604,7 +653,10 @@ def export_record(request: HttpRequest, number: int) -> HttpResponse:
         "\n".join(summary),
     ]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="communication-record-{ticket.pk}.csv"'
+    suffix = "-internal" if internal else ""
+    response["Content-Disposition"] = (
+        f'attachment; filename="communication-record-{ticket.pk}{suffix}.csv"'
+    )
     response["Cache-Control"] = "no-store"
     response.write("\ufeff")  # a BOM, so spreadsheet programs read the Chinese text as UTF-8
     writer = csv.writer(response)

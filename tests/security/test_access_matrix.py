@@ -44,9 +44,10 @@ API_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/tickets/{number}/messages"): {"kind": "note", "body": "看一下"},
     ("POST", "/api/v1/tickets/{number}/commitments"): {
         "description": "明天回电",
-        "due_at": "2026-12-01T10:00:00+08:00",
+        "due_at": "2030-12-01T10:00:00+08:00",
     },
     ("POST", "/api/v1/tickets/{number}/commitments/{commitment_id}/complete"): None,
+    ("POST", "/api/v1/tickets/{number}/commitments/{commitment_id}/cancel"): {"reason": "客户取消"},
 }
 # Web routes by URL name: the form data of their POST (None: GET only).
 WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
@@ -64,6 +65,7 @@ WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
     "accounts:notification_open": {},
     "triage:rule_edit": {
         "name": "改",
+    "tickets:cancel_commitment": {"reason": "客户取消"},
         "field": "kind",
         "value": "inquiry",
         "language": "any",
@@ -175,7 +177,7 @@ def outside(org: Any) -> dict[str, Any]:
     commitment = services.add_commitment(
         ticket,
         description="周五前给出处理结果",
-        due_at=datetime(2026, 12, 4, 10, tzinfo=UTC),
+        due_at=datetime(2030, 12, 4, 10, tzinfo=UTC),
         actor=org.other_agent,
     )
     services.add_internal_note(ticket, body="@supervisor 请关注", actor=org.other_agent)

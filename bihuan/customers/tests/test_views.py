@@ -43,7 +43,7 @@ def test_customer_page_shows_full_contacts_and_writes_a_viewed_event(
     assert response.status_code == 200
     assert "13800138001" in body
     assert "wangfang@example.com" in body
-    assert [t.pk for t in response.context["history"]] == [ticket.pk]
+    assert [t.number for t in response.context["history"]] == [ticket.pk]
     event = Event.objects.get(verb="customer.viewed")
     assert event.actor_id == org.agent.pk
     assert event.customer_id == ticket.customer_id
