@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from bihuan.accounts.api import router as agents_router
 from bihuan.accounts.api_auth import SessionAuth, TokenAuth
 from bihuan.core.api_errors import describe_error_codes, install_error_handlers
 from bihuan.customers.api import router as customers_router
@@ -22,3 +23,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", tickets_router)
 api.add_router("", customers_router)
+api.add_router("", agents_router)

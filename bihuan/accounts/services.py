@@ -1,16 +1,18 @@
-"""Account use cases: API tokens and user preferences."""
+"""Account use cases: API tokens, user preferences, agent availability and skills."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bihuan.accounts.models import ApiToken, User
+from bihuan.accounts.choices import Availability, Role
+from bihuan.accounts.models import ApiToken, Skill, Team, User
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.events import record_event
 
@@ -82,13 +84,26 @@ def set_user_language(user: User, *, language: str) -> User:
     return user
 
 
-def set_availability(user: User, *, availability: str, actor: User) -> User:
-    """Set an agent online, away or offline; assignment only picks online agents."""
-    from bihuan.accounts.choices import Availability
+def manages_agent(actor: User, user: User) -> bool:
+    """Whether ``actor`` may see and change ``user``'s availability: themselves, an admin, or
+    a supervisor of the user's department (directly or through a queue of that department)."""
+    if actor.pk == user.pk or actor.is_admin:
+        return True
+    if actor.role != Role.SUPERVISOR or actor.department_id is None:
+        return False
+    if user.department_id == actor.department_id:
+        return True
+    return Team.objects.filter(department_id=actor.department_id, members=user).exists()
 
+
+def set_availability(user: User, *, availability: str, actor: User) -> User:
+    """Set an agent online, away or offline; assignment only picks online agents.
+
+    Agents set their own; supervisors their department's agents; admins anyone's. Records
+    ``agent.availability_changed`` (nothing when the value is unchanged)."""
     if availability not in Availability.values:
         raise ValidationFailed(_("Unknown availability."), code="invalid_availability")
-    if actor.pk != user.pk and not actor.sees_everything:
+    if not manages_agent(actor, user):
         raise NotFound(_("User not found."))
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -103,5 +118,42 @@ def set_availability(user: User, *, availability: str, actor: User) -> User:
             locked,
             actor=actor,
             data={"from": before, "to": availability},
+        )
+    return locked
+
+
+def create_skill(*, name: str, actor: User) -> Skill:
+    """Add a skill agents can have and routing rules can require (admins only)."""
+    if not actor.is_admin:
+        raise NotFound(_("Page not found."))
+    name = name.strip()
+    if not name or len(name) > 50:
+        raise ValidationFailed(_("A skill needs a name of 1–50 characters."), code="invalid_name")
+    with transaction.atomic():
+        if Skill.objects.filter(name__iexact=name).exists():
+            raise ValidationFailed(
+                _("The skill “%(name)s” already exists."), code="duplicate_skill", name=name
+            )
+        skill = Skill.objects.create(name=name)
+        record_event("skill.created", skill, actor=actor, data={"name": name})
+    return skill
+
+
+def set_agent_skills(user: User, *, skills: Iterable[Skill], actor: User) -> User:
+    """Replace the skills of an agent (admins only); records ``agent.skills_changed``."""
+    if not actor.is_admin:
+        raise NotFound(_("User not found."))
+    wanted = sorted({skill.pk for skill in skills})
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        before = sorted(locked.skills.values_list("pk", flat=True))
+        if before == wanted:
+            return locked
+        locked.skills.set(wanted)
+        record_event(
+            "agent.skills_changed",
+            locked,
+            actor=actor,
+            data={"from": before, "to": wanted},
         )
     return locked

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from bihuan.triage.choices import DecisionSource, TriageField
 from bihuan.triage.emotion import read_emotion
+from bihuan.triage.reasons import readable_reasons
 from bihuan.triage.rules import CompiledRule, RuleScore, detect_language, match_rules
 
 ALL_FIELDS: tuple[str, ...] = tuple(TriageField.values)
@@ -67,7 +68,12 @@ def _combine(
         best, rule_conf = rule_confidence(rules)
         if best.is_always:
             return Decision(
-                field_name, best.value, 1.0, DecisionSource.RULE, "", tuple(best.matched[:5])
+                field_name,
+                best.value,
+                1.0,
+                DecisionSource.RULE,
+                "",
+                tuple(readable_reasons(best.matched)),
             )
     candidates: list[Decision] = []
     if best is not None:
@@ -106,7 +112,12 @@ def _combine(
     source = DecisionSource.COMBINED if agreeing else top.source
     version = next((d.model_version for d in [top, *agreeing] if d.model_version), "")
     return Decision(
-        field_name, top.value, round(max(confidence, 0.0), 3), source, version, tuple(reasons[:6])
+        field_name,
+        top.value,
+        round(max(confidence, 0.0), 3),
+        source,
+        version,
+        tuple(readable_reasons(reasons)),
     )
 
 

@@ -6,7 +6,16 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from bihuan.customers.choices import Tier
+from bihuan.tickets.choices import Channel, Priority, TicketType
 from bihuan.triage.choices import DecisionSource, RuleLanguage, TriageField
+
+
+def _choice_label(choices: type[models.Choices], value: object) -> str:
+    for choice_value, label in choices.choices:
+        if choice_value == value:
+            return str(label)
+    return "" if value in (None, "") else str(value)
 
 
 class TriageRule(models.Model):
@@ -95,6 +104,23 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # The conditions' translated labels (the columns hold stable codes without choices).
+    @property
+    def kind_label(self) -> str:
+        return _choice_label(TicketType, self.kind)
+
+    @property
+    def channel_label(self) -> str:
+        return _choice_label(Channel, self.channel)
+
+    @property
+    def customer_tier_label(self) -> str:
+        return _choice_label(Tier, self.customer_tier)
+
+    @property
+    def min_urgency_label(self) -> str:
+        return _choice_label(Priority, self.min_urgency)
 
 
 class ModelVersion(models.Model):

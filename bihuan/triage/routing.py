@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bihuan.accounts.models import Department, Skill, Team
@@ -35,15 +36,26 @@ def rule_matches(rule: RoutingRule, ticket: Ticket, *, language: str) -> bool:
     return not (rule.min_urgency is not None and ticket.priority < rule.min_urgency)
 
 
-def find_route(ticket: Ticket, *, language: str) -> Route | None:
-    """The first active rule (by position) whose conditions all hold."""
-    rules = (
+def first_matching(
+    rules: Iterable[RoutingRule], ticket: Ticket, *, language: str
+) -> RoutingRule | None:
+    """The first of ``rules`` (already in order) whose conditions all hold for ``ticket``."""
+    return next((rule for rule in rules if rule_matches(rule, ticket, language=language)), None)
+
+
+def active_rules() -> list[RoutingRule]:
+    """The active routing rules in the order they are tried, with their queue and department."""
+    return list(
         RoutingRule.objects.filter(is_active=True)
         .select_related("team", "department")
         .prefetch_related("required_skills")
         .order_by("position", "id")
     )
-    for rule in rules:
-        if rule_matches(rule, ticket, language=language):
-            return Route(rule, rule.team, rule.department, list(rule.required_skills.all()))
-    return None
+
+
+def find_route(ticket: Ticket, *, language: str) -> Route | None:
+    """The first active rule (by position) whose conditions all hold."""
+    rule = first_matching(active_rules(), ticket, language=language)
+    if rule is None:
+        return None
+    return Route(rule, rule.team, rule.department, list(rule.required_skills.all()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -20,20 +20,28 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.choices import AssignmentStrategy, Availability
-from bihuan.accounts.models import User
+from bihuan.accounts.models import Department, Skill, Team, User
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.events import record_event
 from bihuan.core.models import Event
+from bihuan.customers.choices import Tier
 from bihuan.tickets import services as tickets
-from bihuan.tickets.choices import OPEN_STATUSES, Emotion, MessageKind, Priority, TicketType
+from bihuan.tickets.choices import (
+    OPEN_STATUSES,
+    Channel,
+    Emotion,
+    MessageKind,
+    Priority,
+    TicketType,
+)
 from bihuan.tickets.models import Category, Message, Ticket
 from bihuan.triage import assignment
 from bihuan.triage.choices import RuleLanguage, TriageField
 from bihuan.triage.defaults import CATEGORY_KEYWORDS, KIND_RULES, URGENCY_RULES
 from bihuan.triage.engine import ALL_FIELDS, Decision, Predictor, decide
-from bihuan.triage.models import ModelVersion, TriageDecision, TriageRule
+from bihuan.triage.models import ModelVersion, RoutingRule, TriageDecision, TriageRule
 from bihuan.triage.models_store import active_predictors
-from bihuan.triage.routing import find_route
+from bihuan.triage.routing import active_rules, find_route, first_matching
 from bihuan.triage.rules import compile_patterns, compile_rules, detect_language
 
 logger = logging.getLogger(__name__)
@@ -676,3 +684,154 @@ def backfill_decisions(ticket_ids: Iterable[int], *, batch: int = 500) -> int:
             TriageDecision.objects.bulk_create(rows)
         created += len(rows)
     return created
+
+
+# --- Routing rules (admins, in the UI) -------------------------------------------------------
+
+
+@dataclass
+class RoutingRuleInput:
+    """A routing rule as an admin edits it: conditions (blank: any) → queue and/or department."""
+
+    name: str
+    team: Team | None = None
+    department: Department | None = None
+    category: Category | None = None
+    kind: str = ""
+    channel: str = ""
+    customer_tier: str = ""
+    language: str = RuleLanguage.ANY
+    min_urgency: int | None = None
+    skills: list[Skill] = field(default_factory=list)
+    position: int = 0
+    is_active: bool = True
+
+
+def validate_routing_rule(data: RoutingRuleInput) -> None:
+    if not data.name.strip() or len(data.name) > 100:
+        raise ValidationFailed(_("A rule needs a name of 1–100 characters."), code="invalid_name")
+    if data.team is None and data.department is None:
+        raise ValidationFailed(
+            _("Choose the queue or the department the tickets go to."), code="no_destination"
+        )
+    checks = (
+        (data.kind, TicketType.values, "kind"),
+        (data.channel, Channel.values, "channel"),
+        (data.customer_tier, Tier.values, "customer_tier"),
+        (data.language, RuleLanguage.values, "language"),
+    )
+    for value, allowed, code in checks:
+        if value and value not in allowed:
+            raise ValidationFailed(
+                _("“%(value)s” is not a valid value for this field."),
+                code=f"invalid_{code}",
+                value=value,
+            )
+    if data.min_urgency is not None and data.min_urgency not in Priority.values:
+        raise ValidationFailed(
+            _("“%(value)s” is not a valid value for this field."),
+            code="invalid_min_urgency",
+            value=data.min_urgency,
+        )
+
+
+def _routing_rule_row(data: RoutingRuleInput, row: RoutingRule) -> RoutingRule:
+    row.name = data.name.strip()
+    row.team = data.team
+    row.department = data.department
+    row.category = data.category
+    row.kind = data.kind
+    row.channel = data.channel
+    row.customer_tier = data.customer_tier
+    row.language = data.language or RuleLanguage.ANY
+    row.min_urgency = data.min_urgency
+    row.position = data.position
+    row.is_active = data.is_active
+    return row
+
+
+def save_routing_rule(
+    data: RoutingRuleInput, *, actor: User, rule: RoutingRule | None = None
+) -> RoutingRule:
+    """Create or change a routing rule (admins only); records ``routing.rule_created`` or
+    ``routing.rule_changed`` with the rule's conditions and destination."""
+    if not actor.is_admin:
+        raise NotFound(_("Rule not found."))
+    validate_routing_rule(data)
+    with transaction.atomic():
+        if rule is None:
+            row = RoutingRule()
+            verb = "routing.rule_created"
+        else:
+            row = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+            verb = "routing.rule_changed"
+        _routing_rule_row(data, row).save()
+        row.required_skills.set([skill.pk for skill in data.skills])
+        record_event(
+            verb,
+            row,
+            actor=actor,
+            data={
+                "name": row.name,
+                "team": row.team_id,
+                "department": row.department_id,
+                "conditions": {
+                    "category": row.category_id,
+                    "kind": row.kind,
+                    "channel": row.channel,
+                    "customer_tier": row.customer_tier,
+                    "language": row.language,
+                    "min_urgency": row.min_urgency,
+                },
+                "skills": sorted(skill.pk for skill in data.skills),
+                "is_active": row.is_active,
+            },
+        )
+    return row
+
+
+@dataclass
+class RoutePreviewRow:
+    ticket: Ticket
+    before: RoutingRule | None
+    after: RoutingRule | None
+
+    @property
+    def is_changed(self) -> bool:
+        def destination(rule: RoutingRule | None) -> tuple[int | None, int | None]:
+            return (rule.team_id, rule.department_id) if rule else (None, None)
+
+        return destination(self.before) != destination(self.after)
+
+
+def preview_routing_rule(
+    data: RoutingRuleInput, *, rule: RoutingRule | None, sample: int = 50
+) -> list[RoutePreviewRow]:
+    """Where the most recent tickets would be routed with the edited rule, next to where the
+    current rules route them. Nothing is saved."""
+    validate_routing_rule(data)
+    current = active_rules()
+    edited = [r for r in current if rule is None or r.pk != rule.pk]
+    if data.is_active:
+        candidate = _routing_rule_row(data, RoutingRule(pk=rule.pk if rule else None))
+        edited.append(candidate)
+        edited.sort(key=lambda r: (r.position, r.pk is None, r.pk or 0))
+    recent = list(Ticket.objects.select_related("customer", "category").order_by("-id")[:sample])
+    first: dict[int, str] = {}
+    for ticket_id, body in (
+        Message.objects.filter(ticket__in=[t.pk for t in recent], kind=MessageKind.CUSTOMER)
+        .order_by("ticket_id", "id")
+        .values_list("ticket_id", "body")
+    ):
+        first.setdefault(ticket_id, body)
+    rows = []
+    for ticket in recent:
+        language = detect_language(first.get(ticket.pk, ticket.subject))
+        rows.append(
+            RoutePreviewRow(
+                ticket,
+                first_matching(current, ticket, language=language),
+                first_matching(edited, ticket, language=language),
+            )
+        )
+    return rows

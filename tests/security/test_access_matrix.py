@@ -27,7 +27,7 @@ from bihuan.core.models import Notification
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets import services
 from bihuan.tickets.models import Commitment, Ticket
-from bihuan.triage.models import TriageRule
+from bihuan.triage.models import RoutingRule, TriageRule
 
 # Which object each path parameter names, and which kind of object that is.
 PARAMETER_KINDS = {
@@ -37,6 +37,8 @@ PARAMETER_KINDS = {
     "token_id": "token",
     "notification_id": "notification",
     "rule_id": "rule",
+    "routing_rule_id": "routing_rule",
+    "user_id": "user",
 }
 # Request bodies valid in themselves, so that scope is the only reason to refuse.
 API_BODIES: dict[tuple[str, str], Any] = {
@@ -48,6 +50,7 @@ API_BODIES: dict[tuple[str, str], Any] = {
     },
     ("POST", "/api/v1/tickets/{number}/commitments/{commitment_id}/complete"): None,
     ("POST", "/api/v1/tickets/{number}/commitments/{commitment_id}/cancel"): {"reason": "客户取消"},
+    ("PUT", "/api/v1/agents/{user_id}/availability"): {"availability": "online"},
 }
 # Web routes by URL name: the form data of their POST (None: GET only).
 WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
@@ -61,11 +64,11 @@ WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
     "tickets:handling": {"need_statement": "客户需要退款", "solution": "退款"},
     "tickets:add_commitment": {"description": "回电", "due_at": "2030-01-01T10:00"},
     "tickets:complete_commitment": {},
+    "tickets:cancel_commitment": {"reason": "客户取消"},
     "accounts:revoke_token": {},
     "accounts:notification_open": {},
     "triage:rule_edit": {
         "name": "改",
-    "tickets:cancel_commitment": {"reason": "客户取消"},
         "field": "kind",
         "value": "inquiry",
         "language": "any",
@@ -74,11 +77,16 @@ WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
         "position": "0",
         "action": "save",
     },
+    "triage:routing_rule_edit": {"name": "改", "team": "", "language": "any", "action": "save"},
+    "triage:set_agent_availability": {"availability": "online"},
+    "triage:set_agent_skills": {},
 }
 # POST-only views answer GET with 405 whatever the id (reveals nothing): only POST them;
 # the rule editor answers both.
 POST_ONLY = {
-    name for name, data in WEB_POST_DATA.items() if data is not None and name != "triage:rule_edit"
+    name
+    for name, data in WEB_POST_DATA.items()
+    if data is not None and name not in {"triage:rule_edit", "triage:routing_rule_edit"}
 }
 ROLES = ["zhangwei", "wangqiang", "chenjie", "liuyang"]
 
@@ -191,8 +199,11 @@ def outside(org: Any) -> dict[str, Any]:
         created_at=ticket.created_at,
         updated_at=ticket.created_at,
     )
+    routing_rule = RoutingRule.objects.create(name="投诉路由", team=org.complaints)
     return {
         "rule": rule,
+        "routing_rule": routing_rule,
+        "user": org.other_agent,  # only lina, the supervisor and the admin manage her
         "ticket": Ticket.objects.get(pk=ticket.pk),
         "customer": ticket.customer,
         "commitment": Commitment.objects.get(pk=commitment.pk),
@@ -208,7 +219,7 @@ def _fill(route: Route, objects: dict[str, Any]) -> str:
 
 def _out_of_scope(route: Route, username: str) -> bool:
     kinds = {PARAMETER_KINDS.get(p, "?") for p in route.params}
-    if kinds == {"rule"}:
+    if kinds in ({"rule"}, {"routing_rule"}):
         return True  # only admins edit rules
     if kinds == {"customer"}:
         return username in {"wangqiang", "chenjie"}  # department members

@@ -3,6 +3,7 @@
  * - flash messages (auto-dismiss for successes)
  * - kanban drag and drop (SortableJS) posting the status change; a refusal puts the card back
  * - @mention autocomplete in internal notes
+ * - the triage rule form's value list follows the chosen field
  */
 (function () {
   "use strict";
@@ -29,9 +30,20 @@
     });
   }
 
-  function flash(message, level) {
+  // Remove the messages shown so far (the board keeps one message at a time).
+  function clearFlash() {
     var area = document.getElementById("flash");
     if (!area) return;
+    area.querySelectorAll(".alert").forEach(function (alert) {
+      alert.remove();
+    });
+  }
+  window.bihuanClearFlash = clearFlash;
+
+  function flash(message, level, options) {
+    var area = document.getElementById("flash");
+    if (!area) return;
+    if (options && options.replace) clearFlash();
     var alert = document.createElement("div");
     alert.className = "alert alert-" + (level || "info") + " alert-dismissible fade show";
     alert.setAttribute("role", level === "danger" ? "alert" : "status");
@@ -80,6 +92,7 @@
     var board = document.querySelector("[data-kanban]");
     if (!board || typeof window.Sortable === "undefined") return;
     var canMove = board.dataset.canMove === "true";
+    board.addEventListener("pointerdown", clearFlash);
     board.querySelectorAll(".kanban-list").forEach(function (list) {
       window.Sortable.create(list, {
         group: "tickets",
@@ -89,6 +102,8 @@
         forceFallback: true,
         fallbackTolerance: 4,
         ghostClass: "kanban-ghost",
+        // A new move dismisses the answer to the previous one: messages never pile up.
+        onStart: clearFlash,
         onEnd: function (event) {
           if (event.from === event.to) return;
           var card = event.item;
@@ -116,10 +131,10 @@
               card.classList.remove("is-saving");
               if (result.ok) {
                 card.dataset.status = result.data.status;
-                flash(result.data.message, "success");
+                flash(result.data.message, "success", { replace: true });
               } else {
                 putBack(event);
-                flash(result.data.message || board.dataset.errorText, "danger");
+                flash(result.data.message || board.dataset.errorText, "danger", { replace: true });
               }
               updateCounts(board);
             })
@@ -127,11 +142,24 @@
               card.classList.remove("is-saving");
               putBack(event);
               updateCounts(board);
-              flash(board.dataset.errorText, "danger");
+              flash(board.dataset.errorText, "danger", { replace: true });
             });
         },
       });
     });
+  }
+
+  // --- Triage rule form: only the value list of the chosen field is shown ----------------
+  function initRuleForm(form) {
+    var field = form.querySelector('select[name="field"]');
+    if (!field) return;
+    function sync() {
+      form.querySelectorAll("[data-rule-value-group]").forEach(function (group) {
+        group.hidden = group.dataset.ruleValueGroup !== field.value;
+      });
+    }
+    field.addEventListener("change", sync);
+    sync();
   }
 
   // --- @mentions ------------------------------------------------------------------------
@@ -247,6 +275,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     initKanban();
+    document.querySelectorAll("[data-rule-form]").forEach(initRuleForm);
     document.querySelectorAll("textarea[data-mentions-url]").forEach(initMentions);
     var hash = window.location.hash;
     if (hash === "#timeline-end" || hash === "#note") {
