@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,9 +19,10 @@ from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.models import Event
 from bihuan.core.pagination import Page, paginate
 from bihuan.core.time_window import check_date
+from bihuan.customers.choices import IdentityKind
 from bihuan.customers.identity import looks_like_email, looks_like_phone
-from bihuan.customers.models import Customer
-from bihuan.customers.queries import TicketSummary, find_customers_by_contact
+from bihuan.customers.models import Customer, CustomerIdentity
+from bihuan.customers.queries import TicketSummary, find_customers_by_contact, visible_customers
 from bihuan.tickets.choices import OPEN_STATUSES, TicketStatus
 from bihuan.tickets.models import Commitment, Message, Ticket
 from bihuan.tickets.permissions import visible_tickets
@@ -307,7 +309,8 @@ class SearchResult:
 
 
 def search(viewer: User, query: str) -> SearchResult:
-    """Interpret the search box: ``#123``/digits → ticket, phone/email → customer, else words."""
+    """Interpret the search box: ``#123``/digits → ticket; a phone (whole or masked as shown)
+    or an email → customers; else customers by name, their tickets, and tickets by words."""
     # NUL cannot be stored or searched (PostgreSQL refuses it): drop it like a stray space.
     text = query.replace("\x00", "").strip()[:200]
     result = SearchResult(query=text)
@@ -319,11 +322,84 @@ def search(viewer: User, query: str) -> SearchResult:
         result.ticket = (
             visible_tickets(viewer).filter(pk=int(number)).select_related("customer").first()
         )
-    if looks_like_phone(text) or looks_like_email(text):
+    masked = masked_phone_parts(text)
+    if masked is not None:
+        # A phone copied from a list as shown (181****9564): a partial phone, not words.
+        result.customers = find_customers_by_masked_phone(viewer, *masked)
+    elif looks_like_phone(text) or looks_like_email(text):
         result.customers = find_customers_by_contact(viewer, text)
-    if result.ticket is None and not result.customers:
+    elif result.ticket is None:
+        result.customers = find_customers_by_name(viewer, text)
+        result.tickets = _merge(
+            tickets_of_customers(viewer, result.customers), search_tickets(viewer, text)
+        )
+    if result.ticket is None and not result.customers and not result.tickets:
         result.tickets = search_tickets(viewer, text)
     return result
+
+
+_MASKED_PHONE = re.compile(r"^\+?(\d{2,7})(\*{2,8})(\d{2,4})$")
+_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+MAX_CUSTOMERS_FOUND = 20
+
+
+def masked_phone_parts(text: str) -> tuple[str, int, str] | None:
+    """(visible start, hidden digit count, visible end) of a phone masked as the lists show
+    it (``181****9564``), or None for anything else."""
+    found = _MASKED_PHONE.match(_PHONE_SEPARATORS.sub("", text))
+    if found is None:
+        return None
+    return found.group(1), len(found.group(2)), found.group(3)
+
+
+def find_customers_by_masked_phone(
+    viewer: User, start: str, hidden: int, end: str
+) -> list[Customer]:
+    """Customers with a phone that starts and ends with the visible digits and hides
+    ``hidden`` digits between them."""
+    length = len(start) + hidden + len(end)
+    ids = [
+        customer_id
+        for customer_id, value in CustomerIdentity.objects.filter(
+            kind=IdentityKind.PHONE, value__startswith=start, value__endswith=end
+        ).values_list("customer_id", "value")[:200]
+        if len(value) == length
+    ]
+    if not ids:
+        return []
+    return list(
+        visible_customers(viewer)
+        .filter(pk__in=ids)
+        .prefetch_related("identities", "tags")
+        .order_by("-id")[:MAX_CUSTOMERS_FOUND]
+    )
+
+
+def find_customers_by_name(viewer: User, text: str) -> list[Customer]:
+    """Customers whose name contains ``text`` (two characters at least), newest first."""
+    if len(text) < 2:
+        return []
+    return list(
+        visible_customers(viewer)
+        .filter(name__icontains=text)
+        .prefetch_related("identities", "tags")
+        .order_by("-id")[:MAX_CUSTOMERS_FOUND]
+    )
+
+
+def tickets_of_customers(
+    viewer: User, customers: list[Customer], *, limit: int = 20
+) -> list[Ticket]:
+    """The most recently updated tickets of ``customers`` the viewer may see."""
+    if not customers:
+        return []
+    tickets = visible_tickets(viewer).filter(customer__in=[c.pk for c in customers])
+    return list(_list_related(tickets).order_by("-updated_at", "-id")[:limit])
+
+
+def _merge(first: list[Ticket], then: list[Ticket], *, limit: int = 50) -> list[Ticket]:
+    seen = {ticket.pk for ticket in first}
+    return [*first, *(t for t in then if t.pk not in seen)][:limit]
 
 
 # --- Helpers for the agent pages (added with the web UI) ---
