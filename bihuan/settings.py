@@ -86,15 +86,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "bihuan.core.api_errors.ApiErrorShapeMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "bihuan.core.security.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -186,15 +186,26 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = env_str("BIHUAN_CELERY_BROKER_URL", REDIS_URL)
-    CELERY_TASK_ALWAYS_EAGER = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"
-    # Embedded mode: background work runs in the same process right after commit.
-    CELERY_TASK_ALWAYS_EAGER = True
-CELERY_TASK_EAGER_PROPAGATES = True
+    CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Asia/Shanghai"
+# A broker that does not answer must not hold up the request that sends a wake-up.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+
+# --- Background work (bihuan/core/runner.py): reactions to events and due work are rows in
+# the database, handled by a runner thread inside `bihuan serve` (embedded) or by
+# `bihuan worker` processes (production). The broker only carries wake-ups.
+BIHUAN_EMBEDDED_RUNNER = env_bool("BIHUAN_EMBEDDED_RUNNER", not PRODUCTION)
+BIHUAN_WAKE_VIA_BROKER = env_bool("BIHUAN_WAKE_VIA_BROKER", bool(REDIS_URL))
+BIHUAN_WAKE_QUEUE = env_str("BIHUAN_WAKE_QUEUE", "bihuan-wake")
+# A runner looks for work at least this often, whatever wake-ups it got (or lost).
+BIHUAN_SWEEP_SECONDS = env_int("BIHUAN_SWEEP_SECONDS", 5 if PRODUCTION else 2)
+BIHUAN_JOB_MAX_ATTEMPTS = env_int("BIHUAN_JOB_MAX_ATTEMPTS", 8)
+BIHUAN_JOB_RETRY_SECONDS = env_int("BIHUAN_JOB_RETRY_SECONDS", 10)
+BIHUAN_REACTIONS_INLINE = False  # tests: reactions handled right after commit, in-thread
 
 # --- Auth.
 AUTH_USER_MODEL = "accounts.User"
@@ -213,6 +224,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": env_int("BIHUAN_PASSWORD_MIN_LENGTH", 10)},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "tickets:inbox"
@@ -226,23 +238,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 SESSION_COOKIE_HTTPONLY = True
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 BEHIND_PROXY = env_bool("BIHUAN_BEHIND_PROXY", False)
 if BEHIND_PROXY:
     # The proxy terminates TLS and says so in X-Forwarded-Proto (see deploy/nginx.conf).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env_bool("BIHUAN_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-
-# --- Internationalisation.
-LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale", PACKAGE_DIR / "locale"]
-TIME_ZONE = env_str("BIHUAN_TIME_ZONE", "Asia/Shanghai")
-USE_I18N = True
-USE_TZ = True
-
-# --- Static files: installed by npm at set-up, collected into STATIC_ROOT, served by whitenoise.
     # The client's address is the last one the proxy appended; earlier ones are whatever
     # the client sent, so they never decide a lock-out.
     AXES_IPWARE_PROXY_COUNT = 1
@@ -250,9 +249,9 @@ USE_TZ = True
 else:
     # Without a proxy an X-Forwarded-For header is the client's own invention.
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
-STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-if not PRODUCTION:
+SESSION_COOKIE_SECURE = env_bool("BIHUAN_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
 # --- Security headers (HTTPS settings follow BIHUAN_SECURE_COOKIES: the site is on HTTPS).
 SECURE_SSL_REDIRECT = env_bool("BIHUAN_SSL_REDIRECT", SESSION_COOKIE_SECURE)
 SECURE_HSTS_SECONDS = env_int(
@@ -275,6 +274,18 @@ PERMISSIONS_POLICY = (
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("BIHUAN_MAX_BODY_BYTES", 2_621_440)
 BIHUAN_MAX_UPLOAD_BYTES = env_int("BIHUAN_MAX_UPLOAD_BYTES", 26_214_400)
 
+# --- Internationalisation.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale", PACKAGE_DIR / "locale"]
+TIME_ZONE = env_str("BIHUAN_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files: installed by npm at set-up, collected into STATIC_ROOT, served by whitenoise.
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+if not PRODUCTION:
     # The embedded mode keeps its database and collected files here; create it on first run.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
@@ -296,6 +307,14 @@ BIHUAN_TRIAGE_THRESHOLD = float(env_str("BIHUAN_TRIAGE_THRESHOLD", "0.6"))
 BIHUAN_API_PAGE_SIZE_MAX = 100
 # The counts beside the inbox views may be this many seconds old (one aggregate, cached).
 BIHUAN_VIEW_COUNTS_SECONDS = env_int("BIHUAN_VIEW_COUNTS_SECONDS", 10)
+
+# --- Email channel (docs/channels.md). Uploaded and received files go through the default
+# storage: the filesystem under MEDIA_ROOT unless STORAGES names an S3-compatible backend.
+MEDIA_ROOT = Path(env_str("BIHUAN_MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_URL = "media/"
+BIHUAN_MAIL_DOMAIN = env_str("BIHUAN_MAIL_DOMAIN", "bihuan.localhost")  # our Message-IDs' host
+BIHUAN_MAIL_MAX_BYTES = env_int("BIHUAN_MAIL_MAX_BYTES", 40 * 1024 * 1024)
+BIHUAN_MAIL_ATTACHMENT_MAX_BYTES = env_int("BIHUAN_MAIL_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("bihuan.customers.urls")),
     path("", include("bihuan.tickets.urls")),
     path("", include("bihuan.triage.urls")),
+    path("", include("bihuan.channels.urls")),
 ]

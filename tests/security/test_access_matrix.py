@@ -23,6 +23,9 @@ from django.urls.resolvers import URLPattern, URLResolver
 
 from bihuan.accounts.services import create_api_token
 from bihuan.api import api
+from bihuan.channels.models import EmailAttachment
+from bihuan.channels.services import ingest_email
+from bihuan.channels.tests.mail import build_mail
 from bihuan.core.models import Notification
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets import services
@@ -37,6 +40,7 @@ PARAMETER_KINDS = {
     "token_id": "token",
     "notification_id": "notification",
     "rule_id": "rule",
+    "attachment_id": "attachment",
     "routing_rule_id": "routing_rule",
     "user_id": "user",
 }
@@ -55,6 +59,7 @@ API_BODIES: dict[tuple[str, str], Any] = {
 # Web routes by URL name: the form data of their POST (None: GET only).
 WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
     "tickets:detail": None,
+    "channels:attachment": None,
     "tickets:export_record": None,
     "customers:detail": None,
     "triage:ticket_panel": None,
@@ -178,7 +183,7 @@ def _db_state() -> dict[str, int]:
 
 
 @pytest.fixture
-def outside(org: Any) -> dict[str, Any]:
+def outside(org: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
     """Objects only the admin, the supervisor and the other agent (lina) may see."""
     ticket = make_ticket(team=org.complaints, phone="13700000001", name="客户甲")
     services.update_ticket(ticket, services.TicketChanges(owner=org.other_agent), actor=org.admin)
@@ -200,8 +205,19 @@ def outside(org: Any) -> dict[str, Any]:
         updated_at=ticket.created_at,
     )
     routing_rule = RoutingRule.objects.create(name="投诉路由", team=org.complaints)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    held = ingest_email(  # a stranger's mail held on the ticket, with a file
+        build_mail(
+            sender="陌生人 <stranger@example.net>",
+            subject=f"[#{ticket.pk}] 单据",
+            message_id="<matrix-attachment@example.net>",
+            attachments=[("单据.pdf", b"%PDF-1.4")],
+        )
+    )
+    attachment = EmailAttachment.objects.get(inbound_id=held.inbound_id)
     return {
         "rule": rule,
+        "attachment": attachment,
         "routing_rule": routing_rule,
         "user": org.other_agent,  # only lina, the supervisor and the admin manage her
         "ticket": Ticket.objects.get(pk=ticket.pk),

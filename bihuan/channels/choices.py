@@ -1,0 +1,32 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InboundStatus(models.TextChoices):
+    """What became of an inbound message that was stored."""
+
+    ON_TICKET = "on_ticket", _("On a ticket")
+    HELD = "held", _("Held for an agent")
+    AUTOMATIC = "automatic", _("Automatic message")
+    BOUNCE = "bounce", _("Bounce")
+    RELEASED = "released", _("Released by an agent")
+
+
+class HoldReason(models.TextChoices):
+    UNKNOWN_SENDER = "unknown_sender", _("Sender is not a participant of the ticket")
+    UNVERIFIED_SENDER = "unverified_sender", _("Sender address could not be verified")
+    AUTO_REPLY = "auto_reply", _("Automatic reply")
+    DAEMON = "daemon", _("Sent by a mail system")
+    BOUNCE = "bounce", _("Delivery failure report")
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class ImapSecurity(models.TextChoices):
+    SSL = "ssl", _("SSL/TLS")
+    STARTTLS = "starttls", _("STARTTLS")
+    NONE = "none", _("None (loopback only)")

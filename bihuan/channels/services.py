@@ -1,0 +1,466 @@
+"""Channel use cases: ingest an inbound mail exactly once, quarantine what cannot be ingested.
+
+``ingest_email`` is the one entry point for every way mail arrives (IMAP polling, the LMTP
+receiver, ``bihuan mail ingest``, re-processing the quarantine). It never raises for a bad
+message: a message is either stored (on a ticket, held for an agent, or recorded as automatic)
+or its raw bytes are quarantined with the reason. It raises only when even the quarantine
+cannot be written (the database is down), so the caller retries later and nothing is lost.
+
+Order of writes: raw bytes and attachments go to storage first under content-addressed names
+(a repeat overwrites nothing and leaves at most an orphan file), then one transaction writes
+the ``InboundEmail`` row — whose unique ``dedupe_key`` claims the message — the ticket message,
+the events and the mailbox's polling cursor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from bihuan.accounts.models import User
+from bihuan.channels.choices import DeliveryStatus, HoldReason, InboundStatus
+from bihuan.channels.email.html import has_remote_images, sanitize_html
+from bihuan.channels.email.parsing import ParsedEmail, is_daemon_address, parse_email
+from bihuan.channels.email.threading import find_ticket, is_participant
+from bihuan.channels.models import (
+    EmailAttachment,
+    InboundEmail,
+    Mailbox,
+    OutboundEmail,
+    QuarantinedEmail,
+)
+from bihuan.core.errors import Conflict, DomainError
+from bihuan.core.events import record_event
+from bihuan.customers.services import ContactDetails
+from bihuan.tickets import services as ticket_services
+from bihuan.tickets.choices import Channel
+from bihuan.tickets.models import Ticket
+
+logger = logging.getLogger(__name__)
+
+MAX_SUBJECT = 200
+MAX_BODY = 100_000
+_TICKET_TAG = re.compile(r"\s*\[#\d{1,18}\]\s*")
+
+
+@dataclass(frozen=True)
+class MailCursor:
+    """Where a polled message sits in its mailbox (advanced with the message's commit)."""
+
+    mailbox: Mailbox
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What became of one message: the line ``bihuan mail ingest`` prints for it."""
+
+    status: str  # an InboundStatus value, or "quarantined"
+    ticket_number: int | None = None
+    reason: str = ""
+    inbound_id: int | None = None
+    is_duplicate: bool = False
+
+    @property
+    def is_quarantined(self) -> bool:
+        return self.status == "quarantined"
+
+    def line(self) -> str:
+        if self.is_quarantined:
+            return f"quarantined: {self.reason}"
+        prefix = str(self.ticket_number) if self.ticket_number is not None else ""
+        if self.status == InboundStatus.ON_TICKET or self.status == InboundStatus.RELEASED:
+            return prefix
+        return f"{prefix} {self.status}: {self.reason}".strip()
+
+
+def _max_message_bytes() -> int:
+    return int(getattr(settings, "BIHUAN_MAIL_MAX_BYTES", 40 * 1024 * 1024))
+
+
+def _max_attachment_bytes() -> int:
+    return int(getattr(settings, "BIHUAN_MAIL_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024))
+
+
+def ingest_email(
+    raw: bytes,
+    *,
+    mailbox: Mailbox | None = None,
+    cursor: MailCursor | None = None,
+) -> IngestResult:
+    """Store one raw RFC 822 message exactly once, or quarantine it with the reason.
+
+    The same message ingested again (the same Message-ID, or for mail without one the same
+    content) returns the first result marked ``is_duplicate`` and changes nothing.
+    """
+    mailbox = cursor.mailbox if cursor is not None else mailbox
+    if len(raw) > _max_message_bytes():
+        return quarantine_email(
+            raw,
+            reason="too_large",
+            detail=f"{len(raw)} bytes > {_max_message_bytes()}",
+            mailbox=mailbox,
+            cursor=cursor,
+        )
+    try:
+        parsed = parse_email(raw)
+    except Exception as exc:  # any parser failure: keep the bytes, not the crash
+        logger.warning("quarantining an unparsable message", exc_info=True)
+        return quarantine_email(
+            raw,
+            reason="parse_error",
+            detail=f"{type(exc).__name__}: {exc}",
+            mailbox=mailbox,
+            cursor=cursor,
+        )
+    existing = _stored_result(parsed.dedupe_key)
+    if existing is not None:
+        _advance_cursor_now(cursor)
+        return existing
+    try:
+        raw_name = _store_raw(raw)
+        files = _store_attachments(parsed)
+        return _store(parsed, raw, raw_name, files, mailbox=mailbox, cursor=cursor)
+    except IntegrityError:
+        # Another process stored the same message first (the unique dedupe key decided).
+        existing = _stored_result(parsed.dedupe_key)
+        if existing is None:
+            raise
+        _advance_cursor_now(cursor)
+        return existing
+    except DomainError as exc:
+        return quarantine_email(
+            raw, reason=exc.code, detail=str(exc), mailbox=mailbox, cursor=cursor
+        )
+    except Exception as exc:
+        logger.exception("quarantining a message that could not be stored")
+        return quarantine_email(
+            raw,
+            reason="store_error",
+            detail=f"{type(exc).__name__}: {exc}",
+            mailbox=mailbox,
+            cursor=cursor,
+        )
+
+
+def _stored_result(dedupe_key: str) -> IngestResult | None:
+    row = InboundEmail.objects.filter(dedupe_key=dedupe_key).first()
+    if row is None:
+        return None
+    return IngestResult(
+        status=row.status,
+        ticket_number=row.ticket_id,
+        reason=row.hold_reason,
+        inbound_id=row.pk,
+        is_duplicate=True,
+    )
+
+
+def _raw_name(raw: bytes) -> str:
+    sha = hashlib.sha256(raw).hexdigest()
+    return f"mail/raw/{sha[:2]}/{sha}.eml"
+
+
+def _store_raw(raw: bytes) -> str:
+    name = _raw_name(raw)
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(raw))
+    return name
+
+
+@dataclass(frozen=True)
+class _StoredFile:
+    name: str  # "" when not stored (too large)
+    size: int
+
+
+def _store_attachments(parsed: ParsedEmail) -> list[_StoredFile]:
+    stored: list[_StoredFile] = []
+    limit = _max_attachment_bytes()
+    for attachment in parsed.attachments:
+        size = len(attachment.data)
+        if size > limit:
+            stored.append(_StoredFile(name="", size=size))
+            continue
+        sha = hashlib.sha256(attachment.data).hexdigest()
+        name = f"mail/attachments/{sha[:2]}/{sha}"
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(attachment.data))
+        stored.append(_StoredFile(name=name, size=size))
+    return stored
+
+
+def _store(
+    parsed: ParsedEmail,
+    raw: bytes,
+    raw_name: str,
+    files: list[_StoredFile],
+    *,
+    mailbox: Mailbox | None,
+    cursor: MailCursor | None,
+) -> IngestResult:
+    now = timezone.now()
+    with transaction.atomic():
+        inbound = InboundEmail.objects.create(
+            dedupe_key=parsed.dedupe_key,
+            message_id=parsed.message_id[:1000],
+            digest=parsed.digest,
+            mailbox=mailbox,
+            status=InboundStatus.HELD,
+            from_address=parsed.sender.address[:254],
+            from_name=parsed.sender.name[:200],
+            is_sender_verified=parsed.sender.is_verified,
+            sender_problem=parsed.sender.problem[:255],
+            recipients=parsed.recipients[:50],
+            subject=parsed.subject[:2000],
+            sent_at=parsed.date,
+            thread_ids=parsed.thread_ids[:50],
+            body=parsed.new_text[:MAX_BODY],
+            text=parsed.text,
+            raw=raw_name,
+            size=len(raw),
+            auto_reason=parsed.auto_reason,
+            created_at=now,
+        )
+        inline = _attach(inbound, parsed, files)
+        if parsed.html:
+            inbound.html = sanitize_html(parsed.html, inline_images=inline)
+            inbound.has_remote_images = has_remote_images(inbound.html)
+        _route(inbound, parsed, mailbox=mailbox)
+        inbound.save(
+            update_fields=[
+                "status",
+                "hold_reason",
+                "ticket",
+                "ticket_message",
+                "html",
+                "has_remote_images",
+            ]
+        )
+        if cursor is not None:
+            _advance_cursor(cursor)
+        quarantined = QuarantinedEmail.objects.filter(
+            digest=hashlib.sha256(raw).hexdigest(), inbound__isnull=True
+        )
+        quarantined.update(inbound=inbound, reprocessed_at=now)
+    return IngestResult(
+        status=inbound.status,
+        ticket_number=inbound.ticket_id,
+        reason=inbound.hold_reason,
+        inbound_id=inbound.pk,
+    )
+
+
+def _attach(inbound: InboundEmail, parsed: ParsedEmail, files: list[_StoredFile]) -> dict[str, str]:
+    """Create the attachment rows; returns Content-ID → download URL for inline images."""
+    rows = EmailAttachment.objects.bulk_create(
+        [
+            EmailAttachment(
+                inbound=inbound,
+                filename=attachment.filename[:255],
+                content_type=attachment.content_type[:255],
+                size=stored.size,
+                file=stored.name,
+                content_id=attachment.content_id[:255],
+                is_inline=attachment.is_inline,
+                is_stored=bool(stored.name),
+            )
+            for attachment, stored in zip(parsed.attachments, files, strict=True)
+        ]
+    )
+    return {
+        row.content_id: reverse("channels:attachment", args=[row.pk])
+        for row in rows
+        if row.content_id and row.is_stored and row.pk is not None
+    }
+
+
+def _route(inbound: InboundEmail, parsed: ParsedEmail, *, mailbox: Mailbox | None) -> None:
+    """Decide where the message lands; headers choose the ticket, never the speaker."""
+    if parsed.bounce is not None:
+        inbound.status = InboundStatus.BOUNCE
+        inbound.hold_reason = HoldReason.BOUNCE
+        inbound.ticket = _record_bounce(inbound, parsed)
+        return
+    ticket = find_ticket(parsed)
+    if ticket is not None and ticket.is_closed:
+        ticket = None  # a closed loop stays closed: the customer's new contact opens a ticket
+    sender = parsed.sender
+    if parsed.auto_reason or is_daemon_address(sender.address):
+        inbound.status = InboundStatus.AUTOMATIC
+        inbound.hold_reason = HoldReason.AUTO_REPLY if parsed.auto_reason else HoldReason.DAEMON
+        inbound.ticket = ticket
+        _record_held(inbound)
+        return
+    if not sender.is_verified:
+        _hold(inbound, ticket, HoldReason.UNVERIFIED_SENDER)
+        return
+    if ticket is not None:
+        if not is_participant(ticket, sender.address):
+            _hold(inbound, ticket, HoldReason.UNKNOWN_SENDER)
+            return
+        inbound.ticket_message = ticket_services.add_customer_message(
+            ticket, body=_body(parsed), channel=Channel.EMAIL
+        )
+        inbound.ticket = ticket
+        inbound.status = InboundStatus.ON_TICKET
+        return
+    inbound.ticket = ticket_services.create_ticket(
+        ticket_services.NewTicket(
+            subject=_subject(parsed),
+            body=_body(parsed),
+            channel=Channel.EMAIL,
+            contact=ContactDetails(name=sender.name, email=sender.address),
+            team=mailbox.team if mailbox is not None else None,
+        ),
+        actor=None,
+    )
+    inbound.ticket_message = inbound.ticket.messages.order_by("id").first()
+    inbound.status = InboundStatus.ON_TICKET
+
+
+def _hold(inbound: InboundEmail, ticket: Ticket | None, reason: str) -> None:
+    inbound.status = InboundStatus.HELD
+    inbound.hold_reason = reason
+    inbound.ticket = ticket
+    _record_held(inbound)
+
+
+def _record_held(inbound: InboundEmail) -> None:
+    record_event(
+        "email.held",
+        inbound,
+        ticket_id=inbound.ticket.pk if inbound.ticket is not None else None,
+        data={
+            "status": inbound.status,
+            "reason": inbound.hold_reason,
+            "from": inbound.from_address,
+            "subject": inbound.subject[:200],
+        },
+    )
+
+
+def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> Ticket | None:
+    """A bounce of our own mail marks that delivery failed; anything else is only stored."""
+    assert parsed.bounce is not None
+    ids = list(parsed.bounce.original_message_ids)
+    outbound = (
+        OutboundEmail.objects.select_related("ticket").filter(message_id__in=ids).first()
+        if ids
+        else None
+    )
+    if outbound is None:
+        _record_held(inbound)
+        return None
+    now = timezone.now()
+    reason = parsed.bounce.diagnostic or gettext("The recipient's mail server refused the mail.")
+    OutboundEmail.objects.filter(pk=outbound.pk).update(
+        status=DeliveryStatus.FAILED, last_error=reason[:2000], failed_at=now
+    )
+    record_event(
+        "email.delivery_failed",
+        outbound,
+        ticket_id=outbound.ticket_id,
+        customer_id=outbound.ticket.customer_id,
+        at=now,
+        data={"to": outbound.to_address, "reason": reason[:500], "bounce": inbound.pk},
+    )
+    return outbound.ticket
+
+
+def _subject(parsed: ParsedEmail) -> str:
+    subject = _TICKET_TAG.sub(" ", parsed.subject).strip()
+    return subject[:MAX_SUBJECT] or gettext("(no subject)")
+
+
+def _body(parsed: ParsedEmail) -> str:
+    body = parsed.new_text.strip()
+    if not body and parsed.attachments:
+        names = ", ".join(a.filename for a in parsed.attachments[:10])
+        body = gettext("(no text; attachments: %(names)s)") % {"names": names}
+    return body[:MAX_BODY] or gettext("(empty message)")
+
+
+def _advance_cursor(cursor: MailCursor) -> None:
+    Mailbox.objects.filter(
+        pk=cursor.mailbox.pk, uidvalidity=cursor.uidvalidity, last_uid__lt=cursor.uid
+    ).update(last_uid=cursor.uid)
+
+
+def _advance_cursor_now(cursor: MailCursor | None) -> None:
+    if cursor is not None:
+        with transaction.atomic():
+            _advance_cursor(cursor)
+
+
+def quarantine_email(
+    raw: bytes,
+    *,
+    reason: str,
+    detail: str = "",
+    mailbox: Mailbox | None = None,
+    cursor: MailCursor | None = None,
+) -> IngestResult:
+    """Keep ``raw`` aside with the reason; once per distinct message, counting attempts."""
+    sha = hashlib.sha256(raw).hexdigest()
+    raw_name = _store_raw(raw)
+    now = timezone.now()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                row = QuarantinedEmail.objects.filter(digest=sha).first()
+                if row is None:
+                    row = QuarantinedEmail.objects.create(
+                        digest=sha,
+                        mailbox=mailbox,
+                        reason=reason[:64],
+                        detail=detail[:10_000],
+                        raw=raw_name,
+                        size=len(raw),
+                        created_at=now,
+                    )
+                    record_event(
+                        "email.quarantined",
+                        row,
+                        at=now,
+                        data={"reason": row.reason, "size": row.size},
+                    )
+                else:
+                    QuarantinedEmail.objects.filter(pk=row.pk).update(
+                        attempts=F("attempts") + 1, reason=reason[:64], detail=detail[:10_000]
+                    )
+                if cursor is not None:
+                    _advance_cursor(cursor)
+            return IngestResult(status="quarantined", reason=reason, inbound_id=None)
+        except IntegrityError:
+            continue  # the same bytes were quarantined concurrently: count this attempt
+    raise Conflict(gettext("Could not quarantine the message; try again."), code="busy")
+
+
+def reprocess_quarantined_email(quarantined: QuarantinedEmail, *, actor: User) -> IngestResult:
+    """Ingest a quarantined message again (after a fix); on success it leaves the list."""
+    with quarantined.raw.open("rb") as handle:
+        raw = handle.read()
+    result = ingest_email(raw, mailbox=quarantined.mailbox)
+    if not result.is_quarantined:
+        with transaction.atomic():
+            record_event(
+                "email.reprocessed",
+                quarantined,
+                actor=actor,
+                ticket_id=result.ticket_number,
+                data={"inbound": result.inbound_id},
+            )
+    return result
