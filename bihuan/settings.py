@@ -86,15 +86,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "bihuan.core.api_errors.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "bihuan.core.api_errors.ApiErrorShapeMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "bihuan.core.security.SecurityHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "bihuan.core.security.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -307,14 +307,6 @@ BIHUAN_TRIAGE_THRESHOLD = float(env_str("BIHUAN_TRIAGE_THRESHOLD", "0.6"))
 BIHUAN_API_PAGE_SIZE_MAX = 100
 # The counts beside the inbox views may be this many seconds old (one aggregate, cached).
 BIHUAN_VIEW_COUNTS_SECONDS = env_int("BIHUAN_VIEW_COUNTS_SECONDS", 10)
-
-# --- Email channel (docs/channels.md). Uploaded and received files go through the default
-# storage: the filesystem under MEDIA_ROOT unless STORAGES names an S3-compatible backend.
-MEDIA_ROOT = Path(env_str("BIHUAN_MEDIA_ROOT", str(DATA_DIR / "media")))
-MEDIA_URL = "media/"
-BIHUAN_MAIL_DOMAIN = env_str("BIHUAN_MAIL_DOMAIN", "bihuan.localhost")  # our Message-IDs' host
-BIHUAN_MAIL_MAX_BYTES = env_int("BIHUAN_MAIL_MAX_BYTES", 40 * 1024 * 1024)
-BIHUAN_MAIL_ATTACHMENT_MAX_BYTES = env_int("BIHUAN_MAIL_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

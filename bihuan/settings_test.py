@@ -42,15 +42,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 BIHUAN_RAISE_HANDLER_ERRORS = True
+# Reactions to events run right after commit in the committing thread (the same runner code
+# as `bihuan serve` and `bihuan worker`), so a test can assert them after the service call.
+BIHUAN_REACTIONS_INLINE = True
+BIHUAN_EMBEDDED_RUNNER = False
+BIHUAN_WAKE_VIA_BROKER = False
 BIHUAN_VIEW_COUNTS_SECONDS = 0  # tests read counts right after changing tickets
 
-# A real Celery worker started by a test (bihuan/core/tests/test_background_worker.py) runs
-# with these set: it opens the test session's database and takes tasks from Redis.
+# A real `bihuan worker` started by a test (bihuan/core/tests/) runs with these set: it opens
+# the test session's database and reads wake-ups from the test's own Redis queue.
 _worker_db = os.environ.get("BIHUAN_WORKER_DB_NAME", "")
 if _worker_db:
     DATABASES["default"]["NAME"] = _worker_db
 _broker = os.environ.get("BIHUAN_TEST_CELERY_BROKER", "")
 if _broker:
     CELERY_BROKER_URL = _broker
-    CELERY_TASK_ALWAYS_EAGER = False
-    CELERY_TASK_DEFAULT_QUEUE = os.environ.get("BIHUAN_TEST_CELERY_QUEUE", "celery")
+    BIHUAN_WAKE_VIA_BROKER = True
+    BIHUAN_WAKE_QUEUE = os.environ.get("BIHUAN_TEST_CELERY_QUEUE", "bihuan-wake")
+if os.environ.get("BIHUAN_TEST_WORKER"):
+    BIHUAN_REACTIONS_INLINE = False
+    BIHUAN_RAISE_HANDLER_ERRORS = False

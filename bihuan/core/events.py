@@ -1,42 +1,31 @@
-"""Writing to the event log, and running reactions after commit.
+"""Writing to the event log, with the reactions it owes, in the caller's transaction.
 
 ``record_event`` must be called inside the service's transaction: the event row commits or
-rolls back with the change it describes. Reactions (``on_event`` handlers) run only after the
-commit, through Celery (in the embedded mode Celery runs tasks in-process), and must be
-idempotent because a task may run twice.
+rolls back with the change it describes, and so do the ``Reaction`` rows it inserts for every
+consumer registered for its verb (``core.consumers``). After commit the runners are woken
+(``core.wakeups``); they handle the reactions in the background, so no request waits for
+one, and a lost wake-up or a killed process delays a reaction but never loses it.
 """
 
 from __future__ import annotations
 
-import logging
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from bihuan.core.models import Event, Notification
+from bihuan.core import wakeups
+from bihuan.core.consumers import consumer, consumers_of, on_event
+from bihuan.core.models import Event, Notification, Reaction
 
-logger = logging.getLogger(__name__)
-EventHandler = Callable[[Event], None]
-_handlers: dict[str, list[EventHandler]] = defaultdict(list)
-
-
-def on_event(*verbs: str) -> Callable[[EventHandler], EventHandler]:
-    """Register a handler to run after commit for each event with one of ``verbs``."""
-
-    def register(handler: EventHandler) -> EventHandler:
-        for verb in verbs:
-            _handlers[verb].append(handler)
-        return handler
-
-    return register
+__all__ = ["consumer", "notify", "on_event", "record_event", "subject_type_of"]
 
 
-def handlers_for(verb: str) -> list[EventHandler]:
-    return list(_handlers.get(verb, []))
+def subject_type_of(subject: models.Model | type[models.Model]) -> str:
+    """The ``subject_type`` stored for a model: its label with the app ("tickets.ticket")."""
+    return subject._meta.label_lower
 
 
 def record_event(
@@ -47,38 +36,34 @@ def record_event(
     data: dict[str, Any] | None = None,
     ticket_id: int | None = None,
     customer_id: int | None = None,
-    at: Any = None,
+    at: datetime | None = None,
 ) -> Event:
-    """Append one event row in the current transaction and schedule its reactions."""
+    """Append one event row and its pending reactions in the current transaction."""
     assert transaction.get_connection().in_atomic_block, "record_event needs a transaction"
     event = Event.objects.create(
         occurred_at=at or timezone.now(),
         actor=actor if actor is not None and getattr(actor, "pk", None) else None,
         verb=verb,
-        subject_type=subject._meta.model_name or "",
+        subject_type=subject_type_of(subject),
         subject_id=int(subject.pk),
         ticket_id=ticket_id,
         customer_id=customer_id,
         data=data or {},
     )
-    if _handlers.get(verb):
-        event_id = event.pk
-        transaction.on_commit(lambda: _dispatch(event_id))
+    wanted = consumers_of(event)
+    if wanted:
+        now = timezone.now()
+        Reaction.objects.bulk_create(
+            Reaction(
+                consumer=c.name,
+                event=event,
+                event_at=event.occurred_at,
+                available_at=now,
+            )
+            for c in wanted
+        )
+        wakeups.wake_after_commit()
     return event
-
-
-def _dispatch(event_id: int) -> None:
-    from bihuan.core.tasks import handle_event
-
-    try:
-        handle_event.delay(event_id)
-    except Exception:
-        # The change itself is committed; a failing reaction must not turn the caller's
-        # success into an error (a client would retry and duplicate). Log it loudly; tests
-        # set BIHUAN_RAISE_HANDLER_ERRORS so that they see it.
-        logger.exception("event handler failed for event %s", event_id)
-        if getattr(settings, "BIHUAN_RAISE_HANDLER_ERRORS", False):
-            raise
 
 
 def notify(event: Event, recipients: Iterable[Any]) -> list[Notification]:

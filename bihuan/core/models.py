@@ -1,8 +1,11 @@
-"""Core models: the append-only event log, notifications and idempotency keys.
+"""Core models: the append-only event log, its pending reactions, due work, notifications
+and idempotency keys.
 
 The event log is the one record of what happened: the ticket timeline, the audit trail,
 notifications and (later) webhooks and analytics are all read from it. Rows are only ever
-inserted, in the same transaction as the change they describe.
+inserted, in the same transaction as the change they describe. The same transaction inserts
+one ``Reaction`` per consumer interested in the event (the outbox); timers are ``DueItem``
+rows. Both are claimed by runners (``core.runner``), never held only in a broker.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ class Event(models.Model):
         related_name="+",
     )
     verb = models.CharField(max_length=64)
-    subject_type = models.CharField(max_length=32)
+    # The subject's model label, app included ("tickets.ticket"), so that same-named models
+    # in different apps never collide.
+    subject_type = models.CharField(max_length=64)
     subject_id = models.BigIntegerField()
     ticket_id = models.BigIntegerField(null=True, blank=True)
     customer_id = models.BigIntegerField(null=True, blank=True)
@@ -52,6 +57,101 @@ class Event(models.Model):
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
+
+
+class WorkState(models.TextChoices):
+    PENDING = "pending", _("pending")
+    DONE = "done", _("done")
+    PARKED = "parked", _("parked")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Reaction(models.Model):
+    """One consumer's pending (or finished) handling of one event: the durable outbox.
+
+    Inserted with the event, in its transaction, so a reaction exists exactly when the event
+    does. A runner claims it by moving ``available_at`` past now (a lease) and writing its
+    ``claimed_by`` token; it is ``done`` once handled, ``parked`` after too many failures
+    (visible to admins, retried by hand). Unique per consumer and event.
+    """
+
+    consumer = models.CharField(_("consumer"), max_length=64)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    event_at = models.DateTimeField(_("event time"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=WorkState.choices, default=WorkState.PENDING
+    )
+    available_at = models.DateTimeField(_("available at"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        constraints = [
+            models.UniqueConstraint(fields=["consumer", "event"], name="reaction_once_per_event")
+        ]
+        indexes = [
+            # Only pending rows are ever scanned by the claim: the index stays small.
+            models.Index(
+                fields=["consumer", "available_at"],
+                condition=models.Q(state="pending"),
+                name="reaction_pending_idx",
+            ),
+            models.Index(fields=["finished_at"], name="reaction_finished_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} ← {self.event_id}"
+
+
+class DueItem(models.Model):
+    """Work that must happen at ``due_at``: an SLA warning, a reminder, a periodic job.
+
+    ``kind`` names the registered handler; ``key`` names the subject ("tickets.ticket:42",
+    or "" for a singleton such as a periodic job). At most one pending item per kind and key,
+    so scheduling is an upsert and rescheduling moves the one row. Claimed like reactions:
+    ``available_at`` moves past now while a runner holds it, and after a failure (backoff).
+    """
+
+    kind = models.CharField(_("kind"), max_length=64)
+    key = models.CharField(_("subject"), max_length=128, blank=True)
+    due_at = models.DateTimeField(_("due at"))
+    available_at = models.DateTimeField(_("available at"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=WorkState.choices, default=WorkState.PENDING
+    )
+    data = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    progress = models.JSONField(_("progress"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("due item")
+        verbose_name_plural = _("due items")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "key"],
+                condition=models.Q(state="pending"),
+                name="due_item_one_pending_per_key",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["available_at"],
+                condition=models.Q(state="pending"),
+                name="due_item_pending_idx",
+            ),
+            models.Index(fields=["finished_at"], name="due_item_finished_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} @ {self.due_at:%Y-%m-%d %H:%M}"
 
 
 class Notification(models.Model):

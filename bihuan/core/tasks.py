@@ -1,24 +1,18 @@
-"""Background work of the core: running event handlers after commit."""
+"""Celery tasks of the core: only the wake-up.
+
+Celery carries no work and no timers: work is rows in the database (reactions, due items).
+``bihuan worker`` reads wake-up messages straight from the queue; a plain
+``celery -A bihuan worker -Q bihuan-wake`` would run this task, which does the same work.
+"""
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
-from bihuan.core.events import handlers_for
-from bihuan.core.models import Event
-
-logger = logging.getLogger(__name__)
+from bihuan.core.runner import Runner
 
 
-@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
-def handle_event(event_id: int) -> int:
-    """Run every handler registered for the event's verb. Handlers are idempotent."""
-    event = Event.objects.filter(pk=event_id).first()
-    if event is None:
-        return 0
-    handlers = handlers_for(event.verb)
-    for handler in handlers:
-        handler(event)
-    return len(handlers)
+@shared_task(name="bihuan.core.tasks.wake", ignore_result=True)  # type: ignore[untyped-decorator]
+def wake() -> int:
+    """Handle whatever is claimable now (reactions and due items)."""
+    return Runner("celery").run_until_idle().total

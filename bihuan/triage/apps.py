@@ -8,4 +8,5 @@ class TriageConfig(AppConfig):
     verbose_name = _("Triage")
 
     def ready(self) -> None:
-        from bihuan.triage import handlers  # noqa: F401  (registers event handlers)
+        # Register the event consumers and the periodic jobs (due-work kinds).
+        from bihuan.triage import handlers, tasks  # noqa: F401

@@ -180,6 +180,11 @@ class TriageDecision(models.Model):
     class Meta:
         verbose_name = _("triage decision")
         verbose_name_plural = _("triage decisions")
+        # A message is triaged once per field, whatever runs twice or races (reactions are
+        # handled at least once): the database refuses the second decision.
+        constraints = [
+            models.UniqueConstraint(fields=["message", "field"], name="decision_once_per_message")
+        ]
         indexes = [
             models.Index(fields=["ticket", "field", "id"], name="decision_ticket_idx"),
             models.Index(fields=["field", "created_at"], name="decision_field_time_idx"),

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,11 +38,11 @@ from bihuan.tickets.models import Category, Message, Ticket
 from bihuan.triage import assignment
 from bihuan.triage.choices import RuleLanguage, TriageField
 from bihuan.triage.defaults import CATEGORY_KEYWORDS, KIND_RULES, URGENCY_RULES
-from bihuan.triage.engine import ALL_FIELDS, Decision, Predictor, decide
+from bihuan.triage.engine import ALL_FIELDS, Decision, Prediction, Predictor, decide
 from bihuan.triage.models import ModelVersion, RoutingRule, TriageDecision, TriageRule
 from bihuan.triage.models_store import active_predictors
 from bihuan.triage.routing import active_rules, find_route, first_matching
-from bihuan.triage.rules import compile_patterns, compile_rules, detect_language
+from bihuan.triage.rules import CompiledRule, compile_patterns, compile_rules, detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -126,16 +126,115 @@ class TriageOutcome:
     applied: list[str]
 
 
+@dataclass(frozen=True)
+class MessageToTriage:
+    """One message a batch should triage, and which fields to decide for it."""
+
+    ticket_id: int
+    message_id: int
+    fields: Iterable[str] = ALL_FIELDS
+
+
+@dataclass
+class _BatchPredictor:
+    """A trained model asked once for a whole batch (one vectorised call), answering
+    ``predict_one`` from those answers."""
+
+    version: str
+    inner: Predictor
+    answers: dict[str, Prediction]
+
+    @classmethod
+    def for_texts(cls, predictor: Predictor, texts: list[str]) -> Predictor:
+        classifier = getattr(predictor, "classifier", None)
+        if classifier is None or not texts:
+            return predictor
+        answers = {
+            text: Prediction(
+                label=str(result.label),
+                confidence=float(result.confidence),
+                reasons=[str(term) for term in result.top_terms],
+            )
+            for text, result in zip(texts, classifier.predict(texts), strict=True)
+        }
+        return cls(predictor.version, predictor, answers)
+
+    def predict_one(self, text: str) -> Prediction:
+        answer = self.answers.get(text)
+        return answer if answer is not None else self.inner.predict_one(text)
+
+
+def triage_messages(batch: list[MessageToTriage]) -> list[TriageOutcome]:
+    """Triage a batch of messages: rules compiled, models loaded and asked once for all of
+    them; each ticket is then written in its own transaction (``triage_message``).
+
+    A message whose ticket or message is gone is skipped; one already triaged is unchanged.
+    """
+    if not batch:
+        return []
+    compiled = compile_rules(TriageRule.objects.filter(is_active=True))
+    parents = category_parents()
+    tickets_by_id = {
+        t.pk: t
+        for t in Ticket.objects.select_related("customer", "category").filter(
+            pk__in={m.ticket_id for m in batch}
+        )
+    }
+    messages = {m.pk: m for m in Message.objects.filter(pk__in={m.message_id for m in batch})}
+    texts = {
+        item.message_id: _text_for(tickets_by_id[item.ticket_id], messages[item.message_id])
+        for item in batch
+        if item.ticket_id in tickets_by_id and item.message_id in messages
+    }
+    predictors = {
+        name: _BatchPredictor.for_texts(predictor, list(texts.values()))
+        for name, predictor in active_predictors().items()
+    }
+    outcomes = []
+    for item in batch:
+        try:
+            outcomes.append(
+                triage_message(
+                    item.ticket_id,
+                    message_id=item.message_id,
+                    fields=item.fields,
+                    predictors=predictors,
+                    compiled=compiled,
+                    parents=parents,
+                )
+            )
+        except NotFound:
+            continue  # the ticket was deleted (or merged away) before its turn came
+    return outcomes
+
+
+def _is_opening(message: Message) -> bool:
+    return (
+        message.kind == MessageKind.CUSTOMER
+        and not Message.objects.filter(ticket_id=message.ticket_id, pk__lt=message.pk).exists()
+    )
+
+
+def _text_for(ticket: Ticket, message: Message, *, is_opening: bool | None = None) -> str:
+    """The opening message is read with the subject; later messages alone."""
+    opening = _is_opening(message) if is_opening is None else is_opening
+    return f"{ticket.subject}\n{message.body}" if opening else message.body
+
+
 def triage_message(
     ticket_id: int,
     *,
     message_id: int,
     fields: Iterable[str] = ALL_FIELDS,
     predictors: Mapping[str, Predictor] | None = None,
+    compiled: list[CompiledRule] | None = None,
+    parents: Mapping[str, str] | None = None,
 ) -> TriageOutcome:
     """Decide the fields for a ticket's customer message, record and apply the decisions.
 
-    Idempotent: a message already triaged returns its recorded decisions unchanged.
+    Idempotent: a message already triaged returns its recorded decisions unchanged (checked
+    again under the ticket's lock; the unique constraint per message and field is the last
+    word when two runners race).
     """
     ticket = Ticket.objects.select_related("customer", "category").filter(pk=ticket_id).first()
     message = Message.objects.filter(pk=message_id, ticket_id=ticket_id).first()
@@ -144,28 +243,38 @@ def triage_message(
     existing = list(TriageDecision.objects.filter(ticket_id=ticket_id, message_id=message_id))
     if existing:
         return TriageOutcome(existing, [d.field for d in existing if d.is_applied])
-    first = (
-        message.kind == MessageKind.CUSTOMER
-        and not Message.objects.filter(ticket_id=ticket_id, pk__lt=message_id).exists()
-    )
-    text = f"{ticket.subject}\n{message.body}" if first else message.body
-    compiled = compile_rules(TriageRule.objects.filter(is_active=True))
+    first = _is_opening(message)
+    text = _text_for(ticket, message, is_opening=first)
     found = decide(
         text,
-        rules=compiled,
+        rules=compile_rules(TriageRule.objects.filter(is_active=True))
+        if compiled is None
+        else compiled,
         predictors=active_predictors() if predictors is None else predictors,
         fields=fields,
-        category_parents=category_parents(),
+        category_parents=category_parents() if parents is None else parents,
     )
-    return _record_and_apply(ticket, message, found, is_first=first)
+    try:
+        return _record_and_apply(ticket.pk, message, found, is_first=first)
+    except IntegrityError:
+        # Another runner recorded this message's decisions first: keep theirs.
+        existing = list(TriageDecision.objects.filter(ticket_id=ticket_id, message_id=message_id))
+        return TriageOutcome(existing, [d.field for d in existing if d.is_applied])
 
 
 def _record_and_apply(
-    ticket: Ticket, message: Message, found: dict[str, Decision], *, is_first: bool
+    ticket_id: int, message: Message, found: dict[str, Decision], *, is_first: bool
 ) -> TriageOutcome:
     now = timezone.now()
     limit = threshold()
     with transaction.atomic():
+        # Lock the ticket, then read it: an agent's change is either committed before (and
+        # then seen below, never overwritten) or waits for this transaction.
+        Ticket.objects.select_for_update().only("pk").get(pk=ticket_id)
+        ticket = Ticket.objects.select_related("customer", "category").get(pk=ticket_id)
+        existing = list(TriageDecision.objects.filter(ticket_id=ticket_id, message_id=message.pk))
+        if existing:
+            return TriageOutcome(existing, [d.field for d in existing if d.is_applied])
         chosen_by_people = fields_set_by_people(ticket)
         changes = tickets.TicketChanges()
         details: dict[str, Any] = {}

@@ -1,4 +1,5 @@
-"""Scheduled triage work: retrain the models, offer tickets of offline owners again.
+"""Periodic triage work, as due items (``core.due_work``): it runs wherever a runner runs,
+the embedded mode included.
 
 Both are safe to run twice: retraining makes a new version (the previous is kept), releasing
 re-checks each ticket under its row lock.
@@ -7,28 +8,37 @@ re-checks each ticket under its row lock.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from celery import shared_task
-
+from bihuan.core.due_work import due_work, every, report_progress, weekly
 from bihuan.core.errors import ValidationFailed
+from bihuan.core.models import DueItem
 from bihuan.triage import services
 from bihuan.triage.choices import TriageField
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
-def retrain_models() -> dict[str, str]:
+# The models learn from the week's corrections every Sunday night (Asia/Shanghai).
+@due_work(
+    "triage.retrain_models",
+    atomic=False,
+    lease=timedelta(hours=2),
+    repeat=weekly(weekday=6, hour=3),
+)
+def retrain_models(item: DueItem) -> None:
     """Retrain every field that has enough labelled tickets; skip the others."""
-    outcome: dict[str, str] = {}
-    for field_name in TriageField.values:
+    fields = list(TriageField.values)
+    for done, field_name in enumerate(fields):
+        report_progress(item, done=done, total=len(fields), note=field_name)
         try:
-            outcome[field_name] = services.train_model(field_name).version
+            services.train_model(field_name)
         except ValidationFailed as exc:
-            outcome[field_name] = f"skipped: {exc}"
-    return outcome
+            logger.info("retraining %s skipped: %s", field_name, exc)
+    report_progress(item, done=len(fields), total=len(fields))
 
 
-@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
-def release_tickets_of_offline_owners() -> int:
-    return services.release_tickets_of_offline_owners()
+# Tickets of an agent who went offline are offered to the queue again.
+@due_work("triage.release_offline_owners", atomic=False, repeat=every(timedelta(minutes=1)))
+def release_tickets_of_offline_owners(item: DueItem) -> None:
+    services.release_tickets_of_offline_owners()

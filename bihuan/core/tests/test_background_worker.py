@@ -1,4 +1,4 @@
-"""Reactions to events run after commit in a real Celery worker, through real Redis."""
+"""Reactions to events run in a real ``bihuan worker`` process, woken through real Redis."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ import redis
 from django.db import connection
 
 from bihuan.celery import app as celery_app
+from bihuan.core.models import DueItem, Reaction, WorkState
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets.models import Category
 from bihuan.triage.models import TriageDecision
 from bihuan.triage.services import install_default_rules
 
 BROKER = os.environ.get("BIHUAN_TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
-# A queue of this test session's own: nothing else on the same Redis can take its tasks.
-QUEUE = f"bihuan-test-{os.getpid()}"
+# A queue of this test session's own: nothing else on the same Redis can take its wake-ups.
+QUEUE = f"bihuan-test-wake-{os.getpid()}"
 
 
 def _redis_answers() -> bool:
@@ -33,7 +34,7 @@ def _redis_answers() -> bool:
 
 
 @pytest.fixture
-def worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+def worker(transactional_db: None, settings: Any) -> Iterator[subprocess.Popen[bytes]]:
     if not _redis_answers():
         pytest.fail(f"Redis must answer at {BROKER} (make services starts it)")
     env = {
@@ -42,57 +43,34 @@ def worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
         "BIHUAN_WORKER_DB_NAME": str(connection.settings_dict["NAME"]),
         "BIHUAN_TEST_CELERY_BROKER": BROKER,
         "BIHUAN_TEST_CELERY_QUEUE": QUEUE,
+        "BIHUAN_TEST_WORKER": "1",
     }
+    # A sweep far longer than the test: only a wake-up can make the worker start in time.
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "bihuan",
-            "worker",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--queues",
-            QUEUE,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
+        [sys.executable, "-m", "bihuan", "worker", "--sweep-seconds", "120"],
         env=env,
         cwd=Path(__file__).resolve().parents[3],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    previous = {
-        "eager": celery_app.conf.task_always_eager,
-        "broker": celery_app.conf.broker_url,
-        "queue": celery_app.conf.task_default_queue,
-    }
-    celery_app.conf.task_always_eager = False
+    settings.BIHUAN_REACTIONS_INLINE = False
+    settings.BIHUAN_WAKE_VIA_BROKER = True
+    settings.BIHUAN_WAKE_QUEUE = QUEUE
+    previous = celery_app.conf.broker_url
     celery_app.conf.broker_url = BROKER
-    celery_app.conf.task_default_queue = QUEUE
     _forget_connections()
     try:
         yield process
     finally:
-        celery_app.conf.task_always_eager = previous["eager"]
-        celery_app.conf.broker_url = previous["broker"]
-        celery_app.conf.task_default_queue = previous["queue"]
+        celery_app.conf.broker_url = previous
         _forget_connections()
         process.terminate()
         process.wait(timeout=20)
+        redis.Redis.from_url(BROKER).delete(QUEUE)
 
 
 def _forget_connections() -> None:
-    """Drop what the app built from its earlier settings: since Celery 5.3 even an eager
-    ``delay`` opens a producer pool on the configured broker (memory:// in tests), and the
-    queues and router are computed once. Without this, a test run after another one in the
-    same process would publish to the in-memory broker and the worker would never see it."""
+    """Drop the producer pool built from the earlier broker setting (memory:// in tests)."""
     celery_app._pool = None  # kombu keeps its pools per broker: nothing to close here
     celery_app.__dict__.pop("amqp", None)
 
@@ -102,11 +80,11 @@ def _wait_for(condition: Any, *, seconds: float) -> bool:
     while time.monotonic() < deadline:
         if condition():
             return True
-        time.sleep(0.2)
+        time.sleep(0.1)
     return False
 
 
-def test_a_new_ticket_is_triaged_by_a_celery_worker_after_commit(
+def test_a_new_ticket_is_triaged_by_a_worker_woken_through_redis(
     org: Any, worker: subprocess.Popen[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Category.objects.create(name="退款/退货")
@@ -116,10 +94,14 @@ def test_a_new_ticket_is_triaged_by_a_celery_worker_after_commit(
         raise AssertionError("triage ran in the web process, not in the worker")
 
     monkeypatch.setattr("bihuan.triage.services.triage_message", not_here)
+    # The worker is up and idle once it has created the periodic jobs and looked around.
+    assert _wait_for(lambda: DueItem.objects.exists(), seconds=30)
+    time.sleep(0.5)
 
     ticket = make_ticket(subject="申请退款", body="我要申请退款，质量太差了", team=org.presales)
 
-    # Nothing ran in this process: the work went to Redis and the worker did it.
+    # Nothing ran in this process: the reaction row waited in the database, the wake-up went
+    # through Redis and the worker did the work long before its two-minute sweep.
     done = _wait_for(
         lambda: TriageDecision.objects.filter(ticket_id=ticket.pk).count() >= 3, seconds=60
     )
@@ -131,3 +113,6 @@ def test_a_new_ticket_is_triaged_by_a_celery_worker_after_commit(
     ticket.refresh_from_db()
     assert ticket.category is not None
     assert ticket.category.name == "退款/退货"
+    assert _wait_for(
+        lambda: not Reaction.objects.exclude(state=WorkState.DONE).exists(), seconds=10
+    )
