@@ -173,6 +173,12 @@ class MessageForm(forms.Form):
     )
 
 
+class ReplyForm(MessageForm):
+    """A reply and the channel the agent chose (checked against the customer's channels)."""
+
+    channel = forms.CharField(required=False, max_length=16)
+
+
 class VersionedForm(forms.Form):
     """A form on the ticket page that carries the version of the ticket it was shown with,
     so that saving it after a colleague's change is refused instead of overwriting it."""

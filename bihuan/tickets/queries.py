@@ -23,7 +23,7 @@ from bihuan.customers.choices import IdentityKind
 from bihuan.customers.identity import looks_like_email, looks_like_phone
 from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.customers.queries import TicketSummary, find_customers_by_contact, visible_customers
-from bihuan.tickets.choices import OPEN_STATUSES, TicketStatus
+from bihuan.tickets.choices import OPEN_STATUSES, Channel, TicketStatus
 from bihuan.tickets.models import Commitment, Message, Ticket
 from bihuan.tickets.permissions import visible_tickets
 from bihuan.tickets.search import ranked_ticket_ids
@@ -446,4 +446,52 @@ def customer_ticket_history(viewer: User, customer: Customer, limit: int) -> lis
             created_at=t.created_at,
         )
         for t in tickets
+    ]
+
+
+# --- Reply channels ----------------------------------------------------------------------------
+
+# Channels an adapter sends replies on. None yet: a reply is recorded on the ticket and the
+# page says so. A channel adapter adds its channel here when its app is ready.
+SENDING_CHANNELS: set[str] = set()
+# Which channels a customer's identity lets an agent reach them on.
+_IDENTITY_CHANNELS = {
+    IdentityKind.PHONE: (Channel.PHONE, Channel.SMS),
+    IdentityKind.EMAIL: (Channel.EMAIL,),
+    IdentityKind.WECHAT: (Channel.WECHAT,),
+}
+# Channels where the conversation itself is the way back (a chat, an app, a messenger).
+_THREAD_CHANNELS = (
+    Channel.CHAT,
+    Channel.WEB,
+    Channel.API,
+    Channel.WECHAT,
+    Channel.WECOM,
+    Channel.DINGTALK,
+    Channel.FEISHU,
+)
+
+
+@dataclass(frozen=True)
+class ReplyChannel:
+    value: str
+    label: str
+    is_sending: bool
+
+
+def reply_channels(ticket: Ticket) -> list[ReplyChannel]:
+    """The channels the ticket's customer can be reached on, the ticket's own first when it
+    is one of them (``customer__identities`` prefetched: no query)."""
+    values: list[str] = []
+    if ticket.channel in _THREAD_CHANNELS:
+        values.append(ticket.channel)
+    for identity in ticket.customer.identities.all():
+        values.extend(_IDENTITY_CHANNELS.get(identity.kind, ()))
+    if ticket.channel in values:
+        values.remove(ticket.channel)
+        values.insert(0, ticket.channel)
+    distinct = list(dict.fromkeys(values)) or [ticket.channel]  # no contact: the way it came
+    return [
+        ReplyChannel(value, str(Channel(value).label), value in SENDING_CHANNELS)
+        for value in distinct
     ]

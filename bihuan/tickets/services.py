@@ -261,9 +261,16 @@ def add_customer_message(
     return message
 
 
-def reply_to_customer(ticket: Ticket, *, body: str, actor: User) -> Message:
-    """Send a reply to the customer; the first one sets the first-response time."""
+def reply_to_customer(
+    ticket: Ticket, *, body: str, actor: User, channel: str | None = None
+) -> Message:
+    """Reply to the customer; the first reply sets the first-response time.
+
+    ``channel`` is the outbound channel the agent chose (default: the ticket's own); it is
+    stored on the message, which is what a channel adapter sends it by."""
     body = _clean_text(body, label=str(_("Reply")), limit=MAX_BODY)
+    if channel is not None:
+        _check_choice(channel, Channel, label=str(_("channel")))
     _require_worker(actor)
     with transaction.atomic():
         locked = _lock_open(ticket)
@@ -273,7 +280,7 @@ def reply_to_customer(ticket: Ticket, *, body: str, actor: User) -> Message:
             kind=MessageKind.REPLY,
             body=body,
             author=actor,
-            channel=locked.channel,
+            channel=channel or locked.channel,
             search_tokens=index_text(body),
             created_at=now,
         )

@@ -42,6 +42,7 @@ from bihuan.tickets.forms import (
     InboxFilterForm,
     KanbanMoveForm,
     MessageForm,
+    ReplyForm,
     TicketOptions,
     TicketPropertiesForm,
     load_options,
@@ -402,6 +403,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     options = load_options()
     entries = queries.timeline(ticket)
     contacts = primary_contacts(ticket.customer)
+    channels = queries.reply_channels(ticket)
     return {
         "ticket": ticket,
         "contact": mask_contact(contacts[0]) if contacts else "",
@@ -412,6 +414,8 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "properties_form": TicketPropertiesForm(ticket=ticket, options=options),
         "handling_form": HandlingForm(ticket=ticket),
         "commitment_form": CommitmentForm(),
+        "reply_channels": channels,
+        "reply_sends": any(channel.is_sending for channel in channels),
         "now": timezone.now(),
     }
 
@@ -453,13 +457,32 @@ def _ticket_for_post(request: HttpRequest, number: int) -> Ticket:
 @domain_errors
 def reply(request: HttpRequest, number: int) -> HttpResponse:
     ticket = _ticket_for_post(request, number)
-    form = MessageForm(request.POST)
+    form = ReplyForm(request.POST)
     if not form.is_valid():
         raise _form_error(form)
+    channels = {c.value: c for c in queries.reply_channels(ticket)}
+    chosen = form.cleaned_data["channel"] or next(iter(channels), ticket.channel)
+    if chosen not in channels:
+        raise ValidationFailed(
+            _("The customer cannot be reached by this channel: choose one from the list."),
+            code="invalid_channel",
+        )
     services.reply_to_customer(
-        ticket, body=form.cleaned_data["body"], actor=signed_in_user(request)
+        ticket, body=form.cleaned_data["body"], actor=signed_in_user(request), channel=chosen
     )
-    messages.success(request, _("Reply sent."))
+    if channels[chosen].is_sending:
+        messages.success(
+            request, _("Reply sent by %(channel)s.") % {"channel": channels[chosen].label}
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "Reply recorded on the ticket (%(channel)s). It was not sent: no channel is "
+                "connected yet, so reach the customer yourself."
+            )
+            % {"channel": channels[chosen].label},
+        )
     return _back_to(ticket, "timeline-end")
 
 
