@@ -455,7 +455,7 @@ def customer_ticket_history(viewer: User, customer: Customer, limit: int) -> lis
 # page says so. A channel adapter adds its channel here when its app is ready.
 SENDING_CHANNELS: set[str] = set()
 # Which channels a customer's identity lets an agent reach them on.
-_IDENTITY_CHANNELS = {
+_IDENTITY_CHANNELS: dict[str, tuple[str, ...]] = {
     IdentityKind.PHONE: (Channel.PHONE, Channel.SMS),
     IdentityKind.EMAIL: (Channel.EMAIL,),
     IdentityKind.WECHAT: (Channel.WECHAT,),
