@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.choices import Role
@@ -190,6 +191,25 @@ class VersionedForm(forms.Form):
         return [version] if version else None
 
 
+class StatusField(forms.ChoiceField):
+    """The status select; a status the ticket cannot go to now (a page left open while the
+    ticket moved on) is refused by its translated label, never by its code."""
+
+    def validate(self, value: Any) -> None:
+        try:
+            super().validate(value)
+        except ValidationError as error:
+            if value not in TicketStatus.values:
+                raise ValidationError(
+                    _("Choose a status from the list."), code="invalid_choice"
+                ) from error
+            raise ValidationError(
+                _("The ticket cannot change to “%(status)s” now: reload the page."),
+                code="invalid_choice",
+                params={"status": TicketStatus(value).label},
+            ) from error
+
+
 class TicketPropertiesForm(VersionedForm):
     """The side panel: every field an agent changes on a ticket, applied in one transaction.
 
@@ -197,7 +217,7 @@ class TicketPropertiesForm(VersionedForm):
     fields the agent changed are saved.
     """
 
-    status = forms.ChoiceField(label=_("Status"), widget=_select())
+    status = StatusField(label=_("Status"), widget=_select())
     priority = forms.TypedChoiceField(
         label=_("Priority"), choices=Priority.choices, coerce=int, widget=_select()
     )

@@ -441,7 +441,7 @@ def customer_ticket_history(viewer: User, customer: Customer, limit: int) -> lis
             channel_label=t.get_channel_display(),
             kind=t.kind,
             kind_label=t.get_kind_display(),
-            category=t.category.name if t.category else "",
+            category=t.category.label if t.category else "",
             owner=str(t.owner) if t.owner else "",
             created_at=t.created_at,
         )
