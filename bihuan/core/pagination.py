@@ -15,11 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.core.errors import ValidationFailed
+from bihuan.core.time_window import check_datetime
+
+# Beyond any stored id or sort value (and SQLite's 64-bit integers).
+MAX_KEY = 2**62
 
 M = TypeVar("M", bound=models.Model)
 
@@ -43,12 +48,17 @@ def _encode_value(value: Any) -> Any:
 
 
 def _decode_value(value: Any) -> Any:
-    if isinstance(value, dict) and "dt" in value:
-        parsed = parse_datetime(str(value["dt"]))
+    if isinstance(value, dict):
+        parsed = parse_datetime(str(value.get("dt", "")))
         if parsed is None:
             raise ValueError("bad datetime")
-        return parsed
-    return value
+        # A time outside the window no row has; near year 9999 it overflows on conversion.
+        return check_datetime(parsed, label="cursor")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_KEY:
+        return value
+    if isinstance(value, str) and len(value) <= 500 and "\x00" not in value:
+        return value
+    raise ValueError("bad cursor value")
 
 
 def encode_cursor(direction: str, value: Any, pk: int) -> str:
@@ -63,11 +73,32 @@ def decode_cursor(cursor: str) -> tuple[str, Any, int]:
         direction, value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if direction not in (NEXT, PREVIOUS) or not isinstance(pk, int) or isinstance(pk, bool):
             raise ValueError("bad cursor")
-        if not isinstance(value, str | int | float | dict) or isinstance(value, bool):
-            raise ValueError("bad cursor value")
+        if not 0 <= pk <= MAX_KEY:
+            raise ValueError("bad cursor id")
         return direction, _decode_value(value), pk
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        OverflowError,
+        binascii.Error,
+        UnicodeDecodeError,
+        RecursionError,
+        ValidationFailed,
+    ) as exc:
         raise ValidationFailed(_("The page cursor is not valid."), code="invalid_cursor") from exc
+
+
+def _check_value_type(model: type[models.Model], order_field: str, value: Any) -> None:
+    """A cursor's sort value must be of the sort column's type (a forged one is refused)."""
+    column = model._meta.get_field(order_field)
+    if isinstance(column, models.DateTimeField):
+        expected: type | tuple[type, ...] = datetime
+    elif isinstance(column, models.IntegerField | models.AutoField):
+        expected = int
+    else:
+        expected = str
+    if not isinstance(value, expected):
+        raise ValidationFailed(_("The page cursor is not valid."), code="invalid_cursor")
 
 
 def paginate(
@@ -86,6 +117,7 @@ def paginate(
     direction = NEXT
     if cursor:
         direction, value, pk = decode_cursor(cursor)
+        _check_value_type(queryset.model, order_field, value)
         # Walking backwards means reading the index in the opposite direction.
         forward_desc = descending if direction == NEXT else not descending
         try:
@@ -103,7 +135,7 @@ def paginate(
                     | models.Q(**{order_field: value, "pk__gt": pk})
                 ) & models.Q(**{f"{order_field}__gte": value})
             queryset = queryset.filter(keyset)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, ValidationError) as exc:
             raise ValidationFailed(
                 _("The page cursor is not valid."), code="invalid_cursor"
             ) from exc

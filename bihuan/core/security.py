@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from bihuan.core.api_errors import API_PREFIX, error_response
 def _too_large(request: HttpRequest) -> bool:
     raw = request.META.get("CONTENT_LENGTH") or ""
     if not raw.isascii() or not raw.isdigit():
-        return False
+        return _form_too_large(request)
     content_type = request.META.get("CONTENT_TYPE", "")
     # File uploads are bounded by the upload limit; other bodies are read into memory.
     limit = (
@@ -33,7 +34,22 @@ def _too_large(request: HttpRequest) -> bool:
         if content_type.startswith("multipart/")
         else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     )
-    return limit is not None and int(raw) > limit
+    return (limit is not None and int(raw) > limit) or _form_too_large(request)
+
+
+def _form_too_large(request: HttpRequest) -> bool:
+    """Parse a posted form now, so that its fields' size limit (which Django checks while
+    parsing, in the CSRF check) is answered 413 here rather than as a bare 400 there."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return False
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if not content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        return False
+    try:
+        request.POST  # noqa: B018  (parsing is the point)
+    except RequestDataTooBig:
+        return True
+    return False
 
 
 class SecurityHeadersMiddleware:

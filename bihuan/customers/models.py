@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from bihuan.core.masking import mask_contact
 from bihuan.customers.choices import IdentityKind, LifecycleStage, Tier
 
 
@@ -86,4 +87,5 @@ class CustomerIdentity(models.Model):
         indexes = [models.Index(fields=["customer", "kind"], name="identity_customer_idx")]
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.value}"
+        # Masked: the full value is shown only on the audited customer record.
+        return f"{self.kind}:{mask_contact(self.value)}"
