@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,6 +20,22 @@ class SignInForm(AuthenticationForm):
         self.fields["password"].widget.attrs.update(
             {"class": "form-control", "autocomplete": "current-password"}
         )
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """Django's change-password form (old password, new one twice, checked by the password
+    validators); saving goes through ``services.change_password``, not ``form.save``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, autocomplete in (
+            ("old_password", "current-password"),
+            ("new_password1", "new-password"),
+            ("new_password2", "new-password"),
+        ):
+            self.fields[name].widget.attrs.update(
+                {"class": "form-control", "autocomplete": autocomplete}
+            )
 
 
 class ApiTokenForm(forms.Form):

@@ -157,3 +157,15 @@ def set_agent_skills(user: User, *, skills: Iterable[Skill], actor: User) -> Use
             data={"from": before, "to": wanted},
         )
     return locked
+
+
+def change_password(user: User, *, new_password: str, actor: User) -> User:
+    """Set ``user``'s password (already checked by the password validators) and record
+    ``account.password_changed`` (never the password itself)."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.set_password(new_password)
+        locked.save(update_fields=["password"])
+        record_event("account.password_changed", locked, actor=actor, data={"user": locked.pk})
+    user.password = locked.password
+    return user

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("account/language/", views.set_language, name="set_language"),
+    path("account/password/", views.change_password, name="password"),
     path("account/tokens/", views.api_tokens, name="tokens"),
     path("account/tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
     path("notifications/", core_views.notifications, name="notifications"),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from bihuan.accounts import services
-from bihuan.accounts.forms import ApiTokenForm, SignInForm
+from bihuan.accounts.forms import ApiTokenForm, ChangePasswordForm, SignInForm
 from bihuan.accounts.models import User
 from bihuan.core.errors import DomainError, NotFound
 from bihuan.core.views import MAX_ID, domain_errors
@@ -86,6 +87,22 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def change_password(request: HttpRequest) -> HttpResponse:
+    """The signed-in user changes their own password (the old one first); other sessions of
+    the user end, this one stays signed in."""
+    user = signed_in_user(request)
+    form = ChangePasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.change_password(user, new_password=form.cleaned_data["new_password1"], actor=user)
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Your password has been changed."))
+        return redirect("accounts:password")
+    return render(request, "accounts/password.html", {"form": form})
 
 
 @login_required
