@@ -40,9 +40,20 @@ def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
+# Refusals of the triage services that concern one field of the forms.
+ERROR_FIELDS = {
+    "empty_patterns": "patterns",
+    "too_many": "patterns",
+    "too_long": "patterns",
+    "invalid_regex": "patterns",
+    "no_destination": "team",
+    "duplicate_skill": "name",
+}
+
+
 def _keep_typed(form: forms.BaseForm, exc: ValidationFailed) -> None:
     """Show a service's refusal on the form (on the field it names, if any)."""
-    field = exc.code.removeprefix("invalid_")
+    field = ERROR_FIELDS.get(exc.code, exc.code.removeprefix("invalid_"))
     if field == "value" and "field" in form.cleaned_data:
         field = VALUE_FIELDS.get(form.cleaned_data["field"], "")
     form.add_error(field if field in form.fields else None, str(exc))
