@@ -254,11 +254,12 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # --- Security headers (HTTPS settings follow BIHUAN_SECURE_COOKIES: the site is on HTTPS).
 SECURE_SSL_REDIRECT = env_bool("BIHUAN_SSL_REDIRECT", SESSION_COOKIE_SECURE)
-SECURE_HSTS_SECONDS = env_int(
-    "BIHUAN_HSTS_SECONDS", 31_536_000 if SESSION_COOKIE_SECURE else 0
-)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BIHUAN_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = env_bool("BIHUAN_HSTS_PRELOAD", False)
+SECURE_HSTS_SECONDS = env_int("BIHUAN_HSTS_SECONDS", 31_536_000 if SESSION_COOKIE_SECURE else 0)
+# Sent from the help desk's own host name, these cover only its subdomains (a help desk at
+# helpdesk.example.com says nothing about example.com), and the preload list admits only
+# registrable domains: safe defaults once the site is on HTTPS.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BIHUAN_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("BIHUAN_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # No inline script or style anywhere (bihuan.core.security.SecurityHeadersMiddleware).
@@ -267,9 +268,7 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 # Request bodies: a form or JSON body up to 2.5 MB, a file upload up to 25 MB; larger → 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("BIHUAN_MAX_BODY_BYTES", 2_621_440)
 BIHUAN_MAX_UPLOAD_BYTES = env_int("BIHUAN_MAX_UPLOAD_BYTES", 26_214_400)

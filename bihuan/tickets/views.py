@@ -254,6 +254,11 @@ def present_timeline(
         elif verb == "ticket.commitment_done":
             item.text = _("kept a commitment")
             item.details = [str(event.get("description", ""))]
+        elif verb == "ticket.commitment_cancelled":
+            item.text = _("cancelled a commitment: %(reason)s") % {
+                "reason": str(event.get("reason", ""))
+            }
+            item.details = [str(event.get("description", ""))]
         elif verb == "ticket.shared_with_department":
             item.text = _("asked other departments for help: %(names)s") % {
                 "names": _joined(
