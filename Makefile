@@ -7,7 +7,7 @@ BIHUAN := $(BIN)/bihuan
 PG_URL ?= postgresql://postgres:postgres@127.0.0.1:5432/postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
-XDIST ?= -n 2
+XDIST ?= -n 2 --dist loadgroup
 
 .DEFAULT_GOAL := help
 .PHONY: help install venv frontend run serve demo lint fmt test test-sqlite test-postgres \

@@ -205,6 +205,8 @@ BIHUAN_WAKE_QUEUE = env_str("BIHUAN_WAKE_QUEUE", "bihuan-wake")
 BIHUAN_SWEEP_SECONDS = env_int("BIHUAN_SWEEP_SECONDS", 5 if PRODUCTION else 2)
 BIHUAN_JOB_MAX_ATTEMPTS = env_int("BIHUAN_JOB_MAX_ATTEMPTS", 8)
 BIHUAN_JOB_RETRY_SECONDS = env_int("BIHUAN_JOB_RETRY_SECONDS", 10)
+# A runner that dies holds its claimed work this long; then another runner takes it.
+BIHUAN_LEASE_SECONDS = env_int("BIHUAN_LEASE_SECONDS", 300)
 BIHUAN_REACTIONS_INLINE = False  # tests: reactions handled right after commit, in-thread
 
 # --- Auth.

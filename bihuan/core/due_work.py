@@ -54,7 +54,7 @@ class DueKind:
     name: str
     handle: DueHandler
     atomic: bool = True
-    lease: timedelta = timedelta(minutes=5)
+    lease: timedelta | None = None  # None: settings.BIHUAN_LEASE_SECONDS
     repeat: Repeat | None = None
     max_attempts: int | None = None  # None: settings.BIHUAN_JOB_MAX_ATTEMPTS
 
@@ -66,7 +66,7 @@ def due_work(
     kind: str,
     *,
     atomic: bool = True,
-    lease: timedelta = timedelta(minutes=5),
+    lease: timedelta | None = None,
     repeat: Repeat | None = None,
     max_attempts: int | None = None,
 ) -> Callable[[DueHandler], DueHandler]:

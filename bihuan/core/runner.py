@@ -40,7 +40,6 @@ from bihuan.core.consumers import Consumer, registered_consumers
 from bihuan.core.models import DueItem, Event, Reaction, WorkState
 
 logger = logging.getLogger(__name__)
-REACTION_LEASE = timedelta(minutes=5)
 # kombu is only partly typed: its objects are used as Any.
 Connection: Any = _Connection
 Exchange: Any = _Exchange
@@ -55,6 +54,11 @@ def backoff(attempts: int) -> timedelta:
     """Wait before the next attempt: doubling from BIHUAN_JOB_RETRY_SECONDS, at most 1 h."""
     base = float(getattr(settings, "BIHUAN_JOB_RETRY_SECONDS", 10))
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600.0))
+
+
+def lease(configured: timedelta | None = None) -> timedelta:
+    """How long a claim holds its rows before another runner may take them."""
+    return configured or timedelta(seconds=int(getattr(settings, "BIHUAN_LEASE_SECONDS", 300)))
 
 
 def max_attempts(configured: int | None) -> int:
@@ -104,7 +108,7 @@ class Runner:
             if not claimed:
                 return 0
             Reaction.objects.filter(pk__in=[pk for pk, _event in claimed]).update(
-                available_at=moment + REACTION_LEASE,
+                available_at=moment + lease(),
                 claimed_by=token,
                 attempts=F("attempts") + 1,
             )
@@ -170,7 +174,7 @@ class Runner:
                 DueItem.objects.filter(
                     pk__in=[i.pk for i in claimed if i.kind == kind_name]
                 ).update(
-                    available_at=moment + kinds[kind_name].lease,
+                    available_at=moment + lease(kinds[kind_name].lease),
                     claimed_by=token,
                     attempts=F("attempts") + 1,
                 )
