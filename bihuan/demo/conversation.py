@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bihuan.accounts.models import Department, Team, User
 from bihuan.customers.choices import Tier
@@ -22,6 +23,7 @@ from bihuan.demo.clock import Clock
 from bihuan.demo.history import EventLog, PendingEvent, TicketHistory
 from bihuan.demo.material import (
     catalogue,
+    english,
     organisation,
     scenarios_orders,
     scenarios_products,
@@ -52,6 +54,13 @@ CHANNEL_WEIGHTS: dict[str, int] = {
     Channel.SMS: 3,
     Channel.DINGTALK: 2,
     Channel.FEISHU: 3,
+}
+# English-speaking customers write by email, chat, the web form or the app.
+ENGLISH_CHANNEL_WEIGHTS: dict[str, int] = {
+    Channel.EMAIL: 5,
+    Channel.CHAT: 3,
+    Channel.WEB: 2,
+    Channel.API: 1,
 }
 EMOTIONS = (Emotion.SATISFIED, Emotion.NEUTRAL, Emotion.DISSATISFIED, Emotion.ANGRY)
 FORM_CHANNELS = frozenset({Channel.WEB, Channel.API, Channel.WECHAT})  # customer picks a category
@@ -134,8 +143,9 @@ class CustomerProfile:
     customer: Customer
     identities: list[CustomerIdentity]
     later_identities: list[CustomerIdentity]
-    title: str  # 王女士
+    title: str  # 王女士 / Ms Carter
     phone: str
+    language: str = "zh"  # the language the customer writes in: zh or en
     organisation_name: str = ""
     activity: float = 1.0  # relative chance of writing in
     is_known: bool = False  # created by staff before the 90 days (else by a first contact)
@@ -170,9 +180,14 @@ def seed_ticket(
     rng: random.Random, profile: CustomerProfile, created_at: datetime, *, promotion: bool
 ) -> TicketSeed:
     """Draw what the ticket is about, from the ticket's own random stream."""
-    scenario = choose_scenario(rng, promotion=promotion)
+    if profile.language == "en":
+        scenario = rng.choices(english.SCENARIOS, weights=[s.weight for s in english.SCENARIOS])[0]
+        weights = ENGLISH_CHANNEL_WEIGHTS
+    else:
+        scenario = choose_scenario(rng, promotion=promotion)
+        weights = CHANNEL_WEIGHTS
     emotion = rng.choices(EMOTIONS, weights=scenario.emotions)[0]
-    channel = rng.choices(list(CHANNEL_WEIGHTS), weights=list(CHANNEL_WEIGHTS.values()))[0]
+    channel = rng.choices(list(weights), weights=list(weights.values()))[0]
     products = [p for p in catalogue.PRODUCTS if p.traits.issuperset(scenario.product_traits)]
     return TicketSeed(
         rng=rng,
@@ -191,6 +206,14 @@ def _tone(emotion: str) -> str:
     if emotion == Emotion.DISSATISFIED:
         return "upset"
     return "calm"
+
+
+class EnglishPhrases:
+    """The generic steps of an English story: the customer-facing ones in English, the
+    team's internal notes (callbacks, escalations, reviews) in Chinese as always."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(english, name, None) or getattr(phrases, name)
 
 
 class Story:
@@ -252,6 +275,7 @@ class _Teller:
         self.story = Story(self.rng, clock, seed.created_at)
         self.customer = seed.profile.customer
         self.commitment: Commitment | None = None
+        self.phrases: Any = EnglishPhrases() if seed.profile.language == "en" else phrases
 
         rng, scenario = self.rng, self.scenario
         self.final_kind = scenario.kind
@@ -280,7 +304,7 @@ class _Teller:
         openings = {"calm": scenario.calm, "upset": scenario.upset, "angry": scenario.angry}
         self.opening = self.text(openings[self.tone] or scenario.calm)
         if seed.channel == Channel.PHONE:
-            self.opening = rng.choice(phrases.PHONE_PREFIXES) + self.opening
+            self.opening = rng.choice(self.phrases.PHONE_PREFIXES) + self.opening
         self.subject = self.text(scenario.subjects)
 
     # --- decisions -----------------------------------------------------------------------
@@ -311,7 +335,7 @@ class _Teller:
         courier, prefix, digits = rng.choice(catalogue.COURIERS)
         helper = self.collaboration or self.scenario.collaboration or organisation.TECH
         organisation_name = seed.profile.organisation_name
-        return {
+        values = {
             "title": seed.profile.title,
             "name": self.customer.name,
             "agent": self.owner.display_name,
@@ -343,6 +367,29 @@ class _Teller:
             "tax_id": "91"
             + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(16)),
             "phone_tail": seed.profile.phone[-4:],
+        }
+        if seed.profile.language == "en":
+            values.update(self._english_values(values, price))
+        return values
+
+    def _due_text(self, moment: datetime) -> str:
+        if self.seed.profile.language == "en":
+            return f"{self.clock.local(moment):%d %b, %H:%M}"
+        return self.clock.due_text(moment)
+
+    def _english_values(self, values: dict[str, str], price: int) -> dict[str, str]:
+        """What an English message needs in English (amounts, dates, names of things)."""
+        ordered = self.seed.created_at - timedelta(days=int(values["days"]))
+        due = self.seed.created_at + timedelta(days=1)
+        return {
+            "product": english.PRODUCT_NAMES.get(self.seed.product.name, "order"),
+            "amount": f"¥{price:,}",
+            "refund_amount": values["refund_amount"].replace("元", " yuan"),
+            "coupon": values["coupon"].replace("元", " yuan"),
+            "order_date": f"{self.clock.local(ordered):%d %b}",
+            "due": self._due_text(due),
+            "courier": english.COURIERS.get(values["courier"], values["courier"]),
+            "city": self.rng.choice(english.CITIES),
         }
 
     def text(self, templates: tuple[str, ...]) -> str:
@@ -380,10 +427,10 @@ class _Teller:
         ask = self.text(scenario.asks)
         if waits_for_details:
             if scenario.records_need:  # a case to investigate: ask for what is missing
-                request = self.text(scenario.info_requests or phrases.INFO_REQUESTS)
+                request = self.text(scenario.info_requests or self.phrases.INFO_REQUESTS)
                 ask = request if rng.random() < 0.5 else ask + request
             else:  # a question answered: the customer is deciding
-                ask += self.text(phrases.FOLLOW_UPS)
+                ask += self.text(self.phrases.FOLLOW_UPS)
         self.story.add(
             "agent",
             self._first_response_minutes(),
@@ -392,7 +439,7 @@ class _Teller:
         if not triaged:
             self.story.add("agent", rng.uniform(0.5, 3), self._triage_by_owner)
         if self.tone == "angry" and rng.random() < 0.6:
-            note = self.text(phrases.ESCALATION_NOTES)
+            note = self.text(self.phrases.ESCALATION_NOTES)
             self.story.add(
                 "agent",
                 rng.uniform(5, 60),
@@ -404,7 +451,7 @@ class _Teller:
         if waits_for_details:
             self._status("agent", rng.uniform(0.5, 2), S.PENDING_CUSTOMER)
             return True
-        details = self.text(scenario.details or phrases.CONFIRMATIONS)
+        details = self.text(scenario.details or self.phrases.CONFIRMATIONS)
         self._customer(self._customer_minutes(), details)
         if need:
             self.story.add("agent", rng.uniform(2, 15), lambda at: self._need(need, True, at))
@@ -429,7 +476,7 @@ class _Teller:
             return
         if self.final == S.PENDING_CUSTOMER:
             # Solved on our side; waiting for the customer to confirm before closing the loop.
-            answer = self.text(scenario.solution_replies) + self.text(phrases.CONFIRM_REQUESTS)
+            answer = self.text(scenario.solution_replies) + self.text(self.phrases.CONFIRM_REQUESTS)
             self._reply(rng.uniform(10, 120), answer)
             solution = self.text(scenario.solutions)
             self.story.add(
@@ -514,7 +561,7 @@ class _Teller:
             lambda at: h.record_solution(solution, at=at, actor=self.owner),
         )
         if rng.random() < 0.5:
-            self._customer(self._customer_minutes(), self.text(phrases.THANKS))
+            self._customer(self._customer_minutes(), self.text(self.phrases.THANKS))
         self._status("agent", rng.uniform(1, 30), S.SOLVED)
         if self.final == S.CLOSED:
             self._status("agent", rng.uniform(60 * 12, 60 * 72), S.CLOSED)
@@ -559,7 +606,7 @@ class _Teller:
         def commit(at: datetime) -> None:
             due = at + timedelta(hours=hours)
             due = due.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-            self.values["due"] = self.clock.due_text(due)
+            self.values["due"] = self._due_text(due)
             self.values["hours"] = str(hours)
             text = description.format(**self.values)
             self.commitment = h.add_commitment(
@@ -591,13 +638,13 @@ class _Teller:
         self.story.add("agent", rng.uniform(0.5, 3), keep_commitment)
         reopens = rng.random() < 0.08
         if not reopens and rng.random() < 0.65:
-            pool = phrases.THANKS if self.tone == "calm" else phrases.RELUCTANT_THANKS
+            pool = self.phrases.THANKS if self.tone == "calm" else self.phrases.RELUCTANT_THANKS
             self._customer(self._customer_minutes(), self.text(pool))
         self._status("agent", rng.uniform(1, 30), S.SOLVED)
         if reopens:
-            self._customer(rng.uniform(60, 60 * 36), self.text(phrases.REOPENS))
-            self._reply(rng.uniform(5, 90), self.text(phrases.REOPEN_REPLIES))
-            self._reply(rng.uniform(60, 60 * 8), self.text(phrases.REOPEN_SOLUTION_REPLIES))
+            self._customer(rng.uniform(60, 60 * 36), self.text(self.phrases.REOPENS))
+            self._reply(rng.uniform(5, 90), self.text(self.phrases.REOPEN_REPLIES))
+            self._reply(rng.uniform(60, 60 * 8), self.text(self.phrases.REOPEN_SOLUTION_REPLIES))
             self._status("agent", rng.uniform(1, 10), S.SOLVED)
         if self.final != S.CLOSED:
             return
@@ -605,14 +652,14 @@ class _Teller:
         if complaint:
             self.story.add("agent", rng.uniform(1, 10), self._mark_for_callback)
         if complaint or rng.random() < 0.3:
-            callback = self.text(phrases.CALLBACK_NOTES)
+            callback = self.text(self.phrases.CALLBACK_NOTES)
             self.story.add(
                 "agent",
                 rng.uniform(60 * 4, 60 * 24),
                 lambda at: h.note(callback, at=at, actor=self.owner),
             )
         if complaint and rng.random() < 0.5:
-            review = self.text(phrases.REVIEW_NOTES)
+            review = self.text(self.phrases.REVIEW_NOTES)
             self.story.add(
                 "agent",
                 rng.uniform(60, 60 * 24),
@@ -641,7 +688,7 @@ class _Teller:
         tags = list(self.history.tags)
         if priority == Priority.URGENT:
             tags.append(organisation.URGENT_TAG)
-        if any(word in self.opening for word in phrases.URGENT_WORDS):
+        if any(word in self.opening for word in self.phrases.URGENT_WORDS):
             tags.append(organisation.MEDIA_RISK_TAG)
         if self.final_kind == TicketType.COMPLAINT and any(
             seed.created_at - timedelta(days=60) <= t < seed.created_at
@@ -680,7 +727,7 @@ class _Teller:
         )
 
     def _chase(self) -> None:
-        pool = phrases.ANGRY_CHASES if self.tone == "angry" else phrases.CHASES
+        pool = self.phrases.ANGRY_CHASES if self.tone == "angry" else self.phrases.CHASES
         self._customer(self.rng.uniform(60 * 2, 60 * 30), self.text(pool))
 
     def _maybe_note(self, chance: float) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,7 +40,7 @@ from bihuan.customers.models import Customer, CustomerIdentity, Organisation
 from bihuan.demo.clock import Clock
 from bihuan.demo.conversation import Cast, CustomerProfile, seed_ticket, tell
 from bihuan.demo.history import EventLog, PendingEvent, TicketHistory
-from bihuan.demo.material import organisation, people
+from bihuan.demo.material import english, organisation, people
 from bihuan.demo.triage_setup import delete_triage_setup, set_up_triage
 from bihuan.tickets.choices import TicketType
 from bihuan.tickets.models import Category, Commitment, Message, Ticket
@@ -277,7 +278,7 @@ class _Loader:
     def _categories(self) -> dict[tuple[str, str], Category]:
         parents = {c.name: c for c in Category.objects.filter(parent__isnull=True)}
         missing = [
-            Category(name=name, position=index)
+            Category(name=name, name_en=english.CATEGORY_NAMES.get(name, ""), position=index)
             for index, (name, _children) in enumerate(organisation.CATEGORIES, start=1)
             if name not in parents
         ]
@@ -294,7 +295,12 @@ class _Loader:
             for index, child_name in enumerate(children, start=1):
                 child = existing.get((parent.pk, child_name))
                 if child is None:
-                    child = Category(name=child_name, parent=parent, position=index)
+                    child = Category(
+                        name=child_name,
+                        name_en=english.CATEGORY_NAMES.get(child_name, ""),
+                        parent=parent,
+                        position=index,
+                    )
                     new_children.append(child)
                 result[(parent_name, child_name)] = child
         Category.objects.bulk_create(new_children)
@@ -340,6 +346,9 @@ class _Loader:
                 tier = Tier.VIP  # ten VIPs, evenly spread
             phone = taken.phone(rng)
             identities = [CustomerIdentity(kind=IdentityKind.PHONE, value=phone)]
+            if index % english.SHARE == 3:
+                profiles.append(self._english_customer(rng, taken, index, tier, identities))
+                continue
             if company is not None or rng.random() < 0.45:
                 identities.append(
                     CustomerIdentity(
@@ -386,6 +395,39 @@ class _Loader:
             profiles.append(profile)
         taken.drop_existing(profiles)
         return profiles
+
+    def _english_customer(
+        self,
+        rng: random.Random,
+        taken: _Taken,
+        index: int,
+        tier: str,
+        identities: list[CustomerIdentity],
+    ) -> CustomerProfile:
+        """An English-speaking customer: reachable by email, writes in English."""
+        first, female = rng.choice(english.FIRST_NAMES)
+        last = rng.choice(english.LAST_NAMES)
+        identities.append(
+            CustomerIdentity(
+                kind=IdentityKind.EMAIL,
+                value=taken.email(rng, _ascii(last), _ascii(first), None),
+            )
+        )
+        customer = Customer(name=f"{first} {last}", tier=tier)
+        profile = CustomerProfile(
+            customer=customer,
+            identities=identities,
+            later_identities=[],
+            title=("Ms " if female else "Mr ") + last,
+            phone=identities[0].value,
+            # They write in a little more often than the average customer: about one
+            # ticket in ten is in English.
+            activity=rng.lognormvariate(0, 0.9) * 1.5,
+            language="en",
+        )
+        profile.is_known = tier != Tier.STANDARD or rng.random() < 0.35
+        profile.days_known = rng.randint(95, 900)
+        return profile
 
     def _tickets(self, cast: Cast, profiles: list[CustomerProfile]) -> list[TicketHistory]:
         moments = self.clock.contact_times(self.rng("times"), TICKET_COUNT)
@@ -685,3 +727,9 @@ class _Taken:
             profile.later_identities = [
                 i for i in profile.later_identities if (i.kind, i.value) not in existing
             ]
+
+
+def _ascii(name: str) -> str:
+    """A name as it goes into an email address: Müller → muller, O'Brien → obrien."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(c for c in folded.lower() if c.isalnum())

@@ -28,7 +28,7 @@ from bihuan.demo import history
 from bihuan.demo.conversation import SCENARIOS
 from bihuan.demo.generate import MARKER_VERB, DemoResult, load_demo
 from bihuan.demo.history import EventLog, TicketHistory
-from bihuan.demo.material import organisation
+from bihuan.demo.material import english, organisation
 from bihuan.demo.material.scenarios import PLACEHOLDERS
 from bihuan.tickets import services
 from bihuan.tickets.choices import Channel, MessageKind, Priority, TicketStatus, TicketType
@@ -271,6 +271,20 @@ def test_search_finds_demo_tickets_by_a_chinese_word(demo: DemoResult) -> None:
     assert any(t.category and str(t.category) == "物流/配送 › 物流停滞" for t in parcels)
 
 
+def test_about_one_customer_in_ten_writes_in_english(demo: DemoResult) -> None:
+    admin = User.objects.get(username="admin")
+    customers = list(Customer.objects.values_list("name", flat=True))
+    english_customers = [name for name in customers if name.isascii()]
+    english_tickets = Ticket.objects.filter(customer__name__in=english_customers)
+    subjects = list(english_tickets.values_list("subject", flat=True))
+
+    assert 40 <= len(english_customers) <= 60
+    assert 0.05 <= len(subjects) / Ticket.objects.count() <= 0.2
+    assert all(subject.isascii() for subject in subjects)
+    assert len(search_tickets(admin, "refund")) > 0
+    assert Category.objects.filter(name="退款/退货", name_en="Refunds and returns").exists()
+
+
 def test_running_the_command_again_changes_nothing(demo: DemoResult) -> None:
     before = _table_sizes()
     out = io.StringIO()
@@ -311,7 +325,7 @@ def test_every_template_fills_with_the_placeholders() -> None:
         "info_requests",
     ]  # fmt: skip
 
-    for scenario in SCENARIOS:
+    for scenario in (*SCENARIOS, *english.SCENARIOS):
         for pool in pools:
             for template in getattr(scenario, pool):
                 template.format(**values)
