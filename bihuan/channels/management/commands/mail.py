@@ -1,5 +1,6 @@
 """``bihuan mail``: the email channel from the command line.
 
+``bihuan mail lmtp`` runs the LMTP receiver; ``bihuan mail poll`` polls the IMAP mailboxes once.
 ``bihuan mail ingest [FILE…]`` reads RFC 822 messages from files (or standard input, as a mail
 server's pipe transport calls it) and prints one line per message: the ticket number it landed
 on, ``N held: REASON``, ``automatic: REASON``, or ``quarantined: REASON``. Exit status 0 when
@@ -9,12 +10,15 @@ could not even be quarantined.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from bihuan.channels.email import imap, lmtp
 from bihuan.channels.models import Mailbox
 from bihuan.channels.services import ingest_email
 
@@ -29,10 +33,55 @@ class Command(BaseCommand):
         ingest = commands.add_parser("ingest", help="Ingest messages from files or stdin.")
         ingest.add_argument("files", nargs="*", help="RFC 822 files; none or '-': stdin")
         ingest.add_argument("--mailbox", default="", help="the receiving address (a Mailbox)")
+        lmtp = commands.add_parser("lmtp", help="Run the LMTP receiver a mail server delivers to.")
+        lmtp.add_argument("--host", default="127.0.0.1")
+        lmtp.add_argument("--port", type=int, default=2424)
+        lmtp.add_argument("--socket", default="", help="listen on this Unix socket instead")
+        poll = commands.add_parser("poll", help="Poll IMAP mailboxes once.")
+        poll.add_argument("addresses", nargs="*", help="mailbox addresses (default: all active)")
+        poll.add_argument("--limit", type=int, default=500, help="messages per mailbox")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "ingest":
             self._ingest(options["files"], options["mailbox"])
+        elif options["action"] == "lmtp":
+            self._lmtp(options["host"], options["port"], options["socket"])
+        elif options["action"] == "poll":
+            self._poll(options["addresses"], options["limit"])
+
+    def _lmtp(self, host: str, port: int, socket_path: str) -> None:
+        limit = 2 * int(settings.BIHUAN_MAIL_MAX_BYTES)  # bigger ones are quarantined, not refused
+
+        async def run() -> None:
+            server = await lmtp.serve(
+                host=host, port=port, socket_path=socket_path, data_size_limit=limit
+            )
+            where = socket_path or f"{host}:{port}"
+            self.stdout.write(f"LMTP receiver on {where}", ending="\n")
+            self.stdout.flush()
+            async with server:
+                await server.serve_forever()
+
+        asyncio.run(run())
+
+    def _poll(self, addresses: list[str], limit: int) -> None:
+        mailboxes = Mailbox.objects.filter(is_active=True).exclude(imap_host="")
+        if addresses:
+            mailboxes = mailboxes.filter(address__in=[a.lower() for a in addresses])
+        failed = 0
+        for mailbox in mailboxes.order_by("pk"):
+            try:
+                report = imap.poll_mailbox(mailbox, limit=limit)
+            except imap.MailboxError as exc:
+                self.stderr.write(f"{mailbox.address}: {exc}")
+                failed += 1
+                continue
+            self.stdout.write(
+                f"{mailbox.address}: {report.fetched} fetched, {report.stored} stored, "
+                f"{report.duplicates} duplicates, {report.quarantined} quarantined"
+            )
+        if failed:
+            sys.exit(EX_TEMPFAIL)
 
     def _ingest(self, files: list[str], address: str) -> None:
         mailbox = None

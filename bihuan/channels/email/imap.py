@@ -1,0 +1,167 @@
+"""IMAP polling: fetch what is new in a mailbox and ingest it, one committed message at a time.
+
+Exactly once across crashes: the mailbox's cursor (UIDVALIDITY, last UID) advances in the
+transaction that stores each message, so after a kill the next poll starts after the last
+committed message; a message fetched again anyway (another mailbox, a reset UIDVALIDITY) is
+recognised by its dedupe key. Messages are only read (``BODY.PEEK``) and flagged ``\\Seen``
+after their commit; nothing is ever deleted from the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import re
+import ssl
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from bihuan.channels.choices import ImapSecurity
+from bihuan.channels.models import Mailbox
+from bihuan.channels.services import IngestResult, MailCursor, ingest_email
+
+logger = logging.getLogger(__name__)
+
+_UID = re.compile(rb"\bUID (\d+)")
+_FETCH_BATCH = 25  # messages per FETCH round trip
+TIMEOUT_SECONDS = 60
+
+
+class MailboxError(Exception):
+    """The IMAP server could not be reached or refused us; the poll is retried later."""
+
+
+@dataclass
+class PollReport:
+    """What one poll of one mailbox did."""
+
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    has_more: bool = False
+
+    def count(self, result: IngestResult) -> None:
+        self.fetched += 1
+        if result.is_quarantined:
+            self.quarantined += 1
+        elif result.is_duplicate:
+            self.duplicates += 1
+        else:
+            self.stored += 1
+
+
+def connect(mailbox: Mailbox) -> imaplib.IMAP4:
+    """A logged-in IMAP connection to ``mailbox``'s server, with its folder selected."""
+    try:
+        if mailbox.imap_security == ImapSecurity.SSL:
+            connection: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                mailbox.imap_host,
+                mailbox.imap_port,
+                ssl_context=ssl.create_default_context(),
+                timeout=TIMEOUT_SECONDS,
+            )
+        else:
+            connection = imaplib.IMAP4(
+                mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT_SECONDS
+            )
+            if mailbox.imap_security == ImapSecurity.STARTTLS:
+                connection.starttls(ssl.create_default_context())
+        connection.login(mailbox.imap_username, mailbox.imap_password)
+        status, _data = connection.select(_quoted(mailbox.imap_folder))
+        if status != "OK":
+            raise MailboxError(f"cannot select folder {mailbox.imap_folder!r}")
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise MailboxError(f"{type(exc).__name__}: {exc}") from exc
+    return connection
+
+
+def poll_mailbox(mailbox: Mailbox, *, limit: int = 500) -> PollReport:
+    """Ingest up to ``limit`` new messages of ``mailbox``; raises ``MailboxError`` on a
+    connection problem (recorded on the mailbox), never for a bad message."""
+    report = PollReport()
+    try:
+        connection = connect(mailbox)
+    except MailboxError as exc:
+        _record_error(mailbox, str(exc))
+        raise
+    try:
+        uidvalidity = _uidvalidity(connection)
+        last_uid = _reset_cursor_if_needed(mailbox, uidvalidity)
+        uids = _new_uids(connection, last_uid)
+        report.has_more = len(uids) > limit
+        for start in range(0, min(len(uids), limit), _FETCH_BATCH):
+            batch = uids[start : min(start + _FETCH_BATCH, limit)]
+            for uid, raw in _fetch(connection, batch):
+                result = ingest_email(raw, cursor=MailCursor(mailbox, uidvalidity, uid))
+                report.count(result)
+            connection.uid("STORE", _uid_set(batch), "+FLAGS.SILENT", r"(\Seen)")
+    except (OSError, imaplib.IMAP4.error) as exc:
+        _record_error(mailbox, f"{type(exc).__name__}: {exc}")
+        raise MailboxError(str(exc)) from exc
+    finally:
+        # If the server went away, everything fetched is committed already.
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            connection.logout()
+    Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_error="")
+    return report
+
+
+def _quoted(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _uidvalidity(connection: imaplib.IMAP4) -> int:
+    _status, data = connection.response("UIDVALIDITY")
+    if not data or data[0] is None:
+        raise MailboxError("the server did not say UIDVALIDITY")
+    return int(data[0])
+
+
+def _reset_cursor_if_needed(mailbox: Mailbox, uidvalidity: int) -> int:
+    """The stored last UID, or 0 after the server renumbered the folder (a new UIDVALIDITY)."""
+    with transaction.atomic():
+        current = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        if current.uidvalidity != uidvalidity:
+            # UIDs of the old numbering mean nothing now: start over; the dedupe key makes
+            # every message that was stored before a duplicate, not a second copy.
+            current.uidvalidity = uidvalidity
+            current.last_uid = 0
+            current.save(update_fields=["uidvalidity", "last_uid"])
+    mailbox.uidvalidity, mailbox.last_uid = current.uidvalidity, current.last_uid
+    return current.last_uid
+
+
+def _new_uids(connection: imaplib.IMAP4, last_uid: int) -> list[int]:
+    status, data = connection.uid("SEARCH", f"UID {last_uid + 1}:*")
+    if status != "OK" or not data or not data[0]:
+        return []
+    # "n:*" always matches the highest UID, even one below n: filter.
+    return sorted(uid for uid in (int(x) for x in data[0].split()) if uid > last_uid)
+
+
+def _uid_set(uids: list[int]) -> str:
+    return ",".join(str(uid) for uid in uids)
+
+
+def _fetch(connection: imaplib.IMAP4, uids: list[int]) -> list[tuple[int, bytes]]:
+    status, data = connection.uid("FETCH", _uid_set(uids), "(UID BODY.PEEK[])")
+    if status != "OK":
+        raise imaplib.IMAP4.error(f"FETCH failed: {data!r}")
+    found: list[tuple[int, bytes]] = []
+    for item in data:
+        if isinstance(item, tuple) and len(item) == 2:
+            match = _UID.search(item[0])
+            if match is not None:
+                found.append((int(match.group(1)), bytes(item[1])))
+    return sorted(found)
+
+
+def _record_error(mailbox: Mailbox, error: str) -> None:
+    logger.warning("mailbox %s: %s", mailbox.address, error)
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        last_error=error[:2000], last_polled_at=timezone.now()
+    )
