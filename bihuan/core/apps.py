@@ -9,4 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # The runner installs the inline (test) mode; pruning registers its periodic job.
-        from bihuan.core import pruning, runner  # noqa: F401
+        from bihuan.core import catalogue, pruning, runner  # noqa: F401
+
+        # Every app's events.py declares its verbs (core itself knows none of them).
+        catalogue.discover()

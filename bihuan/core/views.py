@@ -12,17 +12,18 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from bihuan.core import services
+from bihuan.core import catalogue, services
 from bihuan.core.errors import DomainError, NotFound, PermissionDenied
 from bihuan.core.models import Notification
 from bihuan.core.pagination import paginate
@@ -65,7 +66,7 @@ def domain_error_response(request: HttpRequest, exc: DomainError) -> HttpRespons
             raise DjangoPermissionDenied(str(exc))
         return render(request, "error.html", {"message": str(exc)}, status=exc.status)
     messages.error(request, str(exc))
-    return HttpResponseRedirect(safe_next_url(request, reverse("tickets:inbox")))
+    return HttpResponseRedirect(safe_next_url(request, resolve_url(settings.LOGIN_REDIRECT_URL)))
 
 
 def domain_errors(view: ViewFunc) -> ViewFunc:
@@ -79,17 +80,6 @@ def domain_errors(view: ViewFunc) -> ViewFunc:
             return domain_error_response(request, exc)
 
     return cast(ViewFunc, wrapper)
-
-
-def _describe(notification: Notification) -> str:
-    verb = notification.event.verb
-    if verb == "ticket.message_added":
-        return _("mentioned you in an internal note")
-    if verb == "ticket.assigned_to_you":
-        return _("assigned a ticket to you")
-    if verb == "ticket.shared_with_department":
-        return _("shared a ticket with your department")
-    return verb
 
 
 @login_required
@@ -106,7 +96,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     page = paginate(
         rows, order_field="id", descending=True, limit=30, cursor=request.GET.get("cursor")
     )
-    items = [{"notification": n, "text": _describe(n)} for n in page.items]
+    items = [{"notification": n, "text": catalogue.notification_text(n.event)} for n in page.items]
     return render(
         request,
         "core/notifications.html",
@@ -130,19 +120,15 @@ def mark_notifications_read(request: HttpRequest) -> HttpResponse:
 @require_POST
 @domain_errors
 def open_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Mark one of the user's notifications read and go to its ticket."""
-    rows = (
-        list(
-            Notification.objects.filter(
-                pk=notification_id, recipient_id=request.user.pk
-            ).values_list("event__ticket_id", flat=True)[:1]
-        )
+    """Mark one of the user's notifications read and go where its event leads."""
+    notification = (
+        Notification.objects.filter(pk=notification_id, recipient_id=request.user.pk)
+        .select_related("event")
+        .first()
         if notification_id <= MAX_ID
-        else []
+        else None
     )
-    if not rows:
+    if notification is None:
         raise NotFound(_("Notification not found."))
     services.mark_notifications_read(request.user, ids=[notification_id])
-    if rows[0] is None:
-        return redirect("accounts:notifications")
-    return redirect("tickets:detail", number=rows[0])
+    return redirect(catalogue.link(notification.event) or reverse("accounts:notifications"))

@@ -26,6 +26,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from bihuan.accounts.views import signed_in_user
+from bihuan.core import catalogue
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.masking import mask_contact
 from bihuan.core.views import domain_errors, wants_json
@@ -268,7 +269,7 @@ def present_timeline(
         elif verb in ("ticket.assigned_to_you", "ticket.message_added", "ticket.created"):
             continue  # notifications only, or a note hidden from this view
         else:
-            item.text = verb
+            item.text = catalogue.describe(event)  # any other app's verb, in words
         items.append(item)
     return items
 

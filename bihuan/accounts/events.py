@@ -1,0 +1,16 @@
+"""The accounts domain's event verbs (tokens, skills, availability, passwords)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from bihuan.core.catalogue import Verb, declare
+
+declare(
+    Verb("token.created", describe=lambda e: _("created an API token")),
+    Verb("token.revoked", describe=lambda e: _("revoked an API token")),
+    Verb("skill.created", describe=lambda e: _("created a skill")),
+    Verb("agent.availability_changed", describe=lambda e: _("changed the availability")),
+    Verb("agent.skills_changed", describe=lambda e: _("changed an agent's skills")),
+    Verb("account.password_changed", describe=lambda e: _("changed the password")),
+)

@@ -1,0 +1,93 @@
+"""The tickets domain's event verbs: how each reads, who is told, where it leads."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bihuan.core.catalogue import Verb, declare
+from bihuan.core.models import Event
+from bihuan.tickets.choices import MessageKind, TicketStatus
+
+
+def ticket_link(event: Event) -> str | None:
+    if event.ticket_id is None:
+        return None
+    return reverse("tickets:detail", kwargs={"number": event.ticket_id})
+
+
+def _status(value: object) -> str:
+    try:
+        return str(TicketStatus(str(value)).label)
+    except ValueError:
+        return "—"
+
+
+def _status_changed(event: Event) -> str:
+    return _("changed the status from %(before)s to %(after)s") % {
+        "before": _status(event.get("from")),
+        "after": _status(event.get("to")),
+    }
+
+
+def _assigned(event: Event) -> str:
+    if event.get("to") is None:
+        return _("removed the owner")
+    if event.get("reason") == "first_reply":
+        return _("took ownership by answering first")
+    return _("changed the owner")
+
+
+def _message_added(event: Event) -> str:
+    kind = event.get("kind")
+    if kind == MessageKind.CUSTOMER:
+        return _("wrote a message")
+    if kind == MessageKind.NOTE:
+        return _("added an internal note")
+    return _("replied to the customer")
+
+
+def _need_recorded(event: Event) -> str:
+    if event.get("confirmed"):
+        return _("recorded the need, confirmed by the customer")
+    return _("recorded the need (not yet confirmed)")
+
+
+declare(
+    Verb("ticket.created", describe=lambda e: _("opened the ticket"), link=ticket_link),
+    Verb("ticket.status_changed", describe=_status_changed, link=ticket_link),
+    Verb("ticket.assigned", describe=_assigned, link=ticket_link),
+    Verb(
+        "ticket.assigned_to_you",
+        describe=lambda e: _("assigned a ticket to you"),
+        link=ticket_link,
+        notifies=gettext_lazy("the new owner"),
+    ),
+    Verb(
+        "ticket.message_added",
+        describe=_message_added,
+        notification=lambda e: _("mentioned you in an internal note"),
+        link=ticket_link,
+        notifies=gettext_lazy("colleagues mentioned in an internal note"),
+    ),
+    Verb("ticket.updated", describe=lambda e: _("changed the ticket"), link=ticket_link),
+    Verb(
+        "ticket.shared_with_department",
+        describe=lambda e: _("asked other departments for help"),
+        notification=lambda e: _("shared a ticket with your department"),
+        link=ticket_link,
+        notifies=gettext_lazy("the heads of the departments asked"),
+    ),
+    Verb("ticket.need_recorded", describe=_need_recorded, link=ticket_link),
+    Verb(
+        "ticket.solution_recorded", describe=lambda e: _("recorded the solution"), link=ticket_link
+    ),
+    Verb("ticket.commitment_added", describe=lambda e: _("made a commitment"), link=ticket_link),
+    Verb("ticket.commitment_done", describe=lambda e: _("kept a commitment"), link=ticket_link),
+    Verb(
+        "ticket.commitment_cancelled",
+        describe=lambda e: _("cancelled a commitment"),
+        link=ticket_link,
+    ),
+)
