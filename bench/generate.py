@@ -648,7 +648,7 @@ def _tickets(
                         "occurred_at": at,
                         "actor_id": author,
                         "verb": verb,
-                        "subject_type": "ticket",
+                        "subject_type": "tickets.ticket",
                         "subject_id": tid,
                         "ticket_id": tid,
                         "customer_id": customer_id,

@@ -628,7 +628,7 @@ def _event_row(pending: PendingEvent) -> Event:
         occurred_at=pending.at,
         actor=pending.actor,
         verb=pending.verb,
-        subject_type=subject._meta.model_name or "",
+        subject_type=subject._meta.label_lower,
         subject_id=subject.pk,
         ticket_id=pending.ticket.pk if pending.ticket is not None else None,
         customer_id=pending.customer.pk,
