@@ -9,7 +9,7 @@ from ninja import Schema
 from pydantic import ConfigDict, Field, StrictStr
 
 from bihuan.core.masking import mask_email, mask_phone
-from bihuan.core.schema_types import NO_NUL, Tag
+from bihuan.core.schema_types import EMAIL_PATTERN, NO_NUL, NOT_BLANK, PHONE_PATTERN, Tag
 from bihuan.customers.choices import IdentityKind
 from bihuan.customers.models import Customer, CustomerIdentity
 
@@ -17,9 +17,9 @@ from bihuan.customers.models import Customer, CustomerIdentity
 class CustomerIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    name: StrictStr = Field(..., min_length=1, max_length=200, pattern=NO_NUL)
-    phone: StrictStr = Field("", max_length=40, pattern=NO_NUL)
-    email: StrictStr = Field("", max_length=254, pattern=NO_NUL)
+    name: StrictStr = Field(..., min_length=1, max_length=200, pattern=NOT_BLANK)
+    phone: StrictStr = Field("", max_length=40, pattern=PHONE_PATTERN)
+    email: StrictStr = Field("", max_length=254, pattern=EMAIL_PATTERN)
     external_id: StrictStr = Field("", max_length=254, pattern=NO_NUL)
     organisation: StrictStr = Field("", max_length=200, pattern=NO_NUL)
     tier: Literal["standard", "silver", "gold", "vip"] = "standard"

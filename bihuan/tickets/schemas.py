@@ -11,7 +11,7 @@ from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from bihuan.core.errors import ValidationFailed
-from bihuan.core.schema_types import NO_NUL, NOT_BLANK, Tag
+from bihuan.core.schema_types import EMAIL_PATTERN, NO_NUL, NOT_BLANK, PHONE_PATTERN, Tag
 from bihuan.core.time_window import check_date
 from bihuan.tickets.choices import Priority
 from bihuan.tickets.models import Commitment, Ticket
@@ -27,7 +27,8 @@ EmotionName = Literal["satisfied", "neutral", "dissatisfied", "angry", ""]
 ViewName = Literal["mine", "unassigned", "department", "open", "waiting", "solved", "all"]
 SortName = Literal["-updated", "updated", "-created", "created", "-priority", "priority"]
 
-DATE_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# A day from 2000-01-01 to 2100-12-31 (the window of bihuan.core.time_window).
+DATE_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 
 PRIORITY_BY_NAME: dict[str, int] = {
     "low": Priority.LOW,
@@ -47,8 +48,8 @@ class CustomerRef(StrictIn):
 
     id: StrictInt | None = Field(None, ge=1, le=2**62, description="An existing customer's id")
     name: StrictStr = Field("", max_length=200, pattern=NO_NUL)
-    phone: StrictStr = Field("", max_length=40, pattern=NO_NUL)
-    email: StrictStr = Field("", max_length=254, pattern=NO_NUL)
+    phone: StrictStr = Field("", max_length=40, pattern=PHONE_PATTERN)
+    email: StrictStr = Field("", max_length=254, pattern=EMAIL_PATTERN)
     external_id: StrictStr = Field("", max_length=254, pattern=NO_NUL)
 
 

@@ -173,7 +173,9 @@ def test_a_forged_cursor_answers_422(org: Org, cursor: str, path: str) -> None:
 def test_a_filter_date_outside_the_window_answers_422(org: Org, params: dict[str, str]) -> None:
     response = org.client("zhangwei").get("/api/v1/tickets", params=params)
 
-    _shape(response, 422, "out_of_range")
+    # The declared pattern admits only 2000–2100, so the schema refuses it first.
+    _shape(response, 422, "validation_failed")
+    assert "created_" in response.json()["message"]
 
 
 @pytest.mark.parametrize(
