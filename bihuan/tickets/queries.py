@@ -265,21 +265,60 @@ class TimelineEntry:
 
 
 def timeline(ticket: Ticket, *, include_notes: bool = True) -> list[TimelineEntry]:
-    """The ticket's whole history from the event log, oldest first, in two queries."""
-    events = list(Event.objects.filter(ticket_id=ticket.pk).select_related("actor").order_by("id"))
-    messages = Message.objects.filter(ticket_id=ticket.pk).select_related("author", "customer")
+    """The ticket's whole history, oldest first (small tickets; pages use ``timeline_page``)."""
+    entries: list[TimelineEntry] = []
+    cursor: str | None = None
+    while True:
+        page = timeline_page(ticket, include_notes=include_notes, cursor=cursor, limit=500)
+        entries += page.entries
+        if page.next_cursor is None:
+            return entries
+        cursor = page.next_cursor
+
+
+@dataclass
+class TimelinePage:
+    """One key-paginated page of a ticket's timeline, oldest first."""
+
+    entries: list[TimelineEntry]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def timeline_page(
+    ticket: Ticket, *, include_notes: bool = True, cursor: str | None = None, limit: int = 100
+) -> TimelinePage:
+    """A page of the ticket's history from the event log by keyset on the event id (the
+    ``(ticket_id, id)`` index), with the messages of that page's events: two queries
+    whatever the length of the history."""
+    page = paginate(
+        Event.objects.filter(ticket_id=ticket.pk).select_related("actor"),
+        order_field="id",
+        descending=False,
+        limit=limit,
+        cursor=cursor,
+    )
+    wanted = [
+        event.data.get("message")
+        for event in page.items
+        if event.verb in ("ticket.message_added", "ticket.created")
+    ]
+    ids = [pk for pk in wanted if isinstance(pk, int)]
+    messages = Message.objects.filter(ticket_id=ticket.pk, pk__in=ids).select_related(
+        "author", "customer"
+    )
     if not include_notes:
         messages = messages.exclude(kind="note")
-    by_id = {m.pk: m for m in messages}
+    by_id = {m.pk: m for m in messages} if ids else {}
     entries = []
-    for event in events:
+    for event in page.items:
         message = None
         if event.verb in ("ticket.message_added", "ticket.created"):
             message = by_id.get(event.data.get("message"))
             if message is None and not include_notes:
                 continue
         entries.append(TimelineEntry(event=event, message=message))
-    return entries
+    return TimelinePage(entries, page.next_cursor, page.previous_cursor)
 
 
 def search_tickets(viewer: User, query: str, *, limit: int = 50) -> list[Ticket]:
