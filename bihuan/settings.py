@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "bihuan.customers",
     "bihuan.tickets",
     "bihuan.triage",
+    "bihuan.channels",
     "bihuan.demo",
 ]
 
@@ -308,6 +309,25 @@ BIHUAN_TRIAGE_THRESHOLD = float(env_str("BIHUAN_TRIAGE_THRESHOLD", "0.6"))
 BIHUAN_API_PAGE_SIZE_MAX = 100
 # The counts beside the inbox views may be this many seconds old (one aggregate, cached).
 BIHUAN_VIEW_COUNTS_SECONDS = env_int("BIHUAN_VIEW_COUNTS_SECONDS", 10)
+
+# --- Email channel (docs/channels.md). Uploaded and received files go through the default
+# storage: the filesystem under MEDIA_ROOT unless STORAGES names an S3-compatible backend.
+MEDIA_ROOT = Path(env_str("BIHUAN_MEDIA_ROOT", str(DATA_DIR / "media")))
+MEDIA_URL = "media/"
+BIHUAN_MAIL_DOMAIN = env_str("BIHUAN_MAIL_DOMAIN", "bihuan.localhost")  # our Message-IDs' host
+BIHUAN_MAIL_MAX_BYTES = env_int("BIHUAN_MAIL_MAX_BYTES", 40 * 1024 * 1024)
+BIHUAN_MAIL_ATTACHMENT_MAX_BYTES = env_int("BIHUAN_MAIL_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Outbound mail goes through Django's SMTP backend; email is offered as a reply channel only
+# when BIHUAN_MAIL_FROM names our From address ("闭环客服 <support@example.cn>").
+BIHUAN_MAIL_FROM = env_str("BIHUAN_MAIL_FROM", "")
+DEFAULT_FROM_EMAIL = BIHUAN_MAIL_FROM or "bihuan@localhost"
+EMAIL_HOST = env_str("BIHUAN_SMTP_HOST", "localhost")
+EMAIL_PORT = env_int("BIHUAN_SMTP_PORT", 25)
+EMAIL_HOST_USER = env_str("BIHUAN_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("BIHUAN_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("BIHUAN_SMTP_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("BIHUAN_SMTP_SSL", False)
+EMAIL_TIMEOUT = 30
 
 LOGGING = {
     "version": 1,
