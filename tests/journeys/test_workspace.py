@@ -151,6 +151,13 @@ def test_a_team_lead_works_on_a_phone(
     User.objects.filter(pk=workspace.lead.pk).update(language=language)
     base = str(live_server)
     page = make_context(PHONE).new_page()
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     sign_in(page, base, "lead")
     suffix = f"phone-{language}"
 
@@ -167,6 +174,7 @@ def test_a_team_lead_works_on_a_phone(
     screenshot(page, f"inbox-{suffix}")
     page.get_by_test_id("menu-toggle").click()
     expect(page.get_by_test_id("notifications-link")).to_be_visible()
+    expect(page.locator("#topbar-menu")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     screenshot(page, f"menu-{suffix}")
     page.get_by_test_id("menu-toggle").click()
 
@@ -198,6 +206,7 @@ def test_a_team_lead_works_on_a_phone(
     expect(page.get_by_test_id("routing-rules-table")).to_be_visible()
     no_sideways_scroll(page)
     screenshot(page, f"routing-rules-{suffix}")
+    assert refused == [], "the pages break the Content-Security-Policy"
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
@@ -325,3 +334,45 @@ def test_the_kanban_shows_one_message_at_a_time(
 
     page.get_by_test_id("column-new").click(position={"x": 10, "y": 10})
     expect(alerts).to_have_count(0)
+
+
+def test_an_admin_gives_a_skill_and_routes_with_a_preview(
+    page: Page, live_server: object, workspace: Workspace, screenshot: Screenshot
+) -> None:
+    base = str(live_server)
+    sign_in(page, base, "lead")
+
+    # A skill, given to an agent on the team page.
+    page.goto(f"{base}/routing/skills/")
+    page.get_by_test_id("skill-form").locator("input[name=name]").fill("英语")
+    page.get_by_test_id("add-skill").click()
+    expect(page.get_by_test_id("skills-table")).to_contain_text("英语")
+    page.goto(f"{base}/routing/agents/")
+    skills = page.get_by_test_id("skills-lina")
+    skills.get_by_label("英语").check()
+    page.get_by_test_id("save-skills-lina").click()
+    expect(page.get_by_test_id("skills-lina").get_by_label("英语")).to_be_checked()
+    assert list(workspace.agent.skills.values_list("name", flat=True)) == ["英语"]
+
+    # A routing rule with its preview: nothing is saved before Save.
+    page.goto(f"{base}/routing/rules/new/")
+    form = page.get_by_test_id("routing-rule-form")
+    form.locator("input[name=name]").fill("英文邮件进售后处理组")
+    form.locator("select[name=channel]").select_option("email")
+    form.locator("select[name=team]").select_option(str(workspace.team.pk))
+    form.locator("select[name=skills]").select_option(label="英语")
+    page.get_by_test_id("preview").click()
+    preview = page.get_by_test_id("preview-table")
+    expect(preview).to_contain_text(workspace.english.subject)
+    changed = preview.locator("tr.table-warning")
+    expect(changed).to_have_count(1)  # the one email ticket; the others keep their route
+    expect(changed).to_contain_text(workspace.english.subject)
+    assert not RoutingRule.objects.filter(name="英文邮件进售后处理组").exists()
+    screenshot(page, "routing-rule-preview-desktop-zh-hans")
+    page.get_by_test_id("save-routing-rule").click()
+
+    expect(page.get_by_test_id("routing-rules-table")).to_contain_text("英文邮件进售后处理组")
+    rule = RoutingRule.objects.get(name="英文邮件进售后处理组")
+    assert (rule.channel, rule.team_id) == ("email", workspace.team.pk)
+    assert [s.name for s in rule.required_skills.all()] == ["英语"]
+    assert Event.objects.filter(verb="routing.rule_created", actor=workspace.lead).count() == 1
