@@ -56,8 +56,8 @@ def test_the_accuracy_page_shows_held_out_accuracy_and_the_correction_rate(org: 
 
     held = html.index('data-testid="held-out-category"')
     assert html[held : held + 60].split(">")[1].startswith("100 %")
-    corrected = html.index('data-testid="correction-category"')
-    assert html[corrected : corrected + 60].split(">")[1].startswith("25 %")
+    rate = html.index('data-testid="correction-category"')
+    assert html[rate : rate + 60].split(">")[1].startswith("25 %")
     assert "category-v1" in html
     assert 'data-testid="disagree-category"' in html
     assert "held-out" in html.lower() or "留出" in html
