@@ -84,7 +84,7 @@ class RuleForm(forms.Form):
     weight = forms.FloatField(label=_("Weight"), initial=1.0, min_value=0.01, max_value=10)
     is_always = forms.BooleanField(label=_("Always wins"), required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
-    position = forms.IntegerField(label=_("Position"), min_value=0, initial=0, required=False)
+    position = forms.IntegerField(label=_("position"), min_value=0, initial=0, required=False)
 
     def __init__(self, data: Any = None, *, instance: TriageRule | None = None) -> None:
         initial: dict[str, Any] = {}
@@ -156,20 +156,20 @@ class RoutingRuleForm(forms.Form):
     )
     kind = forms.ChoiceField(label=_("Request type"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
-    customer_tier = forms.ChoiceField(label=_("Customer tier"), required=False)
+    customer_tier = forms.ChoiceField(label=_("customer tier"), required=False)
     language = forms.ChoiceField(
         label=_("Language"), choices=RuleLanguage.choices, initial=RuleLanguage.ANY
     )
     min_urgency = forms.TypedChoiceField(
-        label=_("Minimum urgency"), coerce=int, required=False, empty_value=None
+        label=_("minimum urgency"), coerce=int, required=False, empty_value=None
     )
     skills = forms.ModelMultipleChoiceField(
-        label=_("Required skills"),
+        label=_("required skills"),
         queryset=Skill.objects.order_by("name"),
         required=False,
         help_text=_("Skills-based queues give the ticket only to agents with all of these."),
     )
-    position = forms.IntegerField(label=_("Position"), min_value=0, initial=0, required=False)
+    position = forms.IntegerField(label=_("position"), min_value=0, initial=0, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, data: Any = None, *, instance: RoutingRule | None = None) -> None:
