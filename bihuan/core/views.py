@@ -109,7 +109,8 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @domain_errors
 def mark_notifications_read(request: HttpRequest) -> HttpResponse:
     """Mark all (or the posted ``id``s of) the user's notifications read."""
-    ids = [int(v) for v in request.POST.getlist("id") if v.isdigit()]
+    # isascii: "²" and "①" pass str.isdigit() but not int().
+    ids = [int(v) for v in request.POST.getlist("id") if v.isascii() and v.isdigit()]
     changed = services.mark_notifications_read(request.user, ids=ids or None)
     if changed:
         messages.success(request, _("Marked as read."))
