@@ -8,3 +8,12 @@ class ChannelsConfig(AppConfig):
     name = "bihuan.channels"
     label = "bihuan_channels"
     verbose_name = _("Channels")
+
+    def ready(self) -> None:
+        from bihuan.channels import handlers  # noqa: F401  (registers consumers and due work)
+        from bihuan.channels.email.outbound import outbound_sender
+        from bihuan.tickets.choices import Channel
+        from bihuan.tickets.queries import SENDING_CHANNELS
+
+        if outbound_sender():  # the reply composer then says that email replies are sent
+            SENDING_CHANNELS.add(Channel.EMAIL)

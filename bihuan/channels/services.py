@@ -18,6 +18,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -31,6 +32,9 @@ from django.utils.translation import gettext
 from bihuan.accounts.models import User
 from bihuan.channels.choices import DeliveryStatus, HoldReason, InboundStatus
 from bihuan.channels.email.html import has_remote_images, sanitize_html
+from bihuan.channels.email.message_ids import make_message_id
+from bihuan.channels.email.outbound import outbound_sender, render_html
+from bihuan.channels.email.outbound import send as send_outbound
 from bihuan.channels.email.parsing import ParsedEmail, is_daemon_address, parse_email
 from bihuan.channels.email.threading import find_ticket, is_participant
 from bihuan.channels.models import (
@@ -40,12 +44,15 @@ from bihuan.channels.models import (
     OutboundEmail,
     QuarantinedEmail,
 )
+from bihuan.core import due_work
 from bihuan.core.errors import Conflict, DomainError
 from bihuan.core.events import record_event
+from bihuan.customers.choices import IdentityKind
+from bihuan.customers.models import CustomerIdentity
 from bihuan.customers.services import ContactDetails
 from bihuan.tickets import services as ticket_services
-from bihuan.tickets.choices import Channel
-from bihuan.tickets.models import Ticket
+from bihuan.tickets.choices import Channel, MessageKind
+from bihuan.tickets.models import Message, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -464,3 +471,141 @@ def reprocess_quarantined_email(quarantined: QuarantinedEmail, *, actor: User) -
                 data={"inbound": result.inbound_id},
             )
     return result
+
+
+# --- Outbound ---------------------------------------------------------------------------
+
+DELIVERY_KIND = "channels.deliver_email"
+MAX_DELIVERY_ATTEMPTS = 8
+
+
+def delivery_key(outbound: OutboundEmail) -> str:
+    return f"bihuan_channels.outboundemail:{outbound.pk}"
+
+
+def queue_email_reply(message: Message) -> OutboundEmail | None:
+    """Queue the mail that carries an agent's reply sent by email; once per message.
+
+    Goes to the ticket customer's primary email address only: a held stranger is never sent
+    anything. Without one, the delivery is recorded as failed with the reason.
+    """
+    if message.kind != MessageKind.REPLY or message.channel != Channel.EMAIL:
+        return None
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=message.ticket_id)
+        existing = OutboundEmail.objects.filter(ticket_message=message).first()
+        if existing is not None:
+            return existing
+        now = timezone.now()
+        address = _customer_email(ticket)
+        thread = _thread_ids(ticket)
+        outbound = OutboundEmail.objects.create(
+            ticket=ticket,
+            ticket_message=message,
+            message_id=make_message_id(ticket.pk),
+            to_address=address,
+            subject=_reply_subject(ticket),
+            in_reply_to=thread[-1] if thread else "",
+            references=" ".join(thread[-20:]),
+            body_text=_with_signature(message),
+            created_at=now,
+        )
+        outbound.body_html = render_html(outbound.body_text)
+        outbound.save(update_fields=["body_html"])
+        if not address or not outbound_sender():
+            reason = (
+                gettext("The customer has no email address.")
+                if not address
+                else gettext("Outbound email is not configured (BIHUAN_MAIL_FROM).")
+            )
+            _mark_failed(outbound, reason, now=now)
+            return outbound
+        record_event(
+            "email.queued",
+            outbound,
+            ticket_id=ticket.pk,
+            customer_id=ticket.customer_id,
+            at=now,
+            data={"message": message.pk, "to": address},
+        )
+        due_work.schedule(DELIVERY_KIND, key=delivery_key(outbound), due_at=now)
+    return outbound
+
+
+def deliver_outbound_email(outbound_id: int, *, attempt: int) -> None:
+    """Send a queued mail (the engine's due work calls this, after the reply's commit).
+
+    Raises on a failure the engine should retry (with its backoff); on the last attempt the
+    delivery is marked failed with the reason instead. A mail sent already is not sent again.
+    """
+    outbound = OutboundEmail.objects.filter(pk=outbound_id).first()
+    if outbound is None or outbound.status != DeliveryStatus.QUEUED:
+        return
+    OutboundEmail.objects.filter(pk=outbound.pk).update(attempts=F("attempts") + 1)
+    try:
+        send_outbound(outbound)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        if attempt >= MAX_DELIVERY_ATTEMPTS:
+            with transaction.atomic():
+                _mark_failed(outbound, reason, now=timezone.now())
+            return
+        OutboundEmail.objects.filter(pk=outbound.pk).update(last_error=reason[:2000])
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        changed = OutboundEmail.objects.filter(pk=outbound.pk, status=DeliveryStatus.QUEUED).update(
+            status=DeliveryStatus.SENT, sent_at=now, last_error=""
+        )
+        if changed:
+            record_event(
+                "email.sent",
+                outbound,
+                ticket_id=outbound.ticket_id,
+                at=now,
+                data={"to": outbound.to_address, "message_id": outbound.message_id},
+            )
+
+
+def _mark_failed(outbound: OutboundEmail, reason: str, *, now: datetime) -> None:
+    OutboundEmail.objects.filter(pk=outbound.pk).update(
+        status=DeliveryStatus.FAILED, last_error=reason[:2000], failed_at=now
+    )
+    record_event(
+        "email.delivery_failed",
+        outbound,
+        ticket_id=outbound.ticket_id,
+        at=now,
+        data={"to": outbound.to_address, "reason": reason[:500]},
+    )
+
+
+def _customer_email(ticket: Ticket) -> str:
+    identities = CustomerIdentity.objects.filter(
+        customer_id=ticket.customer_id, kind=IdentityKind.EMAIL
+    ).order_by("-is_primary", "id")
+    first = identities.values_list("value", flat=True).first()
+    return first or ""
+
+
+def _thread_ids(ticket: Ticket) -> list[str]:
+    """Message-IDs of the ticket's conversation, oldest first (for References)."""
+    inbound = InboundEmail.objects.filter(
+        ticket=ticket, status=InboundStatus.ON_TICKET
+    ).values_list("created_at", "message_id")
+    outbound = OutboundEmail.objects.filter(ticket=ticket).values_list("created_at", "message_id")
+    ordered = sorted([*inbound, *outbound])
+    return [message_id for _at, message_id in ordered if message_id]
+
+
+def _reply_subject(ticket: Ticket) -> str:
+    subject = _TICKET_TAG.sub(" ", ticket.subject).strip()
+    return f"[#{ticket.pk}] {subject}"[:998]
+
+
+def _with_signature(message: Message) -> str:
+    author = message.author
+    name = (author.display_name or author.username) if author is not None else ""
+    if not name:
+        return message.body
+    return f"{message.body}\n\n-- \n{name}"

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from bihuan.channels.choices import ImapSecurity
 from bihuan.channels.email.imap import MailboxError, poll_mailbox
+from bihuan.channels.handlers import POLL_KIND, poll_key
 from bihuan.channels.models import InboundEmail, Mailbox, QuarantinedEmail
 from bihuan.channels.tests.conftest import Dovecot
 from bihuan.channels.tests.mail import build_mail, corpus
+from bihuan.core.due_work import ensure_recurring
+from bihuan.core.models import DueItem, WorkState
+from bihuan.core.runner import Runner
 from bihuan.tickets.models import Ticket
 from conftest import Org
 
@@ -108,3 +114,20 @@ def test_a_refused_login_is_recorded_on_the_mailbox(dovecot: Dovecot, org: Org) 
     mailbox.refresh_from_db()
     assert "AUTHENTICATIONFAILED" in mailbox.last_error or "failed" in mailbox.last_error
     assert mailbox.last_uid == 0
+
+
+def test_the_engine_polls_every_active_mailbox_and_schedules_its_next_poll(
+    dovecot: Dovecot, org: Org
+) -> None:
+    user = dovecot.add_account()
+    dovecot.deliver(user, [build_mail(message_id="<engine-1@x>")])
+    mailbox = _mailbox(dovecot, user, org)
+    ensure_recurring()
+    runner = Runner("test", raise_errors=True)
+
+    runner.run_once(now=timezone.now() + timedelta(seconds=61))  # the periodic scheduler
+    runner.run_once()  # the poll it scheduled
+
+    assert Ticket.objects.filter(team=org.presales).count() == 1
+    following = DueItem.objects.get(kind=POLL_KIND, key=poll_key(mailbox), state=WorkState.PENDING)
+    assert timezone.now() < following.due_at <= timezone.now() + timedelta(seconds=60)
