@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from bihuan.core.errors import Conflict, ValidationFailed
 from bihuan.core.models import Event
+from bihuan.customers.models import Customer
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets import services
 from bihuan.tickets.choices import Priority, TicketStatus
@@ -337,3 +338,24 @@ def test_direction_controls_are_removed_from_subjects_names_and_bodies(
     assert stored.subject == "新标题"
     assert stored.customer.name == "王芳"
     assert [m.body for m in stored.messages.order_by("id")] == ["附件gpj.exe 请查收", "备注"]
+
+
+@pytest.mark.django_db
+def test_the_migrations_remove_direction_controls_from_stored_rows(org: Org) -> None:
+    tickets_fix = importlib.import_module(
+        "bihuan.tickets.migrations.0005_neutralise_direction_controls"
+    )
+    customers_fix = importlib.import_module(
+        "bihuan.customers.migrations.0002_neutralise_direction_controls"
+    )
+    ticket = make_ticket(team=org.presales, name="王芳")
+    Ticket.objects.filter(pk=ticket.pk).update(subject="发票\u202efdp.exe\u2066")
+    ticket.messages.update(body="附件\u202bgpj.exe")
+    Customer.objects.filter(pk=ticket.customer_id).update(name="王\u2067芳")
+
+    tickets_fix.neutralise(apps, None)
+    customers_fix.neutralise(apps, None)
+
+    assert Ticket.objects.get(pk=ticket.pk).subject == "发票fdp.exe"
+    assert ticket.messages.get().body == "附件gpj.exe"
+    assert Customer.objects.get(pk=ticket.customer_id).name == "王芳"
