@@ -69,7 +69,7 @@ def get_me(request: HttpRequest) -> Any:
 
 @router.put(
     "/agents/me/availability",
-    response={200: AgentOut, **_errors(401, 422)},
+    response={200: AgentOut, **_errors(400, 401, 422)},
     summary="Set your own availability (only online agents get tickets automatically)",
 )
 def set_my_availability(request: HttpRequest, payload: AvailabilityIn) -> Any:
@@ -80,7 +80,7 @@ def set_my_availability(request: HttpRequest, payload: AvailabilityIn) -> Any:
 
 @router.put(
     "/agents/{user_id}/availability",
-    response={200: AgentOut, **_errors(401, 404, 422)},
+    response={200: AgentOut, **_errors(400, 401, 404, 422)},
     summary="Set a team member's availability (supervisors: their department; admins: all)",
 )
 def set_agent_availability(
