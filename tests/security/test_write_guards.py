@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from bihuan.core.errors import PermissionDenied
@@ -147,3 +148,48 @@ def test_a_channel_senders_first_email_becomes_primary(org: Org, shared: Any) ->
 
     assert (customer.pk, created) == (ticket.customer_id, False)
     assert CustomerIdentity.objects.get(value="wangfang@example.com").is_primary
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/tickets/{number}/reply/", {"body": "您好"}),
+        ("/tickets/{number}/properties/", {"status": "open", "priority": "4", "kind": "inquiry"}),
+        ("/tickets/{number}/handling/", {"need_statement": "退款", "solution": "退款"}),
+        ("/tickets/{number}/commitments/", {"description": "回电", "due_at": "2030-01-01T10:00"}),
+        ("/tickets/{number}/commitments/{commitment}/done/", {}),
+        ("/tickets/{number}/commitments/{commitment}/cancel/", {"reason": "不做"}),
+        ("/kanban/move/", {"number": "{number}", "status": "open"}),
+    ],
+)
+def test_the_pages_refuse_every_write_of_a_notes_only_role(
+    org: Org, shared: Any, path: str, data: dict[str, str]
+) -> None:
+    ticket, commitment = shared
+    client = Client()
+    client.force_login(org.tech_member)
+    before = db_state()
+
+    response = client.post(
+        path.format(number=ticket.pk, commitment=commitment.pk),
+        {k: v.format(number=ticket.pk) for k, v in data.items()},
+    )
+
+    assert response.status_code in (302, 403)
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("query", ["13800138000", "138 0013 8000", "+8613800138000"])
+def test_a_notes_only_role_cannot_learn_whose_phone_number_it_is(
+    org: Org, shared: Any, query: str
+) -> None:
+    client = Client()
+    client.force_login(org.tech_member)
+
+    search = client.get("/search/", {"q": query})
+    customers = client.get("/customers/", {"q": query})
+    api = org.client("wangqiang").get("/api/v1/customers", params={"q": query})
+
+    assert search.context["customers"] == []
+    assert customers.context["rows"] == []
+    assert api.json()["items"] == []
