@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from bihuan.accounts.models import User
 from bihuan.channels.choices import DeliveryStatus, HoldReason, InboundStatus
@@ -37,6 +38,7 @@ from bihuan.channels.email.outbound import outbound_sender, render_html
 from bihuan.channels.email.outbound import send as send_outbound
 from bihuan.channels.email.parsing import ParsedEmail, is_daemon_address, parse_email
 from bihuan.channels.email.threading import find_ticket, is_participant
+from bihuan.channels.errors import RateLimited
 from bihuan.channels.models import (
     EmailAttachment,
     InboundEmail,
@@ -52,7 +54,7 @@ from bihuan.customers.models import CustomerIdentity
 from bihuan.customers.services import ContactDetails
 from bihuan.tickets import services as ticket_services
 from bihuan.tickets.choices import Channel, MessageKind
-from bihuan.tickets.models import Message, Ticket
+from bihuan.tickets.models import Category, Message, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -609,3 +611,94 @@ def _with_signature(message: Message) -> str:
     if not name:
         return message.body
     return f"{message.body}\n\n-- \n{name}"
+
+
+# --- Web form ---------------------------------------------------------------------------
+
+WEBFORM_WINDOW_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class WebFormSubmission:
+    """What a visitor sent through the public contact form (validated by the form)."""
+
+    subject: str
+    description: str
+    name: str
+    email: str = ""
+    phone: str = ""
+    category: Category | None = None
+
+
+def submit_web_form(submission: WebFormSubmission, *, client_address: str) -> Ticket:
+    """Open a ticket from the public form and acknowledge it by email (after commit).
+
+    At most ``BIHUAN_WEBFORM_PER_WINDOW`` submissions per address in ten minutes; beyond
+    that nothing is created. The customer is matched by email or phone like on any channel.
+    """
+    _check_rate(client_address)
+    with transaction.atomic():
+        ticket = ticket_services.create_ticket(
+            ticket_services.NewTicket(
+                subject=submission.subject,
+                body=submission.description,
+                channel=Channel.WEB,
+                category=submission.category,
+                contact=ContactDetails(
+                    name=submission.name, email=submission.email, phone=submission.phone
+                ),
+                explicit_fields=("category",) if submission.category is not None else (),
+            ),
+            actor=None,
+        )
+        if submission.email:
+            queue_acknowledgement(ticket)
+    return ticket
+
+
+def _check_rate(client_address: str) -> None:
+    limit = int(getattr(settings, "BIHUAN_WEBFORM_PER_WINDOW", 5))
+    key = "bihuan:webform:" + hashlib.sha256(client_address.encode()).hexdigest()[:32]
+    cache.add(key, 0, timeout=WEBFORM_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=WEBFORM_WINDOW_SECONDS)
+        count = 1
+    if count > limit:
+        raise RateLimited(
+            gettext_lazy("Too many messages from your address; please try again in a few minutes.")
+        )
+
+
+def queue_acknowledgement(ticket: Ticket) -> OutboundEmail | None:
+    """Tell the customer by email that we have their request and its number (once)."""
+    address = _customer_email(ticket)
+    if not address or not outbound_sender():
+        return None
+    if OutboundEmail.objects.filter(ticket=ticket, ticket_message__isnull=True).exists():
+        return None
+    now = timezone.now()
+    body = gettext(
+        "Hello %(name)s,\n\nwe have received your request “%(subject)s”. Its number is "
+        "#%(number)s; reply to this mail to add anything.\n\nYour customer service team"
+    ) % {"name": ticket.customer.name, "subject": ticket.subject, "number": ticket.pk}
+    outbound = OutboundEmail.objects.create(
+        ticket=ticket,
+        message_id=make_message_id(ticket.pk),
+        to_address=address,
+        subject=_reply_subject(ticket),
+        body_text=body,
+        body_html=render_html(body),
+        created_at=now,
+    )
+    record_event(
+        "email.queued",
+        outbound,
+        ticket_id=ticket.pk,
+        customer_id=ticket.customer_id,
+        at=now,
+        data={"to": address, "acknowledgement": True},
+    )
+    due_work.schedule(DELIVERY_KIND, key=delivery_key(outbound), due_at=now)
+    return outbound
