@@ -172,6 +172,14 @@ def test_a_team_lead_works_on_a_phone(
     assert box["width"] > 200, "a subject gets the card's whole width"
     no_sideways_scroll(page)
     screenshot(page, f"inbox-{suffix}")
+    status = page.locator("#filters select[name=status]")
+    expect(status).to_be_hidden()
+    page.get_by_test_id("filters-toggle").click()
+    expect(status).to_be_visible()
+    expect(page.locator("#filter-fields")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
+    no_sideways_scroll(page)
+    screenshot(page, f"inbox-filters-{suffix}")
+    page.get_by_test_id("filters-toggle").click()
     page.get_by_test_id("menu-toggle").click()
     expect(page.get_by_test_id("notifications-link")).to_be_visible()
     expect(page.locator("#topbar-menu")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
@@ -224,6 +232,8 @@ def test_a_team_lead_works_on_a_desktop(
     suffix = f"desktop-{language}"
 
     expect(page.get_by_test_id("menu-toggle")).to_be_hidden()
+    expect(page.get_by_test_id("filters-toggle")).to_be_hidden()
+    expect(page.locator("#filters select[name=status]")).to_be_visible()
     expect(page.get_by_test_id("ticket-table")).to_contain_text(
         "Refunds and returns" if language == "en" else "退款/退货"
     )
