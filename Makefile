@@ -11,7 +11,7 @@ XDIST ?= -n 2 --dist loadgroup
 
 .DEFAULT_GOAL := help
 .PHONY: help install venv frontend run serve demo lint fmt test test-sqlite test-postgres \
-        services system-packages messages bench bench-quick bench-1m bench-inbox clean
+        services system-packages messages bench bench-quick bench-1m bench-inbox bench-background clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -90,6 +90,9 @@ bench-1m: install services ## Benchmarks including 1,000,000 tickets
 
 bench-inbox: install services ## Inbox latency at 2,000 and 100,000 tickets
 	$(BIN)/python bench/inbox_latency.py
+
+bench-background: install services ## Background work: reaction lag, drain of 10,000 due items at 100,000 tickets, idle tick
+	$(BIN)/python bench/background_work.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, node_modules and generated static files
 	rm -rf $(VENV) node_modules bihuan/static/vendor

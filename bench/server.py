@@ -215,23 +215,13 @@ def bihuan_wsgi_server(env: dict[str, str], *, workers: int, name: str) -> Serve
 
 
 def celery_worker(env: dict[str, str], *, name: str) -> subprocess.Popen[bytes]:
-    """One Celery worker on Redis, as production runs it (idle unless handlers exist)."""
+    """One ``bihuan worker`` as production runs it: reactions and due work from the database,
+    woken through Redis (the name is kept for the callers)."""
     log_path = RESULTS / "logs" / f"{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as out:
         return subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "bihuan",
-                "worker",
-                "--concurrency",
-                "1",
-                "-l",
-                "WARNING",
-            ],
+            [PYTHON, "-m", "bihuan", "worker"],
             env=env,
             cwd=ROOT,
             stdout=out,

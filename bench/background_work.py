@@ -1,0 +1,332 @@
+"""Background work: reaction lag, the drain of a pile of due items, the cost of an idle tick.
+
+    .venv/bin/python bench/background_work.py [--tickets 100000] [--due 10000] [--creations 300]
+
+On a PostgreSQL target (``bench.generate`` data set of ``--tickets`` tickets, Redis for the
+wake-ups), with real ``bihuan worker`` processes:
+
+1. *Reaction lag* with 1 and 2 workers: ``--creations`` tickets created through the services
+   by 4 threads; lag = end of the triage reaction − the ``ticket.created`` event (p50/p95/max).
+2. *Drain*: ``--due`` items due at the same instant (the morning after a holiday), each
+   recording an event on a ticket as an SLA warning would; time to drain with 1 and 2 workers,
+   lag (end − due) p50/p95/max, and the API's inbox latency while it drains (one web server).
+3. *Idle tick*: one runner pass with nothing to do (mean over 200 passes), and the plans of
+   the claim queries.
+
+Results: ``bench/results/background-<time>.json`` and a table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PYTHON, RESULTS, ROOT, Target, percentile, run_json
+
+
+def _setup() -> None:
+    import django
+
+    django.setup()
+
+
+def _register_bench_kind() -> None:
+    from bihuan.core.due_work import due_work
+    from bihuan.core.events import record_event
+    from bihuan.core.models import DueItem
+    from bihuan.tickets.models import Ticket
+
+    @due_work("bench.warn")
+    def warn(item: DueItem) -> None:
+        ticket = Ticket.objects.only("pk", "customer_id").get(pk=item.data["ticket"])
+        record_event(
+            "bench.warned",
+            ticket,
+            ticket_id=ticket.pk,
+            customer_id=ticket.customer_id,
+            data={"item": item.pk},
+        )
+
+
+# --- subcommands run in the target's environment -------------------------------------------
+
+
+def cmd_worker() -> None:
+    _setup()
+    _register_bench_kind()
+    from django.core.management import call_command
+
+    call_command("worker")
+
+
+def cmd_create(count: int, threads: int) -> None:
+    _setup()
+    from django.db import connection
+
+    from bihuan.customers.services import ContactDetails
+    from bihuan.tickets import services
+    from bihuan.triage.services import install_default_rules
+
+    install_default_rules()
+    texts = [
+        ("申请退款", "收到的商品有质量问题，我要申请退款，请尽快处理"),
+        ("快递一直没到", "物流显示已经签收，但是我根本没收到包裹，非常生气"),
+        ("Invoice request", "Please send me the invoice for order 20231104, thank you"),
+        ("账号无法登录", "手机号登录一直提示验证码错误，着急用"),
+    ]
+    started = datetime.now(UTC)
+
+    def create(offset: int) -> None:
+        for number in range(offset, count, threads):
+            subject, body = texts[number % len(texts)]
+            services.create_ticket(
+                services.NewTicket(
+                    subject=subject,
+                    body=body,
+                    contact=ContactDetails(name="压测", phone=f"139{number:08d}"),
+                ),
+                actor=None,
+            )
+        connection.close()
+
+    workers = [threading.Thread(target=create, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    print(json.dumps({"started": started.isoformat()}))
+
+
+def cmd_schedule(count: int) -> None:
+    _setup()
+    from django.db import transaction
+    from django.utils import timezone
+
+    from bihuan.core import wakeups
+    from bihuan.core.models import DueItem
+    from bihuan.tickets.choices import OPEN_STATUSES
+    from bihuan.tickets.models import Ticket
+
+    now = timezone.now()
+    ids = list(Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True)[:count])
+    ids = (ids * (count // max(len(ids), 1) + 1))[:count]
+    with transaction.atomic():
+        DueItem.objects.bulk_create(
+            (
+                DueItem(
+                    kind="bench.warn",
+                    key=f"bench:{n}",
+                    due_at=now,
+                    available_at=now,
+                    data={"ticket": pk},
+                    created_at=now,
+                )
+                for n, pk in enumerate(ids)
+            ),
+            batch_size=2000,
+        )
+        wakeups.wake_after_commit()
+    time.sleep(0.5)  # the wake-up is sent by a background thread
+    print(json.dumps({"due_at": now.isoformat(), "count": len(ids)}))
+
+
+def cmd_measure(kind: str, since: str) -> None:
+    """Lags of the reactions (consumer) or due items (kind) finished since ``since``."""
+    _setup()
+    from bihuan.core.models import DueItem, Reaction, WorkState
+
+    moment = datetime.fromisoformat(since)
+    if kind == "reactions":
+        rows = Reaction.objects.filter(consumer="triage.classify", event_at__gte=moment)
+        pending = rows.exclude(state=WorkState.DONE).count()
+        pairs = list(rows.filter(state=WorkState.DONE).values_list("event_at", "finished_at"))
+    else:
+        rows = DueItem.objects.filter(kind="bench.warn", due_at__gte=moment)
+        pending = rows.exclude(state=WorkState.DONE).count()
+        pairs = list(rows.filter(state=WorkState.DONE).values_list("due_at", "finished_at"))
+    lags = [(end - start).total_seconds() for start, end in pairs]
+    last = max((end for _start, end in pairs), default=None)
+    print(
+        json.dumps(
+            {
+                "pending": pending,
+                "done": len(lags),
+                "p50": percentile(lags, 50),
+                "p95": percentile(lags, 95),
+                "max": max(lags, default=float("nan")),
+                "last_finished": last.isoformat() if last else None,
+            }
+        )
+    )
+
+
+def cmd_idle() -> None:
+    _setup()
+    from django.db import connection
+
+    from bihuan.core.models import DueItem, Reaction, WorkState
+    from bihuan.core.runner import Runner
+
+    _register_bench_kind()
+    runner = Runner("bench-idle")
+    runner.run_until_idle()
+    started = time.perf_counter()
+    passes = 200
+    for _ in range(passes):
+        runner.run_once()
+        runner.seconds_until_next()
+    elapsed = (time.perf_counter() - started) / passes
+    now = datetime.now(UTC)
+    due_plan = (
+        DueItem.objects.filter(state=WorkState.PENDING, available_at__lte=now)
+        .order_by("available_at", "id")[:100]
+        .explain()
+    )
+    reaction_plan = (
+        Reaction.objects.filter(
+            consumer="triage.classify", state=WorkState.PENDING, available_at__lte=now
+        )
+        .order_by("available_at", "id")[:200]
+        .explain()
+    )
+    print(
+        json.dumps(
+            {
+                "idle_pass_ms": round(elapsed * 1000, 2),
+                "vendor": connection.vendor,
+                "due_plan": due_plan,
+                "reaction_plan": reaction_plan,
+            }
+        )
+    )
+
+
+# --- the driver ----------------------------------------------------------------------------
+
+
+def _sub(*args: str) -> list[str]:
+    return [str(Path(__file__).resolve()), *args]
+
+
+def _start_workers(env: dict[str, str], count: int) -> list[Any]:
+    import subprocess
+
+    log = (RESULTS / "logs" / "background-workers.log").open("ab")
+    return [
+        subprocess.Popen(
+            [PYTHON, *_sub("worker")],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        for _ in range(count)
+    ]
+
+
+def _stop(processes: list[Any]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=30)
+
+
+def _wait_done(env: dict[str, str], kind: str, since: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        result: dict[str, Any] = run_json(_sub("measure", kind, since), env)
+        if (result["pending"] == 0 and result["done"] > 0) or time.monotonic() > deadline:
+            return result
+        time.sleep(1)
+
+
+def _web_latency(base: str, token: str, stop: threading.Event, out: list[float]) -> None:
+    import httpx
+
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        while not stop.is_set():
+            started = time.perf_counter()
+            client.get(f"{base}/api/v1/tickets?view=open&limit=25")
+            out.append((time.perf_counter() - started) * 1000)
+            time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--creations", type=int, default=300)
+    args = parser.parse_args()
+    target = Target("postgres", args.tickets)
+    env = target.env()
+    env["BIHUAN_LOG_LEVEL"] = "ERROR"
+    meta = run_json(["-m", "bench.generate", "--tickets", str(args.tickets)], env, timeout=3600)
+    (RESULTS / "logs").mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"tickets": args.tickets, "due": args.due, "at": time.time()}
+
+    for workers in (1, 2):
+        processes = _start_workers(env, workers)
+        time.sleep(5)
+        since = datetime.now(UTC).isoformat()
+        run_json(_sub("create", str(args.creations), "4"), env, timeout=1800)
+        report[f"reaction_lag_{workers}w"] = _wait_done(env, "reactions", since, 600)
+        _stop(processes)
+
+    from bench.server import bihuan_server
+
+    for workers in (1, 2):
+        with bihuan_server(env, workers=2, name=f"background-web-{workers}") as server:
+            processes = _start_workers(env, workers)
+            time.sleep(5)
+            latencies: list[float] = []
+            stop = threading.Event()
+            probe = threading.Thread(
+                target=_web_latency,
+                args=(server.url, list(meta["org"]["tokens"].values())[-1], stop, latencies),
+            )
+            probe.start()
+            time.sleep(2)
+            scheduled = run_json(_sub("schedule", str(args.due)), env)
+            started = datetime.fromisoformat(scheduled["due_at"])
+            result = _wait_done(env, "due", scheduled["due_at"], 1800)
+            stop.set()
+            probe.join()
+            _stop(processes)
+            finished = datetime.fromisoformat(result["last_finished"])
+            result["drain_seconds"] = round((finished - started).total_seconds(), 2)
+            result["web_ms_p50"] = percentile(latencies, 50)
+            result["web_ms_p95"] = percentile(latencies, 95)
+            report[f"drain_{workers}w"] = result
+
+    report["idle"] = run_json(_sub("idle"), env)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"background-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(report, indent=2, default=str))
+    print(json.dumps(report, indent=2, default=str))
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] in {"worker", "create", "schedule", "measure", "idle"}:
+        command, *rest = sys.argv[1:]
+        if command == "worker":
+            cmd_worker()
+        elif command == "create":
+            cmd_create(int(rest[0]), int(rest[1]))
+        elif command == "schedule":
+            cmd_schedule(int(rest[0]))
+        elif command == "measure":
+            cmd_measure(rest[0], rest[1])
+        else:
+            cmd_idle()
+    else:
+        main()
