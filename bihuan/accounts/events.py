@@ -12,5 +12,6 @@ declare(
     Verb("skill.created", describe=lambda e: _("created a skill")),
     Verb("agent.availability_changed", describe=lambda e: _("changed the availability")),
     Verb("agent.skills_changed", describe=lambda e: _("changed an agent's skills")),
+    Verb("queue.configured", describe=lambda e: _("changed how a queue assigns tickets")),
     Verb("account.password_changed", describe=lambda e: _("changed the password")),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.choices import Role
@@ -55,3 +55,23 @@ def list_skills(viewer: User) -> list[Skill]:
     if not viewer.is_admin:
         raise NotFound(_("Page not found."))
     return list(Skill.objects.order_by("name"))
+
+
+def list_queues(viewer: User) -> list[Team]:
+    """Every queue with its department and member count (admins only, two queries)."""
+    if not viewer.is_admin:
+        raise NotFound(_("Page not found."))
+    return list(
+        Team.objects.select_related("department")
+        .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
+        .order_by("name")
+    )
+
+
+def get_queue(viewer: User, team_id: int) -> Team:
+    if not viewer.is_admin:
+        raise NotFound(_("Queue not found."))
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise NotFound(_("Queue not found."))
+    return team

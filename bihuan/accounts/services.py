@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bihuan.accounts.choices import Availability, Role
+from bihuan.accounts.choices import AssignmentStrategy, Availability, Role
 from bihuan.accounts.models import ApiToken, Skill, Team, User
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.events import record_event
@@ -169,3 +169,35 @@ def change_password(user: User, *, new_password: str, actor: User) -> User:
         record_event("account.password_changed", locked, actor=actor, data={"user": locked.pk})
     user.password = locked.password
     return user
+
+
+def configure_queue(
+    team: Team, *, assignment_strategy: str, offline_release_minutes: int, actor: User
+) -> Team:
+    """Set how a queue hands out new tickets and when an offline owner's tickets are offered
+    again (admins only); records ``queue.configured`` with what changed."""
+    if not actor.is_admin:
+        raise NotFound(_("Page not found."))
+    if assignment_strategy not in AssignmentStrategy.values:
+        raise ValidationFailed(_("Unknown assignment strategy."), code="invalid_strategy")
+    if not 0 <= offline_release_minutes <= 24 * 60:
+        raise ValidationFailed(
+            _("Offer tickets again after 0 to 1440 minutes."), code="invalid_release_minutes"
+        )
+    with transaction.atomic():
+        locked = Team.objects.select_for_update().get(pk=team.pk)
+        changes = {
+            name: [getattr(locked, name), value]
+            for name, value in (
+                ("assignment_strategy", assignment_strategy),
+                ("offline_release_minutes", offline_release_minutes),
+            )
+            if getattr(locked, name) != value
+        }
+        if not changes:
+            return locked
+        for name, (_before, after) in changes.items():
+            setattr(locked, name, after)
+        locked.save(update_fields=list(changes))
+        record_event("queue.configured", locked, actor=actor, data={"changes": changes})
+    return locked

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bihuan.accounts.choices import Availability
+from bihuan.accounts.choices import AssignmentStrategy, Availability
 from bihuan.accounts.models import Department, Skill, Team
 from bihuan.customers.choices import Tier
 from bihuan.tickets.choices import Channel, Emotion, Priority, TicketType
@@ -239,3 +239,8 @@ class AvailabilityForm(forms.Form):
 
 class AgentSkillsForm(forms.Form):
     skills = forms.ModelMultipleChoiceField(queryset=Skill.objects.order_by("name"), required=False)
+
+
+class QueueForm(forms.Form):
+    assignment_strategy = forms.ChoiceField(choices=AssignmentStrategy.choices)
+    offline_release_minutes = forms.IntegerField(min_value=0, max_value=24 * 60)

@@ -17,6 +17,8 @@ urlpatterns = [
         name="routing_rule_edit",
     ),
     path("routing/skills/", views.skills, name="skills"),
+    path("routing/queues/", views.queues, name="queues"),
+    path("routing/queues/<int:team_id>/", views.configure_queue, name="configure_queue"),
     path("routing/agents/", views.agents, name="agents"),
     path("routing/availability/", views.set_my_availability, name="set_availability"),
     path(

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bihuan.accounts import queries as accounts_queries
 from bihuan.accounts import services as accounts_services
-from bihuan.accounts.choices import Availability
+from bihuan.accounts.choices import AssignmentStrategy, Availability
 from bihuan.accounts.views import signed_in_user
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.views import MAX_ID, domain_errors, safe_next_url
@@ -29,6 +29,7 @@ from bihuan.triage.forms import (
     VALUE_FIELDS,
     AgentSkillsForm,
     AvailabilityForm,
+    QueueForm,
     RoutingRuleForm,
     RuleForm,
     SkillForm,
@@ -257,6 +258,40 @@ def set_agent_skills(request: HttpRequest, user_id: int) -> HttpResponse:
     )
     messages.success(request, _("Skills of %(name)s saved.") % {"name": changed})
     return redirect("triage:agents")
+
+
+@login_required
+@require_GET
+@domain_errors
+def queues(request: HttpRequest) -> HttpResponse:
+    """How each queue hands out new tickets (admins): the strategy and the offline release."""
+    rows = accounts_queries.list_queues(signed_in_user(request))
+    return render(
+        request, "triage/queues.html", {"queues": rows, "strategies": AssignmentStrategy.choices}
+    )
+
+
+@login_required
+@require_POST
+@domain_errors
+def configure_queue(request: HttpRequest, team_id: int) -> HttpResponse:
+    actor = signed_in_user(request)
+    if team_id > MAX_ID:
+        raise NotFound(_("Queue not found."))
+    team = accounts_queries.get_queue(actor, team_id)
+    form = QueueForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(
+            _("Choose a strategy and 0 to 1440 minutes."), code="invalid_queue_settings"
+        )
+    changed = accounts_services.configure_queue(
+        team,
+        assignment_strategy=form.cleaned_data["assignment_strategy"],
+        offline_release_minutes=form.cleaned_data["offline_release_minutes"],
+        actor=actor,
+    )
+    messages.success(request, _("Queue “%(name)s” saved.") % {"name": changed.name})
+    return redirect("triage:queues")
 
 
 # --- Accuracy and the ticket panel -------------------------------------------------------------

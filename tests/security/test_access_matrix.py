@@ -23,7 +23,7 @@ from django.urls.resolvers import URLPattern, URLResolver
 
 from bihuan.accounts.services import create_api_token
 from bihuan.api import api
-from bihuan.channels.models import EmailAttachment
+from bihuan.channels.models import EmailAttachment, InboundEmail
 from bihuan.channels.services import ingest_email
 from bihuan.channels.tests.mail import build_mail
 from bihuan.core.models import Notification
@@ -41,8 +41,10 @@ PARAMETER_KINDS = {
     "notification_id": "notification",
     "rule_id": "rule",
     "attachment_id": "attachment",
+    "inbound_id": "inbound",
     "routing_rule_id": "routing_rule",
     "user_id": "user",
+    "team_id": "team",
 }
 # Request bodies valid in themselves, so that scope is the only reason to refuse.
 API_BODIES: dict[tuple[str, str], Any] = {
@@ -60,6 +62,8 @@ API_BODIES: dict[tuple[str, str], Any] = {
 WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
     "tickets:detail": None,
     "channels:attachment": None,
+    "channels:inbound": None,
+    "channels:release": {"action": "dismiss"},
     "tickets:export_record": None,
     "customers:detail": None,
     "triage:ticket_panel": None,
@@ -85,6 +89,10 @@ WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
     "triage:routing_rule_edit": {"name": "改", "team": "", "language": "any", "action": "save"},
     "triage:set_agent_availability": {"availability": "online"},
     "triage:set_agent_skills": {},
+    "triage:configure_queue": {
+        "assignment_strategy": "round_robin",
+        "offline_release_minutes": "5",
+    },
 }
 # POST-only views answer GET with 405 whatever the id (reveals nothing): only POST them;
 # the rule editor answers both.
@@ -218,7 +226,9 @@ def outside(org: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
     return {
         "rule": rule,
         "attachment": attachment,
+        "inbound": InboundEmail.objects.get(pk=held.inbound_id),
         "routing_rule": routing_rule,
+        "team": org.complaints,
         "user": org.other_agent,  # only lina, the supervisor and the admin manage her
         "ticket": Ticket.objects.get(pk=ticket.pk),
         "customer": ticket.customer,
@@ -235,8 +245,8 @@ def _fill(route: Route, objects: dict[str, Any]) -> str:
 
 def _out_of_scope(route: Route, username: str) -> bool:
     kinds = {PARAMETER_KINDS.get(p, "?") for p in route.params}
-    if kinds in ({"rule"}, {"routing_rule"}):
-        return True  # only admins edit rules
+    if kinds in ({"rule"}, {"routing_rule"}, {"team"}):
+        return True  # only admins edit rules and queues
     if kinds == {"customer"}:
         return username in {"wangqiang", "chenjie"}  # department members
     return True

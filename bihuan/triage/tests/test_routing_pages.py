@@ -212,3 +212,45 @@ def test_the_team_page_has_the_same_queries_for_one_and_many_agents(
         make_user(department=org.service, teams=[org.presales])
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/routing/agents/")
+
+
+def test_an_admin_sets_a_queue_to_assign_automatically(org: Any) -> None:
+    client = _client(org.admin)
+    assert org.presales.assignment_strategy == "manual"
+
+    page = client.get("/routing/queues/")
+    response = client.post(
+        f"/routing/queues/{org.presales.pk}/",
+        {"assignment_strategy": "least_open", "offline_release_minutes": "15"},
+    )
+
+    assert page.status_code == 200
+    assert f'data-testid="queue-{org.presales.pk}"' in page.content.decode()
+    assert response.status_code == 302
+    org.presales.refresh_from_db()
+    assert (org.presales.assignment_strategy, org.presales.offline_release_minutes) == (
+        "least_open",
+        15,
+    )
+    event = Event.objects.get(verb="queue.configured")
+    assert (event.actor_id, event.data["changes"]) == (
+        org.admin.pk,
+        {"assignment_strategy": ["manual", "least_open"], "offline_release_minutes": [30, 15]},
+    )
+
+
+def test_queue_settings_are_refused_to_others_and_when_invalid(org: Any) -> None:
+    path = f"/routing/queues/{org.presales.pk}/"
+
+    as_supervisor = _client(org.supervisor).post(
+        path, {"assignment_strategy": "round_robin", "offline_release_minutes": "30"}
+    )
+    invalid = _client(org.admin).post(
+        path, {"assignment_strategy": "random", "offline_release_minutes": "30"}
+    )
+
+    assert as_supervisor.status_code == 404
+    assert invalid.status_code == 302
+    org.presales.refresh_from_db()
+    assert org.presales.assignment_strategy == "manual"
+    assert not Event.objects.filter(verb="queue.configured").exists()
