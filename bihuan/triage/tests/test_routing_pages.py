@@ -254,3 +254,27 @@ def test_queue_settings_are_refused_to_others_and_when_invalid(org: Any) -> None
     org.presales.refresh_from_db()
     assert org.presales.assignment_strategy == "manual"
     assert not Event.objects.filter(verb="queue.configured").exists()
+
+
+@pytest.mark.django_db(transaction=True)  # triage routes and assigns after the commit
+def test_set_up_only_through_the_pages_a_new_ticket_is_routed_and_assigned(org: Any) -> None:
+    admin = _client(org.admin)
+    admin.post(
+        f"/routing/queues/{org.complaints.pk}/",
+        {"assignment_strategy": "round_robin", "offline_release_minutes": "30"},
+    )
+    admin.post(
+        "/routing/rules/new/",
+        {**_routing_data(org, channel="", kind="complaint"), "action": "save"},
+    )
+    _client(org.other_agent).post("/routing/availability/", {"availability": "online"})
+
+    ticket = make_ticket(
+        subject="我要投诉快递员",
+        body="快递员态度太差，还把包裹扔在门口",
+        kind="complaint",
+        explicit_fields=("kind",),
+    )
+
+    ticket.refresh_from_db()
+    assert (ticket.team_id, ticket.owner_id) == (org.complaints.pk, org.other_agent.pk)
