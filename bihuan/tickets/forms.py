@@ -20,7 +20,7 @@ from bihuan.core.models import Tag
 from bihuan.tickets.choices import Channel, Emotion, Priority, TicketStatus, TicketType
 from bihuan.tickets.models import Category, Ticket
 from bihuan.tickets.queries import SORTS, VIEWS, TicketFilters
-from bihuan.tickets.services import ticket_version
+from bihuan.tickets.services import form_version
 from bihuan.tickets.state_machine import allowed_targets
 
 MAX_ID = 2**62
@@ -181,8 +181,9 @@ class ReplyForm(MessageForm):
 
 
 class VersionedForm(forms.Form):
-    """A form on the ticket page that carries the version of the ticket it was shown with,
-    so that saving it after a colleague's change is refused instead of overwriting it."""
+    """A form on the ticket page that carries the version of the fields it was shown with
+    (``services.form_version``), so that saving it after a colleague changed one of them is
+    refused instead of overwriting it."""
 
     version = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
 
@@ -268,7 +269,7 @@ class TicketPropertiesForm(VersionedForm):
             "shared_departments": [d.pk for d in ticket.shared_departments.all()],
             "tags": ", ".join(t.name for t in ticket.tags.all()),
             "emotion": ticket.emotion,
-            "version": ticket_version(ticket),
+            "version": form_version(ticket, "panel"),
         }
         super().__init__(data, initial=initial)
         for name, form_field in self.fields.items():
@@ -362,7 +363,7 @@ class HandlingForm(VersionedForm):
                 "need_statement": ticket.need_statement,
                 "need_confirmed": ticket.is_need_confirmed,
                 "solution": ticket.solution,
-                "version": ticket_version(ticket),
+                "version": form_version(ticket, "handling"),
             },
         )
         self.ticket = ticket

@@ -7,6 +7,8 @@ saves with ``update_fields`` and records its event(s) in the same transaction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -108,8 +110,48 @@ def ticket_version(ticket: Ticket) -> str:
     return f"{ticket.pk}-{int(ticket.updated_at.timestamp() * 1_000_000):x}"
 
 
+# The fields each form of the ticket page shows: its version changes only when one of them
+# does, so a note or a customer message arriving meanwhile does not block the agent's save.
+FORM_FIELDS: dict[str, tuple[str, ...]] = {
+    "panel": (
+        "status",
+        "priority",
+        "kind",
+        "emotion",
+        "category_id",
+        "owner_id",
+        "team_id",
+        "department_id",
+        "shared_departments",
+        "tags",
+    ),
+    "handling": ("need_statement", "is_need_confirmed", "solution"),
+}
+
+
+def form_version(ticket: Ticket, form: str) -> str:
+    """A tag of the current values of the fields one form of the ticket page shows."""
+    values: list[Any] = []
+    for name in FORM_FIELDS[form]:
+        if name == "shared_departments":
+            values.append(sorted(d.pk for d in ticket.shared_departments.all()))
+        elif name == "tags":
+            values.append(sorted(t.name for t in ticket.tags.all()))
+        else:
+            values.append(getattr(ticket, name))
+    digest = hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
+    return f"{form}-{digest[:20]}"
+
+
+def _current_version(ticket: Ticket, expected: str) -> str:
+    form = expected.partition("-")[0]
+    return form_version(ticket, form) if form in FORM_FIELDS else ticket_version(ticket)
+
+
 def _check_version(ticket: Ticket, expected: Collection[str] | None) -> None:
-    if expected is not None and ticket_version(ticket) not in expected:
+    """``expected`` holds the versions the caller saw: the API's ETag (the whole ticket) or
+    a page form's ``form_version`` (the fields it shows)."""
+    if expected is not None and not any(_current_version(ticket, v) == v for v in expected):
         raise PreconditionFailed(
             _(
                 "This ticket was changed by someone else in the meantime; reload it to see "

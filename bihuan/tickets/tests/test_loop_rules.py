@@ -97,7 +97,7 @@ def _panel(ticket: Ticket) -> dict[str, Any]:
         "tags": "",
         "emotion": ticket.emotion,
     }
-    data: dict[str, Any] = {**values, "version": services.ticket_version(ticket)}
+    data: dict[str, Any] = {**values, "version": services.form_version(ticket, "panel")}
     data.update({f"initial-{name}": value for name, value in values.items()})
     return data
 
@@ -121,6 +121,50 @@ def test_the_side_panel_refuses_to_overwrite_a_colleagues_reassignment(org: Org)
     assert Ticket.objects.get(pk=ticket.pk).owner_id == org.other_agent.pk
     messages = [str(m) for m in response.context["messages"]]
     assert any("reload" in m or "重新" in m for m in messages), messages
+
+
+@pytest.mark.django_db
+def test_a_note_or_customer_message_meanwhile_does_not_block_the_side_panel(org: Org) -> None:
+    ticket = make_ticket(team=org.presales)
+    shown = _panel(ticket)
+    services.add_internal_note(ticket, body="我来跟进", actor=org.other_agent)
+    services.add_customer_message(ticket, body="还在吗？")
+    client = Client()
+    client.force_login(org.agent)
+
+    client.post(f"/tickets/{ticket.pk}/properties/", {**shown, "priority": "4"})
+
+    assert Ticket.objects.get(pk=ticket.pk).priority == 4
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "colleague",
+    [
+        {"solution": "已换货"},
+        {"need_statement": "客户要换货", "need_confirmed": True},
+    ],
+)
+def test_the_need_and_solution_form_refuses_to_overwrite_a_colleagues_change(
+    org: Org, colleague: dict[str, Any]
+) -> None:
+    ticket = make_ticket(team=org.presales)
+    shown = {
+        "need_statement": "客户要退款",
+        "solution": "退款",
+        "version": services.form_version(ticket, "handling"),
+    }
+    services.patch_ticket(ticket, services.TicketChanges(), actor=org.other_agent, **colleague)
+    client = Client()
+    client.force_login(org.agent)
+    before = db_state()
+    stored = Ticket.objects.get(pk=ticket.pk)
+
+    client.post(f"/tickets/{ticket.pk}/handling/", shown)
+
+    assert db_state() == before
+    after = Ticket.objects.get(pk=ticket.pk)
+    assert (after.need_statement, after.solution) == (stored.need_statement, stored.solution)
 
 
 @pytest.mark.django_db
