@@ -10,6 +10,15 @@ class InboundStatus(models.TextChoices):
     AUTOMATIC = "automatic", _("Automatic message")
     BOUNCE = "bounce", _("Bounce")
     RELEASED = "released", _("Released by an agent")
+    DISMISSED = "dismissed", _("Dismissed by an agent")
+
+
+class ReleaseAction(models.TextChoices):
+    """What an agent does with held mail."""
+
+    NOTE = "note", _("Add to the ticket as an internal note")
+    NEW_TICKET = "new_ticket", _("Open a new ticket for this sender")
+    DISMISS = "dismiss", _("Dismiss")
 
 
 class HoldReason(models.TextChoices):

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import User
-from bihuan.channels.models import EmailAttachment
+from bihuan.channels.choices import InboundStatus
+from bihuan.channels.email.html import sanitize_html
+from bihuan.channels.email.parsing import parse_email
+from bihuan.channels.models import EmailAttachment, InboundEmail, OutboundEmail
 from bihuan.core.errors import NotFound
+from bihuan.core.pagination import Page, paginate
 from bihuan.tickets.models import Ticket
 from bihuan.tickets.permissions import ticket_scope
 
@@ -32,3 +38,56 @@ def get_attachment(viewer: User, attachment_id: int) -> EmailAttachment:
     if not allowed:
         raise NotFound(_("Attachment not found."))
     return attachment
+
+
+def _inbound_scope(viewer: User) -> Q:
+    """Inbound mail the viewer may read: on tickets they see; without a ticket, supervisors."""
+    visible = Ticket.objects.filter(ticket_scope(viewer)).values("pk")
+    scope = Q(ticket_id__in=visible)
+    if viewer.is_active and viewer.sees_everything:
+        scope |= Q(ticket__isnull=True)
+    return scope
+
+
+def list_held_mail(viewer: User, *, cursor: str | None = None) -> Page[InboundEmail]:
+    """Mail held for an agent's decision (unknown or unverified sender), newest first."""
+    held = InboundEmail.objects.filter(_inbound_scope(viewer), status=InboundStatus.HELD)
+    return paginate(
+        held.select_related("ticket", "mailbox").defer("text", "html"),
+        order_field="id",
+        descending=True,
+        limit=int(getattr(settings, "BIHUAN_PAGE_SIZE", 25)),
+        cursor=cursor,
+    )
+
+
+def get_inbound(viewer: User, inbound_id: int) -> InboundEmail:
+    found = (
+        InboundEmail.objects.filter(_inbound_scope(viewer), pk=inbound_id)
+        .select_related("ticket", "mailbox", "released_by")
+        .prefetch_related("attachments")
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("Message not found."))
+    return found
+
+
+def remote_images_html(inbound: InboundEmail) -> str:
+    """The message's HTML with its remote images, for an agent who asked to load them."""
+    with inbound.raw.open("rb") as handle:
+        parsed = parse_email(handle.read())
+    inline = {
+        a.content_id: reverse("channels:attachment", args=[a.pk])
+        for a in inbound.attachments.all()
+        if a.content_id and a.is_stored
+    }
+    return sanitize_html(parsed.html, inline_images=inline, allow_remote_images=True)
+
+
+def delivery_states(message_ids: list[int]) -> dict[int, OutboundEmail]:
+    """The outbound delivery of each ticket message that was sent by email (one query)."""
+    rows = OutboundEmail.objects.filter(ticket_message_id__in=message_ids).only(
+        "ticket_message_id", "status", "last_error", "to_address", "sent_at", "failed_at"
+    )
+    return {row.ticket_message_id: row for row in rows if row.ticket_message_id is not None}

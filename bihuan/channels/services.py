@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from bihuan.accounts.models import User
-from bihuan.channels.choices import DeliveryStatus, HoldReason, InboundStatus
+from bihuan.channels.choices import DeliveryStatus, HoldReason, InboundStatus, ReleaseAction
 from bihuan.channels.email.html import has_remote_images, sanitize_html
 from bihuan.channels.email.message_ids import make_message_id
 from bihuan.channels.email.outbound import outbound_sender, render_html
@@ -47,7 +47,7 @@ from bihuan.channels.models import (
     QuarantinedEmail,
 )
 from bihuan.core import due_work
-from bihuan.core.errors import Conflict, DomainError
+from bihuan.core.errors import Conflict, DomainError, ValidationFailed
 from bihuan.core.events import record_event
 from bihuan.customers.choices import IdentityKind
 from bihuan.customers.models import CustomerIdentity
@@ -702,3 +702,71 @@ def queue_acknowledgement(ticket: Ticket) -> OutboundEmail | None:
     )
     due_work.schedule(DELIVERY_KIND, key=delivery_key(outbound), due_at=now)
     return outbound
+
+
+# --- Held mail --------------------------------------------------------------------------
+
+
+def release_held_email(inbound: InboundEmail, *, action: str, actor: User) -> InboundEmail:
+    """An agent decides about held mail: keep it on the ticket as an internal note (never as
+    the customer's message), open a new ticket for its sender, or dismiss it."""
+    if action not in ReleaseAction.values:
+        raise ValidationFailed(gettext_lazy("Unknown action."), code="invalid_action")
+    with transaction.atomic():
+        locked = InboundEmail.objects.select_for_update().get(pk=inbound.pk)
+        if locked.status != InboundStatus.HELD:
+            raise Conflict(
+                gettext_lazy("This message has been dealt with already."), code="not_held"
+            )
+        now = timezone.now()
+        if action == ReleaseAction.NOTE:
+            if locked.ticket is None:
+                raise Conflict(
+                    gettext_lazy("This message is on no ticket; open a new ticket instead."),
+                    code="no_ticket",
+                )
+            locked.ticket_message = ticket_services.add_internal_note(
+                locked.ticket, body=_held_note(locked), actor=actor
+            )
+            locked.status = InboundStatus.RELEASED
+        elif action == ReleaseAction.NEW_TICKET:
+            if not locked.from_address:
+                raise Conflict(gettext_lazy("The sender has no address."), code="no_sender")
+            mailbox = locked.mailbox
+            locked.ticket = ticket_services.create_ticket(
+                ticket_services.NewTicket(
+                    subject=_TICKET_TAG.sub(" ", locked.subject).strip()[:MAX_SUBJECT]
+                    or gettext("(no subject)"),
+                    body=locked.body[:MAX_BODY] or gettext("(empty message)"),
+                    channel=Channel.EMAIL,
+                    contact=ContactDetails(name=locked.from_name, email=locked.from_address),
+                    team=mailbox.team if mailbox is not None else None,
+                ),
+                actor=actor,
+            )
+            locked.ticket_message = locked.ticket.messages.order_by("id").first()
+            locked.status = InboundStatus.RELEASED
+        else:
+            locked.status = InboundStatus.DISMISSED
+        locked.released_at = now
+        locked.released_by = actor
+        locked.save(
+            update_fields=["status", "ticket", "ticket_message", "released_at", "released_by"]
+        )
+        record_event(
+            "email.released",
+            locked,
+            actor=actor,
+            ticket_id=locked.ticket_id,
+            at=now,
+            data={"action": action, "from": locked.from_address},
+        )
+    return locked
+
+
+def _held_note(inbound: InboundEmail) -> str:
+    header = gettext("Email from %(sender)s, held (%(reason)s), kept by an agent:") % {
+        "sender": f"{inbound.from_name} <{inbound.from_address}>".strip(),
+        "reason": inbound.get_hold_reason_display(),
+    }
+    return f"{header}\n\n{inbound.body}"[:MAX_BODY]

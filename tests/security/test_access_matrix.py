@@ -226,7 +226,7 @@ def outside(org: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
     return {
         "rule": rule,
         "attachment": attachment,
-        "inbound": InboundEmail.objects.get(pk=held.inbound_id),
+        "inbound": InboundEmail.objects.get(pk=held.inbound_id or 0),
         "routing_rule": routing_rule,
         "team": org.complaints,
         "user": org.other_agent,  # only lina, the supervisor and the admin manage her

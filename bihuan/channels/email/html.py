@@ -30,16 +30,25 @@ _ATTRIBUTES = {
 _IMG_SRC = re.compile(r"""(<img\b[^>]*?\s)src(\s*=\s*["']?\s*)(https?:|//)""", re.I)
 
 
-def sanitize_html(html: str, *, inline_images: Mapping[str, str] | None = None) -> str:
-    """Safe HTML for the agent's page: no script, style, event handler or remote load."""
+def sanitize_html(
+    html: str,
+    *,
+    inline_images: Mapping[str, str] | None = None,
+    allow_remote_images: bool = False,
+) -> str:
+    """Safe HTML for the agent's page: no script, style, event handler, and no remote load
+    unless the agent asked for the remote images (``allow_remote_images``)."""
     inline = {cid.strip("<>"): url for cid, url in (inline_images or {}).items()}
-    # Park remote image addresses before sanitising; only cid: and data: stay in src.
-    html = _IMG_SRC.sub(r"\1data-remote-src\2\3", html)
+    if not allow_remote_images:
+        # Park remote image addresses before sanitising; only cid: images keep a src.
+        html = _IMG_SRC.sub(r"\1data-remote-src\2\3", html)
 
     def keep(element: str, attribute: str, value: str) -> str | None:
         if element == "img" and attribute == "src":
             if value.lower().startswith("cid:"):
                 return inline.get(value[4:].strip("<>"))
+            if allow_remote_images and value.lower().startswith(("https://", "http://")):
+                return value
             return None
         return value
 
