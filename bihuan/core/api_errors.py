@@ -140,6 +140,48 @@ def _validation_detail(errors: list[Any]) -> list[dict[str, Any]]:
     return detail
 
 
+# Pydantic's messages are English; a client developer reads ours in the user's language.
+_FIELD_MESSAGES = {
+    "missing": _("%(field)s is required."),
+    "extra_forbidden": _("%(field)s is not a field of this request."),
+    "string_too_long": _("%(field)s is longer than %(limit)s characters."),
+    "string_too_short": _("%(field)s is shorter than %(limit)s characters."),
+    "too_long": _("%(field)s has more than %(limit)s items."),
+    "string_pattern_mismatch": _("%(field)s is empty or contains a character or form not allowed."),
+    "string_type": _("%(field)s must be a string."),
+    "int_type": _("%(field)s must be a whole number."),
+    "int_parsing": _("%(field)s must be a whole number."),
+    "bool_type": _("%(field)s must be true or false."),
+    "list_type": _("%(field)s must be a list."),
+    "less_than_equal": _("%(field)s must be at most %(limit)s."),
+    "greater_than_equal": _("%(field)s must be at least %(limit)s."),
+    "literal_error": _("%(field)s must be one of: %(choices)s."),
+    "datetime_type": _("%(field)s must be a date and time with a time zone."),
+    "datetime_parsing": _("%(field)s must be a date and time with a time zone."),
+    "datetime_from_date_parsing": _("%(field)s must be a date and time with a time zone."),
+    "model_attributes_type": _("The request body must be a JSON object."),
+    "dict_type": _("%(field)s must be a JSON object."),
+    "json_invalid": _("The request body is not valid JSON."),
+}
+
+
+def validation_message(error: dict[str, Any]) -> str:
+    """One translated sentence for the first invalid field of a request."""
+    where = ".".join(
+        str(part) for part in error.get("loc", []) if part not in ("body", "payload", "query")
+    )
+    template = _FIELD_MESSAGES.get(str(error.get("type", "")))
+    if template is None:
+        return f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", ""))
+    ctx = error.get("ctx") or {}
+    limit = next((ctx[k] for k in ("max_length", "min_length", "le", "ge") if k in ctx), "")
+    return str(template) % {
+        "field": where or "—",
+        "limit": limit,
+        "choices": str(ctx.get("expected", "")),
+    }
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -149,10 +191,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        detail = _validation_detail(list(exc.errors))
-        first = detail[0] if detail else {}
-        where = ".".join(p for p in first.get("loc", []) if p not in ("body", "payload"))
-        message = f"{where}: {first.get('msg', 'invalid')}" if where else "Invalid request"
+        errors = list(exc.errors)
+        detail = _validation_detail(errors)
+        message = validation_message(errors[0]) if errors else str(_("The request is not valid."))
         return api.create_response(
             request,
             {"code": "validation_failed", "message": message, "detail": detail},

@@ -205,3 +205,26 @@ def test_the_openapi_document_lists_the_error_codes(org: Org) -> None:
 
     assert "unknown_reference" in schema["info"]["description"]
     assert "412" in schema["paths"]["/api/v1/tickets/{number}"]["patch"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"body": "内容", "customer": {"name": "王"}}, "subject is required."),
+        ({"subject": "   ", "body": "内容", "customer": {"name": "王"}}, "subject is empty"),
+        ({"subject": "s" * 201, "body": "b", "customer": {}}, "longer than 200 characters"),
+        ({"subject": "s", "body": "b", "customer": {}, "team_id": "x"}, "team_id must be a whole"),
+        ({"subject": "s", "body": "b", "customer": {}, "type": "x"}, "type must be one of"),
+        ({"subject": "s", "body": "b", "customer": {}, "spam": 1}, "spam is not a field"),
+    ],
+)
+def test_validation_messages_are_sentences_in_the_users_language(
+    org: Org, payload: dict[str, Any], message: str
+) -> None:
+    response = org.client("zhangwei").post(
+        "/api/v1/tickets", json=payload, headers={"Accept-Language": "en"}
+    )
+
+    _shape(response, 422, "validation_failed")
+    assert message in response.json()["message"]
+    assert response.json()["detail"]
