@@ -319,7 +319,7 @@ def test_a_refused_triage_rule_keeps_what_was_typed(
 
 
 def test_the_kanban_shows_one_message_at_a_time(
-    page: Page, live_server: object, workspace: Workspace
+    page: Page, live_server: object, workspace: Workspace, screenshot: Screenshot
 ) -> None:
     from tests.journeys.test_browser import drag
 
@@ -344,6 +344,12 @@ def test_the_kanban_shows_one_message_at_a_time(
     )
     expect(alerts).to_have_count(1)
     expect(alerts.first).to_have_class(re.compile("alert-danger"))
+    screenshot(page, "kanban-refused-desktop-zh-hans")
+    message = alerts.first.bounding_box()
+    header = page.locator(".kanban-column-header").first.bounding_box()
+    assert message is not None
+    assert header is not None
+    assert message["y"] > header["y"] + header["height"], "the message covers the headers"
 
     page.get_by_test_id("column-new").click(position={"x": 10, "y": 10})
     expect(alerts).to_have_count(0)
