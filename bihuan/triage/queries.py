@@ -73,6 +73,13 @@ class RuleRow:
     rule: TriageRule
     value_label: str
 
+    @property
+    def patterns_preview(self) -> str:
+        """The first patterns on one line (the list stays readable on a phone)."""
+        patterns = [line.strip() for line in self.rule.patterns.splitlines() if line.strip()]
+        text = " · ".join(patterns)
+        return text if len(text) <= 90 else text[:89] + "…"
+
 
 def list_rule_rows(viewer: User) -> list[RuleRow]:
     """The rules page: every rule with its value's label (two queries)."""
