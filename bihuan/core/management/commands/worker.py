@@ -9,6 +9,7 @@ batch; SIGKILL loses nothing (leases expire and another worker takes the rows).
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from types import FrameType
@@ -20,6 +21,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from bihuan.celery import app as celery_app
 from bihuan.core.due_work import ensure_recurring
 from bihuan.core.runner import BrokerWake, LocalWake, Runner, WakeSource
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -39,7 +42,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         runner = Runner(options["name"])
-        ensure_recurring()
+        try:
+            ensure_recurring()
+        except Exception:
+            # The database may still be starting: the periodic jobs are created by the next
+            # worker start, or by any runner that starts meanwhile.
+            logger.exception("could not create the periodic jobs")
         if options["once"]:
             done = runner.run_until_idle()
             self.stdout.write(f"{done.reactions} reactions, {done.due_items} due items")

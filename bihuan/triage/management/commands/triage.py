@@ -123,6 +123,11 @@ def _add_train_arguments(parser: CommandParser) -> None:
     parser.add_argument(
         "--if-missing", action="store_true", help="Only train fields without an active model."
     )
+    parser.add_argument(
+        "--background",
+        action="store_true",
+        help="Train in the background worker (progress: bihuan jobs status).",
+    )
 
 
 def _add_nothing(parser: CommandParser) -> None:
@@ -169,7 +174,12 @@ class Command(BaseCommand):
         from bihuan.core.errors import DomainError
         from bihuan.triage.models import ModelVersion
         from bihuan.triage.services import train_model
+        from bihuan.triage.tasks import request_training
 
+        if options["background"]:
+            item = request_training(fields=options["field"], min_samples=options["min_samples"])
+            self.stdout.write(f"training requested (due item {item.pk}): bihuan jobs status")
+            return
         for field_name in options["field"] or TriageField.values:
             if (
                 options["if_missing"]
