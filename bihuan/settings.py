@@ -238,7 +238,8 @@ AXES_FAILURE_LIMIT = env_int("BIHUAN_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Our page, and a notification to the account's owner when the account itself is locked.
+AXES_LOCKOUT_CALLABLE = "bihuan.accounts.views.locked_out"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 SESSION_COOKIE_HTTPONLY = True
 BEHIND_PROXY = env_bool("BIHUAN_BEHIND_PROXY", False)

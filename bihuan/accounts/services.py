@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from bihuan.accounts.choices import AssignmentStrategy, Availability, Role
 from bihuan.accounts.models import ApiToken, Skill, Team, User
 from bihuan.core.errors import NotFound, ValidationFailed
-from bihuan.core.events import record_event
+from bihuan.core.events import notify, record_event, subject_type_of
+from bihuan.core.models import Event
 
 TOKEN_PREFIX = "bh_"  # noqa: S105  (a public prefix, not a secret)
 
@@ -201,3 +202,24 @@ def configure_queue(
         locked.save(update_fields=list(changes))
         record_event("queue.configured", locked, actor=actor, data={"changes": changes})
     return locked
+
+
+def record_sign_in_lockout(user: User, *, address: str, cooloff: timedelta) -> bool:
+    """Tell ``user`` that sign-in to their account was locked after repeated failures (an
+    ``account.locked`` event and a notification), once per lock-out period. Returns whether
+    this call recorded it."""
+    now = timezone.now()
+    with transaction.atomic():
+        # Lock the user row so that two refused attempts at once record one notice.
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        recent = Event.objects.filter(
+            verb="account.locked",
+            subject_type=subject_type_of(locked),
+            subject_id=locked.pk,
+            occurred_at__gte=now - cooloff,
+        )
+        if recent.exists():
+            return False
+        event = record_event("account.locked", locked, actor=None, data={"address": address})
+        notify(event, [locked])
+    return True

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -52,6 +56,35 @@ class SignInView(LoginView):
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             )
         return response
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """django-axes' answer to a refused sign-in (``AXES_LOCKOUT_CALLABLE``).
+
+    When the account itself reached the failure limit (not only the address), its owner is
+    told by a notification, once per lock-out, from which address it happened.
+    """
+    username = get_client_username(request, credentials) or ""
+    limit = get_failure_limit(request, credentials)
+    cooloff = get_cool_off(request) or timedelta(minutes=15)
+    failures = AccessAttempt.objects.filter(username=username).aggregate(
+        total=Sum("failures_since_start")
+    )["total"]
+    user = User.objects.filter(username=username, is_active=True).first() if username else None
+    if user is not None and (failures or 0) >= limit:
+        services.record_sign_in_lockout(
+            user, address=str(getattr(request, "axes_ip_address", "") or ""), cooloff=cooloff
+        )
+    return render(
+        request,
+        "accounts/locked_out.html",
+        {"failure_limit": limit, "cooloff_timedelta": cooloff},
+        status=429,  # Too Many Requests, as django-axes answers
+    )
 
 
 @require_POST

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from bihuan.accounts.models import User
-from bihuan.core.models import Event
+from bihuan.core.models import Event, Notification
 from bihuan.testing.factories import PASSWORD
 from conftest import Org
 
@@ -127,3 +127,26 @@ def test_the_password_page_needs_a_signed_in_user() -> None:
 
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_the_owner_is_told_once_when_their_account_is_locked(org: Org) -> None:
+    for attempt in range(5):
+        _sign_in("zhangwei", "wrong", address=f"10.0.0.{attempt + 1}")
+    for _again in range(3):
+        _sign_in("zhangwei", PASSWORD, address="10.0.0.9")
+
+    notices = Notification.objects.filter(recipient=org.agent, event__verb="account.locked")
+    assert notices.count() == 1
+    assert notices.get().event.data == {"address": "10.0.0.5"}
+    client = Client()
+    client.force_login(org.agent)
+    assert "10.0.0.5" in client.get(reverse("accounts:notifications")).content.decode()
+
+
+def test_an_address_lock_does_not_tell_an_account_that_was_not_attacked(org: Org) -> None:
+    for username in ["admin", "supervisor", "lina", "liuyang", "wangqiang"]:
+        _sign_in(username, "wrong", address="10.9.9.9")
+
+    _sign_in("zhangwei", PASSWORD, address="10.9.9.9")
+
+    assert not Notification.objects.filter(recipient=org.agent).exists()
