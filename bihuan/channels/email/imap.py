@@ -13,7 +13,10 @@ import contextlib
 import imaplib
 import logging
 import re
+import select
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -28,6 +31,7 @@ logger = logging.getLogger(__name__)
 _UID = re.compile(rb"\bUID (\d+)")
 _FETCH_BATCH = 25  # messages per FETCH round trip
 TIMEOUT_SECONDS = 60
+ERROR_PAUSE_SECONDS = 60
 
 
 class MailboxError(Exception):
@@ -82,14 +86,100 @@ def connect(mailbox: Mailbox) -> imaplib.IMAP4:
 def poll_mailbox(mailbox: Mailbox, *, limit: int = 500) -> PollReport:
     """Ingest up to ``limit`` new messages of ``mailbox``; raises ``MailboxError`` on a
     connection problem (recorded on the mailbox), never for a bad message."""
-    report = PollReport()
+    connection = _open(mailbox)
     try:
-        connection = connect(mailbox)
+        return _poll_open(connection, mailbox, _uidvalidity(connection), limit=limit)
+    finally:
+        # If the server went away, everything fetched is committed already.
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            connection.logout()
+
+
+def watch_mailbox(
+    mailbox: Mailbox, *, stop: threading.Event, idle_seconds: float = 25 * 60
+) -> None:
+    """Keep ``mailbox`` ingested as mail arrives: poll, then wait with IMAP IDLE (RFC 2177)
+    until the server announces new mail, and poll again; until ``stop`` is set.
+
+    Without IDLE on the server it polls every ``poll_seconds``. A lost connection is retried
+    after a pause; the engine's periodic polls keep running beside it, and the cursor and the
+    dedupe key make a message fetched by both land once.
+    """
+    while not stop.is_set():
+        try:
+            connection = _open(mailbox)
+        except MailboxError:
+            stop.wait(min(ERROR_PAUSE_SECONDS, max(1, mailbox.poll_seconds)))
+            continue
+        try:
+            uidvalidity = _uidvalidity(connection)
+            has_idle = "IDLE" in connection.capabilities
+            while not stop.is_set():
+                report = _poll_open(connection, mailbox, uidvalidity, limit=500)
+                if report.has_more:
+                    continue
+                if has_idle:
+                    _idle(connection, stop=stop, seconds=idle_seconds)
+                else:
+                    stop.wait(mailbox.poll_seconds)
+        except (MailboxError, OSError, imaplib.IMAP4.error):
+            logger.warning("mailbox %s: watching again after an error", mailbox.address)
+            stop.wait(1)
+        finally:
+            with contextlib.suppress(OSError, imaplib.IMAP4.error):
+                connection.logout()
+
+
+def _idle(connection: imaplib.IMAP4, *, stop: threading.Event, seconds: float) -> bool:
+    """IDLE until the server reports a new message (EXISTS), ``seconds`` pass or ``stop``.
+
+    imaplib has no IDLE before Python 3.14; the command and its continuation are simple
+    enough to speak directly. Returns whether new mail was announced.
+    """
+    tag = b"BHIDLE"
+    connection.send(tag + b" IDLE\r\n")
+    if not connection.readline().startswith(b"+"):
+        raise imaplib.IMAP4.error("IDLE refused")
+    deadline = time.monotonic() + seconds
+    announced = False
+    try:
+        while not announced and not stop.is_set() and time.monotonic() < deadline:
+            # Wait in one-second steps to look at ``stop``; a socket timeout would break
+            # imaplib's buffered reader, so wait for readability instead.
+            if not _readable(connection, 1.0):
+                continue
+            line = connection.readline()
+            if not line:
+                raise imaplib.IMAP4.abort("connection closed while idling")
+            announced = line.startswith(b"*") and b"EXISTS" in line.upper()
+    finally:
+        connection.send(b"DONE\r\n")
+        while not connection.readline().startswith(tag):
+            pass  # the untagged lines before our tagged OK
+    return announced
+
+
+def _readable(connection: imaplib.IMAP4, timeout: float) -> bool:
+    sock = connection.socket()
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True  # decrypted bytes waiting that select() cannot see
+    ready, _writable, _errors = select.select([sock], [], [], timeout)
+    return bool(ready)
+
+
+def _open(mailbox: Mailbox) -> imaplib.IMAP4:
+    try:
+        return connect(mailbox)
     except MailboxError as exc:
         _record_error(mailbox, str(exc))
         raise
+
+
+def _poll_open(
+    connection: imaplib.IMAP4, mailbox: Mailbox, uidvalidity: int, *, limit: int
+) -> PollReport:
+    report = PollReport()
     try:
-        uidvalidity = _uidvalidity(connection)
         last_uid = _reset_cursor_if_needed(mailbox, uidvalidity)
         uids = _new_uids(connection, last_uid)
         report.has_more = len(uids) > limit
@@ -102,10 +192,6 @@ def poll_mailbox(mailbox: Mailbox, *, limit: int = 500) -> PollReport:
     except (OSError, imaplib.IMAP4.error) as exc:
         _record_error(mailbox, f"{type(exc).__name__}: {exc}")
         raise MailboxError(str(exc)) from exc
-    finally:
-        # If the server went away, everything fetched is committed already.
-        with contextlib.suppress(OSError, imaplib.IMAP4.error):
-            connection.logout()
     Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_error="")
     return report
 

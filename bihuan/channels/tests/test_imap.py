@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.db import connections as db_connections
 from django.utils import timezone
 
 from bihuan.channels.choices import ImapSecurity
-from bihuan.channels.email.imap import MailboxError, poll_mailbox
+from bihuan.channels.email.imap import MailboxError, poll_mailbox, watch_mailbox
 from bihuan.channels.handlers import POLL_KIND, poll_key
 from bihuan.channels.models import InboundEmail, Mailbox, QuarantinedEmail
-from bihuan.channels.tests.conftest import Dovecot
+from bihuan.channels.tests.dovecot import Dovecot
 from bihuan.channels.tests.mail import build_mail, corpus
 from bihuan.core.due_work import ensure_recurring
 from bihuan.core.models import DueItem, WorkState
@@ -131,3 +135,37 @@ def test_the_engine_polls_every_active_mailbox_and_schedules_its_next_poll(
     assert Ticket.objects.filter(team=org.presales).count() == 1
     following = DueItem.objects.get(kind=POLL_KIND, key=poll_key(mailbox), state=WorkState.PENDING)
     assert timezone.now() < following.due_at <= timezone.now() + timedelta(seconds=60)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_idle_ingests_mail_as_soon_as_the_server_announces_it(dovecot: Dovecot, org: Org) -> None:
+    user = dovecot.add_account()
+    mailbox = _mailbox(dovecot, user, org)
+    Mailbox.objects.filter(pk=mailbox.pk).update(poll_seconds=3600)  # only IDLE can find it
+    mailbox.refresh_from_db()
+    stop = threading.Event()
+
+    def watch() -> None:
+        try:
+            watch_mailbox(mailbox, stop=stop)
+        finally:
+            db_connections.close_all()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    _wait_for(lambda: Mailbox.objects.get(pk=mailbox.pk).last_polled_at is not None)
+
+    dovecot.deliver(user, [build_mail(message_id="<idle-1@x>")])
+    _wait_for(lambda: InboundEmail.objects.filter(message_id="<idle-1@x>").exists())
+    stop.set()
+    watcher.join(10)
+
+    assert not watcher.is_alive()
+    assert Ticket.objects.count() == 1
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from bihuan.channels.choices import ImapSecurity
 from bihuan.channels.models import InboundEmail, Mailbox, QuarantinedEmail
-from bihuan.channels.tests.conftest import Dovecot
+from bihuan.channels.tests.dovecot import Dovecot
 from bihuan.channels.tests.mail import build_mail
 from bihuan.tickets.models import Message, Ticket
 from conftest import Org

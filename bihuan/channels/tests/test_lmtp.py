@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from bihuan.channels.email import lmtp
 from bihuan.channels.models import InboundEmail, Mailbox
-from bihuan.channels.tests.conftest import free_port
+from bihuan.channels.tests.dovecot import free_port
 from bihuan.channels.tests.mail import build_mail
 from bihuan.tickets.models import Ticket
 from conftest import Org

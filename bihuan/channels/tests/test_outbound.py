@@ -17,7 +17,7 @@ from bihuan.channels.choices import DeliveryStatus
 from bihuan.channels.email.message_ids import ticket_of_message_id
 from bihuan.channels.models import OutboundEmail
 from bihuan.channels.services import ingest_email
-from bihuan.channels.tests.conftest import free_port
+from bihuan.channels.tests.dovecot import free_port
 from bihuan.channels.tests.mail import build_mail, corpus
 from bihuan.core.models import DueItem, Event, WorkState
 from bihuan.core.runner import Runner

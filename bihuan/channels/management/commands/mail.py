@@ -1,6 +1,7 @@
 """``bihuan mail``: the email channel from the command line.
 
-``bihuan mail lmtp`` runs the LMTP receiver; ``bihuan mail poll`` polls the IMAP mailboxes once.
+``bihuan mail lmtp`` runs the LMTP receiver; ``bihuan mail poll`` polls the IMAP mailboxes once;
+``bihuan mail idle`` watches them with IMAP IDLE, so new mail becomes a ticket at once.
 ``bihuan mail ingest [FILE…]`` reads RFC 822 messages from files (or standard input, as a mail
 server's pipe transport calls it) and prints one line per message: the ticket number it landed
 on, ``N held: REASON``, ``automatic: REASON``, or ``quarantined: REASON``. Exit status 0 when
@@ -11,12 +12,16 @@ could not even be quarantined.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+from django.db.models import QuerySet
 
 from bihuan.channels.email import imap, lmtp
 from bihuan.channels.models import Mailbox
@@ -37,6 +42,10 @@ class Command(BaseCommand):
         lmtp.add_argument("--host", default="127.0.0.1")
         lmtp.add_argument("--port", type=int, default=2424)
         lmtp.add_argument("--socket", default="", help="listen on this Unix socket instead")
+        idle = commands.add_parser(
+            "idle", help="Watch IMAP mailboxes with IDLE (new mail at once)."
+        )
+        idle.add_argument("addresses", nargs="*", help="mailbox addresses (default: all active)")
         poll = commands.add_parser("poll", help="Poll IMAP mailboxes once.")
         poll.add_argument("addresses", nargs="*", help="mailbox addresses (default: all active)")
         poll.add_argument("--limit", type=int, default=500, help="messages per mailbox")
@@ -48,6 +57,45 @@ class Command(BaseCommand):
             self._lmtp(options["host"], options["port"], options["socket"])
         elif options["action"] == "poll":
             self._poll(options["addresses"], options["limit"])
+        elif options["action"] == "idle":
+            self._idle(options["addresses"])
+
+    def _idle(self, addresses: list[str]) -> None:
+        mailboxes = list(self._polled(addresses))
+        if not mailboxes:
+            raise CommandError("no active IMAP mailbox")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+        watchers = [
+            threading.Thread(
+                target=self._watch, args=(mailbox, stop), name=f"idle:{mailbox.address}"
+            )
+            for mailbox in mailboxes
+        ]
+        for watcher in watchers:
+            watcher.start()
+        self.stdout.write(f"Watching {len(watchers)} mailbox(es) with IMAP IDLE")
+        try:
+            while not stop.wait(1):
+                pass
+        except KeyboardInterrupt:
+            stop.set()
+        for watcher in watchers:
+            watcher.join()
+
+    @staticmethod
+    def _watch(mailbox: Mailbox, stop: threading.Event) -> None:
+        try:
+            imap.watch_mailbox(mailbox, stop=stop)
+        finally:
+            connections.close_all()
+
+    @staticmethod
+    def _polled(addresses: list[str]) -> QuerySet[Mailbox]:
+        mailboxes = Mailbox.objects.filter(is_active=True).exclude(imap_host="")
+        if addresses:
+            mailboxes = mailboxes.filter(address__in=[a.lower() for a in addresses])
+        return mailboxes.order_by("pk")
 
     def _lmtp(self, host: str, port: int, socket_path: str) -> None:
         limit = 2 * int(settings.BIHUAN_MAIL_MAX_BYTES)  # bigger ones are quarantined, not refused
@@ -65,11 +113,8 @@ class Command(BaseCommand):
         asyncio.run(run())
 
     def _poll(self, addresses: list[str], limit: int) -> None:
-        mailboxes = Mailbox.objects.filter(is_active=True).exclude(imap_host="")
-        if addresses:
-            mailboxes = mailboxes.filter(address__in=[a.lower() for a in addresses])
         failed = 0
-        for mailbox in mailboxes.order_by("pk"):
+        for mailbox in self._polled(addresses):
             try:
                 report = imap.poll_mailbox(mailbox, limit=limit)
             except imap.MailboxError as exc:
