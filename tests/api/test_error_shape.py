@@ -228,3 +228,28 @@ def test_validation_messages_are_sentences_in_the_users_language(
     _shape(response, 422, "validation_failed")
     assert message in response.json()["message"]
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "label"),
+    [
+        ("POST", "/api/v1/tickets", {"team_id": 99999}, "队列"),
+        ("POST", "/api/v1/tickets", {"category_id": 99999}, "分类"),
+        ("POST", "/api/v1/tickets", {"customer": {"id": 99999}}, "客户"),
+        ("PATCH", "/api/v1/tickets/{n}", {"owner_id": 99999}, "负责人"),
+        ("PATCH", "/api/v1/tickets/{n}", {"department_id": 99999}, "部门"),
+    ],
+)
+def test_an_unknown_reference_is_named_in_the_users_language(
+    org: Org, method: str, path: str, body: dict[str, Any], label: str
+) -> None:
+    ticket = make_ticket(team=org.presales)
+    if method == "POST":
+        body = {"subject": "问题", "body": "内容", "customer": {"name": "王芳"}, **body}
+
+    response = org.client("zhangwei").request(
+        method, path.format(n=ticket.pk), json=body, headers={"Accept-Language": "zh-hans"}
+    )
+
+    _shape(response, 422, "unknown_reference")
+    assert response.json()["message"] == f"不存在 ID 为 99999 的{label}。"
