@@ -13,7 +13,7 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from bihuan.core import services
+from bihuan.core import catalogue, services
 from bihuan.core.jobs_status import jobs_status
 from bihuan.core.models import DueItem, Event, Notification, Reaction, Tag
 
@@ -45,12 +45,25 @@ class ReadOnlyAdmin(ModelAdmin):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "occurred_at", "verb", "actor", "subject_type", "subject_id", "ticket_id"]
+    list_display = [
+        "id",
+        "occurred_at",
+        "actor",
+        "what",
+        "verb",
+        "subject_type",
+        "subject_id",
+        "ticket_id",
+    ]
     list_filter = ["verb", "subject_type"]
     search_fields = ["verb", "=ticket_id", "=customer_id", "=subject_id"]
     list_select_related = ["actor"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False
+
+    @admin.display(description=_("what happened"))
+    def what(self, event: Event) -> str:
+        return catalogue.describe(event)
 
 
 @admin.register(Notification)

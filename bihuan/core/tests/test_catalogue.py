@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
+from django.test import Client
 from django.utils import translation
 
 from bihuan.core import catalogue
 from bihuan.core.models import Event
+from bihuan.testing.factories import make_ticket
 
 PACKAGE = Path(__file__).resolve().parents[2]
 # record_event("app.verb", …) or a verb chosen just before the call (verb = "app.verb").
@@ -79,3 +82,14 @@ def test_core_imports_no_domain_app() -> None:
     }
 
     assert imported <= {"celery"}  # the project's Celery app, not a domain
+
+
+def test_the_audit_list_in_the_admin_reads_events_in_words(org: Any) -> None:
+    make_ticket(team=org.presales)
+    client = Client()
+    client.force_login(org.admin)
+
+    page = client.get("/admin/core/event/", headers={"Accept-Language": "en"})
+
+    assert page.status_code == 200
+    assert "opened the ticket" in page.content.decode()
