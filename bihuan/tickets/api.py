@@ -183,7 +183,9 @@ def patch_ticket(
         solution=values.get("solution"),
         expected_versions=_if_match(if_match),
     )
-    ticket = queries.get_ticket(user, number)
+    # The change may have moved the ticket out of the caller's scope (another queue): it
+    # was applied all the same, so answer with it rather than a 404 that invites a retry.
+    ticket = queries.get_created_ticket(number)
     response["ETag"] = _etag(ticket)
     return ticket_detail_out(ticket)
 

@@ -229,8 +229,9 @@ def get_commitment(viewer: User, number: int, commitment_id: int) -> Commitment:
 
 
 def get_created_ticket(number: int) -> Ticket:
-    """A ticket the caller has just created through a service (it knows it exists, even if
-    routing put it outside the caller's own scope). Only what the API's answer shows."""
+    """A ticket the caller has just created or changed through a service (it knows it exists,
+    even if routing or the change put it outside the caller's own scope). Only what the
+    API's answer shows."""
     return _load_ticket(Ticket.objects.all(), number, for_page=False)
 
 

@@ -403,3 +403,18 @@ def test_the_migrations_remove_direction_controls_from_stored_rows(org: Org) -> 
     assert Ticket.objects.get(pk=ticket.pk).subject == "发票fdp.exe"
     assert ticket.messages.get().body == "附件gpj.exe"
     assert Customer.objects.get(pk=ticket.customer_id).name == "王芳"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_patch_that_moves_the_ticket_out_of_the_callers_scope_answers_the_change(
+    org: Org,
+) -> None:
+    ticket = make_ticket(team=org.presales)
+
+    response = org.client("zhangwei").patch(
+        f"/api/v1/tickets/{ticket.pk}", json={"team_id": org.complaints.pk}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["team"]["id"] == org.complaints.pk
+    assert org.client("zhangwei").get(f"/api/v1/tickets/{ticket.pk}").status_code == 404
