@@ -7,6 +7,7 @@ using it need ``transactional_db`` (committed data).
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 import httpx
@@ -30,7 +31,14 @@ class AsgiClient:
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 return await c.request(method, path, headers=all_headers, **kwargs)
 
-        return asyncio.run(send())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(send())
+        # A loop already runs in this thread (Playwright's sync API keeps one for the session
+        # once a browser test ran on this worker): run the request's own loop in another thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, send()).result()
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
