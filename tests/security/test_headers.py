@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -59,3 +61,47 @@ def test_a_page_post_over_the_body_limit_answers_413_and_changes_nothing(
 
     assert response.status_code == 413
     assert db_state() == before
+
+
+def _pages_without_parameters() -> list[str]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    paths: list[str] = []
+
+    def walk(patterns: list[object], prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                if (
+                    "<" not in route
+                    and "(" not in route
+                    and not route.startswith(("api/", "admin/"))
+                ):
+                    paths.append("/" + route.lstrip("^").rstrip("$"))
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(set(paths))
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/(?:ld\+)?json)[^>]*>")
+
+
+def test_no_page_needs_unsafe_inline(org: Org) -> None:
+    make_ticket(team=org.presales, phone="13800138000")
+    client = Client()
+    client.force_login(org.admin)
+    offenders = []
+
+    for path in _pages_without_parameters():
+        response = client.get(path)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        html = response.content.decode()
+        if INLINE_SCRIPT.search(html) or "<style" in html or ' style="' in html:
+            offenders.append(path)
+        if re.search(r"\son[a-z]+=\"", html):
+            offenders.append(f"{path} (event handler attribute)")
+
+    assert offenders == []
