@@ -23,6 +23,7 @@ from typing import cast
 from bihuan.channels.email.charsets import decode_bytes, decode_header_value
 from bihuan.channels.email.html import html_to_text
 from bihuan.channels.email.quoting import fold_quoted
+from bihuan.core.bidi import neutralise_bidi
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
 _DAEMON = re.compile(
@@ -336,7 +337,8 @@ def _filename(part: Message) -> str:
 
 
 def _safe_filename(name: str) -> str:
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    # Direction controls would make "invoice\u202efdp.exe" display as "invoiceexe.pdf".
+    name = neutralise_bidi(name).replace("\\", "/").rsplit("/", 1)[-1]
     name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", name).strip(" .")
     return name[:200] or "attachment"
 
