@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pytest
 from django.test import Client
@@ -68,7 +69,7 @@ def _pages_without_parameters() -> list[str]:
 
     paths: list[str] = []
 
-    def walk(patterns: list[object], prefix: str) -> None:
+    def walk(patterns: Sequence[URLPattern | URLResolver], prefix: str) -> None:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, prefix + str(pattern.pattern))
