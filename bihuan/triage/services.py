@@ -101,11 +101,14 @@ def category_parents() -> dict[str, str]:
 
 def _valid(field_name: str, value: str) -> bool:
     if field_name == TriageField.CATEGORY:
-        return value.isdigit() and Category.objects.filter(pk=int(value)).exists()
+        # isascii: "²" and "①" pass str.isdigit() but not int().
+        return (
+            value.isascii() and value.isdigit() and Category.objects.filter(pk=int(value)).exists()
+        )
     if field_name == TriageField.KIND:
         return value in TicketType.values
     if field_name == TriageField.URGENCY:
-        return value.isdigit() and int(value) in Priority.values
+        return value.isascii() and value.isdigit() and int(value) in Priority.values
     return value in Emotion.values
 
 

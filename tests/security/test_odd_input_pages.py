@@ -67,3 +67,15 @@ def test_a_forged_cursor_on_a_page_is_a_4xx(client: Client, cursor: str, path: s
 
     assert page.status_code == 422
     assert fragment.status_code == 422
+
+
+@pytest.mark.parametrize("field", ["category", "urgency"])
+@pytest.mark.parametrize("value", ["²", "①", "⑫"])
+def test_unicode_digits_in_a_triage_rule_value_are_refused(
+    org: Org, field: str, value: str
+) -> None:
+    from bihuan.core.errors import ValidationFailed
+    from bihuan.triage.services import RuleInput, validate_rule
+
+    with pytest.raises(ValidationFailed):
+        validate_rule(RuleInput(name="规则", field=field, value=value, patterns="退款"))
