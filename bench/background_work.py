@@ -3,7 +3,8 @@
     .venv/bin/python bench/background_work.py [--tickets 100000] [--due 10000] [--creations 300]
 
 On a PostgreSQL target (``bench.generate`` data set of ``--tickets`` tickets, Redis for the
-wake-ups), with real ``bihuan worker`` processes:
+wake-ups), with real ``bihuan worker`` processes (``--db sqlite``: the embedded mode's SQLite
+file, one runner process, no broker):
 
 1. *Reaction lag* with 1 and 2 workers: ``--creations`` tickets created through the services
    by 4 threads; lag = end of the triage reaction − the ``ticket.created`` event (p50/p95/max).
@@ -265,15 +266,27 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--creations", type=int, default=300)
+    parser.add_argument(
+        "--db",
+        choices=["postgres", "sqlite"],
+        default="postgres",
+        help="sqlite: the embedded mode's database, one runner (no broker)",
+    )
     args = parser.parse_args()
-    target = Target("postgres", args.tickets)
+    target = Target(args.db, args.tickets)
+    runners = (1, 2) if args.db == "postgres" else (1,)
     env = target.env()
     env["BIHUAN_LOG_LEVEL"] = "ERROR"
     meta = run_json(["-m", "bench.generate", "--tickets", str(args.tickets)], env, timeout=3600)
     (RESULTS / "logs").mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {"tickets": args.tickets, "due": args.due, "at": time.time()}
+    report: dict[str, Any] = {
+        "db": args.db,
+        "tickets": args.tickets,
+        "due": args.due,
+        "at": time.time(),
+    }
 
-    for workers in (1, 2):
+    for workers in runners:
         processes = _start_workers(env, workers)
         time.sleep(5)
         since = datetime.now(UTC).isoformat()
@@ -283,7 +296,7 @@ def main() -> None:
 
     from bench.server import bihuan_server
 
-    for workers in (1, 2):
+    for workers in runners:
         with bihuan_server(env, workers=2, name=f"background-web-{workers}") as server:
             processes = _start_workers(env, workers)
             time.sleep(5)

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connections, transaction
+from django.db import connection as db_connection
 from django.db.models import F
 from django.utils import timezone
 from kombu.connection import Connection as _Connection
@@ -84,10 +85,18 @@ class Round:
 class Runner:
     """Claims and handles work. ``raise_errors`` (tests) lets a handler's error through."""
 
-    def __init__(self, name: str = "", *, raise_errors: bool = False, due_batch: int = 100):
+    def __init__(
+        self,
+        name: str = "",
+        *,
+        raise_errors: bool = False,
+        due_batch: int = 100,
+        yield_seconds: float = 0.005,
+    ):
         self.name = (name or f"{socket.gethostname()}:{os.getpid()}")[:40]
         self.raise_errors = raise_errors
         self.due_batch = due_batch
+        self.yield_seconds = yield_seconds
 
     def _token(self) -> str:
         return f"{self.name}:{uuid.uuid4().hex[:12]}"
@@ -179,6 +188,7 @@ class Runner:
                     attempts=F("attempts") + 1,
                 )
         for item in claimed:
+            self._let_writers_in()
             kind = kinds[item.kind]
             item.attempts += 1
             item.claimed_by = token
@@ -251,6 +261,14 @@ class Runner:
 
     # --- Loops ---------------------------------------------------------------------------
 
+    def _let_writers_in(self) -> None:
+        """SQLite has one writer at a time and its busy handler is not a queue: a runner going
+        from one write transaction straight to the next would starve the web requests (and
+        other runners) waiting for the lock. A short pause between transactions lets them in.
+        """
+        if self.yield_seconds and db_connection.vendor == "sqlite":
+            time.sleep(self.yield_seconds)
+
     def run_once(
         self, *, now: datetime | None = None, reactions: bool = True, due: bool = True
     ) -> Round:
@@ -259,6 +277,7 @@ class Runner:
         if reactions:
             for consumer in registered_consumers():
                 done.reactions += self.run_reactions(consumer, now=now)
+                self._let_writers_in()
         if due:
             done.due_items += self.run_due(now=now)
         return done
@@ -424,7 +443,9 @@ def run_inline() -> None:
     _inline.running = True
     try:
         Runner(
-            "inline", raise_errors=getattr(settings, "BIHUAN_RAISE_HANDLER_ERRORS", False)
+            "inline",
+            raise_errors=getattr(settings, "BIHUAN_RAISE_HANDLER_ERRORS", False),
+            yield_seconds=0,
         ).run_until_idle(due=False)
     finally:
         _inline.running = False

@@ -5,14 +5,17 @@ own (they are killed, stopped and restarted here, so never the shared ones). The
 consumer and due-work kind (``fault_probe``) record every handling as an event without any
 de-duplication, so a count above one is a double and a missing one a loss.
 
-They run in the PostgreSQL pass of the suite only: they bring their own servers, so the
-SQLite pass would repeat them for nothing.
+The PostgreSQL tests run in the PostgreSQL pass of the suite only (they bring their own
+servers, so the SQLite pass would repeat them for nothing); the embedded mode's own (SQLite
+file, one writer at a time, no broker) runs in the SQLite pass.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -20,27 +23,51 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bihuan.core.tests.own_servers import OwnPostgres, OwnRedis, servers_available
 
-pytestmark = [
-    pytest.mark.xdist_group("own_servers"),
+pytestmark = pytest.mark.xdist_group("own_servers")
+POSTGRES_PASS = bool(os.environ.get("BIHUAN_TEST_DATABASE_URL"))
+POSTGRES_MARKS = [
     pytest.mark.skipif(
-        not os.environ.get("BIHUAN_TEST_DATABASE_URL"),
-        reason="runs in the PostgreSQL pass (it starts its own servers)",
+        not POSTGRES_PASS, reason="runs in the PostgreSQL pass (it starts its own servers)"
     ),
     pytest.mark.skipif(bool(servers_available()), reason=servers_available() or "ok"),
 ]
+
+
+def postgres_only(test: Callable[..., None]) -> Callable[..., None]:
+    for mark in POSTGRES_MARKS:
+        test = mark(test)
+    return test
+
+
+sqlite_only = pytest.mark.skipif(POSTGRES_PASS, reason="the embedded mode runs in the SQLite pass")
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass
 class Installation:
-    postgres: OwnPostgres
-    redis: OwnRedis
+    postgres: OwnPostgres | None
+    redis: OwnRedis | None
     env: dict[str, str]
+    sqlite_path: str = ""
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.postgres is not None:
+            return self.postgres.query(sql)
+        with sqlite3.connect(self.sqlite_path, timeout=20) as connection:
+            return list(connection.execute(sql).fetchall())
+
+    def execute(self, sql: str) -> None:
+        if self.postgres is not None:
+            self.postgres.execute(sql)
+            return
+        with sqlite3.connect(self.sqlite_path, timeout=20) as connection:
+            connection.executescript(sql)
 
     def run(self, *args: str, extra: dict[str, str] | None = None) -> None:
         subprocess.run(
@@ -51,9 +78,16 @@ class Installation:
             timeout=60,
         )
 
-    def worker(self, *, sleep: float = 0.0) -> subprocess.Popen[bytes]:
+    def worker(self, *, sleep: float = 0.0, due_batch: int = 100) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "bihuan.core.tests.fault_probe", "worker"],
+            [
+                sys.executable,
+                "-m",
+                "bihuan.core.tests.fault_probe",
+                "worker",
+                "--due-batch",
+                str(due_batch),
+            ],
             env={**self.env, "BIHUAN_PROBE_SLEEP": str(sleep)},
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -61,35 +95,30 @@ class Installation:
         )
 
     def count(self, sql: str) -> int:
-        return int(self.postgres.query(sql)[0][0])
+        return int(self.query(sql)[0][0])
 
     def handled_per_ping(self) -> dict[int, int]:
-        pings = self.postgres.query("SELECT id FROM core_event WHERE verb = 'probe.ping'")
+        pings = self.query("SELECT id FROM core_event WHERE verb = 'probe.ping'")
         counts = {int(row[0]): 0 for row in pings}
-        for ping_id, handled in self.postgres.query(
-            "SELECT (data->>'ping')::bigint, count(*) FROM core_event "
+        for ping_id, handled in self.query(
+            "SELECT CAST(data->>'ping' AS BIGINT), count(*) FROM core_event "
             "WHERE verb = 'probe.handled' GROUP BY 1"
         ):
             counts[int(ping_id)] = int(handled)
         return counts
 
     def fired_per_item(self) -> dict[int, int]:
-        items = self.postgres.query("SELECT id FROM core_dueitem WHERE kind = 'probe.fire'")
+        items = self.query("SELECT id FROM core_dueitem WHERE kind = 'probe.fire'")
         counts = {int(row[0]): 0 for row in items}
-        for item_id, fired in self.postgres.query(
-            "SELECT (data->>'item')::bigint, count(*) FROM core_event "
+        for item_id, fired in self.query(
+            "SELECT CAST(data->>'item' AS BIGINT), count(*) FROM core_event "
             "WHERE verb = 'probe.fired' GROUP BY 1"
         ):
             counts[int(item_id)] = int(fired)
         return counts
 
 
-@pytest.fixture(scope="module")
-def installation() -> Iterator[Installation]:
-    postgres, redis = OwnPostgres(), OwnRedis()
-    postgres.start()
-    redis.start()
-    data_dir = tempfile.mkdtemp(prefix="bihuan-fault-")
+def _environment(data_dir: str, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -97,15 +126,12 @@ def installation() -> Iterator[Installation]:
     }
     env.update(
         DJANGO_SETTINGS_MODULE="bihuan.settings",
-        DATABASE_URL=postgres.url,
-        REDIS_URL=redis.url,
         BIHUAN_SECRET_KEY="fault-tests-only",
         BIHUAN_DATA_DIR=data_dir,
         BIHUAN_SWEEP_SECONDS="1",
         BIHUAN_LEASE_SECONDS="3",
         BIHUAN_JOB_RETRY_SECONDS="1",
-        BIHUAN_DB_POOL_MIN="1",
-        BIHUAN_DB_POOL_TIMEOUT="3",
+        **extra,
     )
     subprocess.run(
         [sys.executable, "-m", "bihuan", "migrate", "--no-input", "-v", "0"],
@@ -114,6 +140,21 @@ def installation() -> Iterator[Installation]:
         check=True,
         timeout=300,
     )
+    return env
+
+
+@pytest.fixture(scope="module")
+def installation() -> Iterator[Installation]:
+    postgres, redis = OwnPostgres(), OwnRedis()
+    postgres.start()
+    redis.start()
+    env = _environment(
+        tempfile.mkdtemp(prefix="bihuan-fault-"),
+        DATABASE_URL=postgres.url,
+        REDIS_URL=redis.url,
+        BIHUAN_DB_POOL_MIN="1",
+        BIHUAN_DB_POOL_TIMEOUT="3",
+    )
     try:
         yield Installation(postgres, redis, env)
     finally:
@@ -121,16 +162,41 @@ def installation() -> Iterator[Installation]:
         postgres.stop()
 
 
+@pytest.fixture(scope="module")
+def embedded_installation() -> Iterator[Installation]:
+    """The embedded mode: a SQLite file, no broker (workers sweep and wake themselves)."""
+    data_dir = tempfile.mkdtemp(prefix="bihuan-fault-sqlite-")
+    env = _environment(data_dir)
+    try:
+        yield Installation(None, None, env, sqlite_path=str(Path(data_dir) / "bihuan.sqlite3"))
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 @pytest.fixture
 def fresh(installation: Installation) -> Iterator[Installation]:
-    installation.postgres.execute(
-        "DELETE FROM core_reaction; DELETE FROM core_dueitem; DELETE FROM core_event"
+    yield from _fresh(installation)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("installation", marks=POSTGRES_MARKS, id="postgresql"),
+        pytest.param("embedded_installation", marks=sqlite_only, id="sqlite"),
+    ]
+)
+def fresh_any(request: pytest.FixtureRequest) -> Iterator[Installation]:
+    yield from _fresh(request.getfixturevalue(request.param))
+
+
+def _fresh(installation: Installation) -> Iterator[Installation]:
+    installation.execute(
+        "DELETE FROM core_reaction; DELETE FROM core_dueitem; DELETE FROM core_event;"
     )
     workers: list[subprocess.Popen[bytes]] = []
     original = installation.worker
 
-    def tracked(*, sleep: float = 0.0) -> subprocess.Popen[bytes]:
-        process = original(sleep=sleep)
+    def tracked(*, sleep: float = 0.0, due_batch: int = 100) -> subprocess.Popen[bytes]:
+        process = original(sleep=sleep, due_batch=due_batch)
         workers.append(process)
         return process
 
@@ -162,8 +228,9 @@ def all_once(counts: dict[int, int]) -> bool:
 
 
 def test_a_worker_killed_mid_batch_leaves_every_reaction_and_due_item_to_be_done_once(
-    fresh: Installation,
+    fresh_any: Installation,
 ) -> None:
+    fresh = fresh_any
     fresh.run("ping", "30", "+", "schedule", "12", "0")
     # The first worker dies in the middle of its first batch of reactions (20 × 0.1 s)…
     first = fresh.worker(sleep=0.1)
@@ -209,11 +276,13 @@ def test_a_worker_killed_mid_batch_leaves_every_reaction_and_due_item_to_be_done
     assert fresh.count("SELECT count(*) FROM core_reaction WHERE state <> 'done'") == 0
 
 
-def test_two_workers_on_the_same_due_items_fire_each_once(fresh: Installation) -> None:
-    fresh.run("schedule", "200", "2")
+def test_two_workers_on_the_same_due_items_fire_each_once(fresh_any: Installation) -> None:
+    fresh = fresh_any
+    # Due once both workers are up; small claims, so that they take turns.
+    fresh.run("schedule", "200", "6")
 
-    fresh.worker(sleep=0.01)
-    fresh.worker(sleep=0.01)
+    fresh.worker(sleep=0.02, due_batch=10)
+    fresh.worker(sleep=0.02, due_batch=10)
 
     wait_until(
         lambda: sum(fresh.fired_per_item().values()) >= 200,
@@ -224,12 +293,11 @@ def test_two_workers_on_the_same_due_items_fire_each_once(fresh: Installation) -
     counts = fresh.fired_per_item()
     assert len(counts) == 200
     assert set(counts.values()) == {1}
-    pids = fresh.postgres.query(
-        "SELECT DISTINCT data->>'pid' FROM core_event WHERE verb = 'probe.fired'"
-    )
+    pids = fresh.query("SELECT DISTINCT data->>'pid' FROM core_event WHERE verb = 'probe.fired'")
     assert len(pids) == 2  # both workers took a share
 
 
+@postgres_only
 def test_with_redis_stopped_the_sweep_handles_everything_and_wake_ups_resume_after(
     fresh: Installation,
 ) -> None:
@@ -238,6 +306,7 @@ def test_with_redis_stopped_the_sweep_handles_everything_and_wake_ups_resume_aft
         lambda: fresh.count("SELECT count(*) FROM core_dueitem") > 0, seconds=30, what="worker"
     )
 
+    assert fresh.redis is not None
     fresh.redis.stop()
     fresh.run("ping", "10")
     wait_until(
@@ -256,12 +325,14 @@ def test_with_redis_stopped_the_sweep_handles_everything_and_wake_ups_resume_aft
     assert set(fresh.handled_per_ping().values()) == {1}
 
 
+@postgres_only
 def test_after_a_postgresql_restart_workers_reconnect_and_nothing_is_lost_or_doubled(
     fresh: Installation,
 ) -> None:
     fresh.worker(sleep=0.02)
     fresh.run("ping", "20", "+", "schedule", "20", "3")
 
+    assert fresh.postgres is not None
     fresh.postgres.restart()
     fresh.run("ping", "20")
 
@@ -279,6 +350,7 @@ def test_after_a_postgresql_restart_workers_reconnect_and_nothing_is_lost_or_dou
     assert set(fresh.fired_per_item().values()) == {1}
 
 
+@postgres_only
 def test_a_process_that_dies_between_commit_and_wake_up_still_gets_its_reaction(
     fresh: Installation,
 ) -> None:

@@ -39,9 +39,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--once", action="store_true", help="Handle what is claimable now, then exit."
         )
+        parser.add_argument(
+            "--due-batch",
+            type=int,
+            default=100,
+            help="Due items claimed at a time (smaller: shared more evenly between workers).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        runner = Runner(options["name"])
+        runner = Runner(options["name"], due_batch=max(1, options["due_batch"]))
         try:
             ensure_recurring()
         except Exception:
