@@ -12,6 +12,7 @@ from bihuan.accounts.models import User
 from bihuan.core.bidi import neutralise_bidi
 from bihuan.core.errors import ValidationFailed
 from bihuan.core.events import record_event
+from bihuan.core.masking import mask_contact
 from bihuan.core.services import get_or_create_tags
 from bihuan.customers.choices import IdentityKind, LifecycleStage, Tier
 from bihuan.customers.identity import normalize_email, normalize_phone
@@ -57,7 +58,8 @@ def _display_name(details: ContactDetails, identities: list[tuple[str, str]]) ->
     if name:
         return name[:200]
     if identities:
-        return identities[0][1][:200]
+        # The name shows in every list: never the full phone or email it was made from.
+        return mask_contact(identities[0][1])[:200]
     return str(_("Anonymous customer"))
 
 
@@ -146,7 +148,9 @@ def _resolve_once(
                     customer,
                     actor=actor,
                     customer_id=customer.pk,
-                    data={"kind": kind, "value": value},
+                    # The audit log says which identity, masked: the full value stays only
+                    # on the identity row, seen through the audited customer record.
+                    data={"kind": kind, "value": mask_contact(value)},
                 )
     return customer, created
 

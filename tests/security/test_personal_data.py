@@ -161,3 +161,61 @@ def test_masking_keeps_only_the_ends(settings: Any) -> None:
         "***",
     ]
     assert mask_email("a@b.cn") == "a***@b.cn"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("phone", "email", "name"),
+    [
+        ("13912345678", "", "139****5678"),
+        ("", "lisi@example.com", "l***@example.com"),
+        ("+86 139 1234 5678", "lisi@example.com", "l***@example.com"),
+    ],
+)
+def test_a_customer_without_a_name_is_named_by_a_masked_contact(
+    org: Org, phone: str, email: str, name: str
+) -> None:
+    ticket = make_ticket(team=org.presales, phone=phone, email=email, name="")
+    client = Client()
+    client.force_login(org.agent)
+
+    inbox = client.get("/").content.decode()
+    customers = client.get("/customers/").content.decode()
+
+    assert Customer.objects.get(pk=ticket.customer_id).name == name
+    for html in (inbox, customers):
+        assert name in html
+        assert "13912345678" not in html
+        assert "lisi@example.com" not in html
+
+
+@pytest.mark.django_db
+def test_the_audit_log_keeps_added_identities_masked(org: Org, ticket: Ticket) -> None:
+    make_ticket(team=org.presales, phone=PHONE, email="second@example.com")
+
+    event = Event.objects.get(verb="customer.identity_added")
+
+    assert event.data == {"kind": "email", "value": "s***@example.com"}
+
+
+@pytest.mark.django_db
+def test_the_migration_masks_names_and_audited_identities_stored_before(
+    org: Org, ticket: Ticket
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    fix = importlib.import_module(
+        "bihuan.customers.migrations.0003_mask_names_and_audited_identities"
+    )
+    Customer.objects.filter(pk=ticket.customer_id).update(name=PHONE)
+    make_ticket(team=org.presales, phone=PHONE, email="second@example.com")
+    Event.objects.filter(verb="customer.identity_added").update(
+        data={"kind": "email", "value": "second@example.com"}
+    )
+
+    fix.mask(apps, None)
+
+    assert Customer.objects.get(pk=ticket.customer_id).name == "138****5678"
+    assert Event.objects.get(verb="customer.identity_added").data["value"] == "s***@example.com"
