@@ -106,11 +106,16 @@ class Runner:
     def run_reactions(self, consumer: Consumer, *, now: datetime | None = None) -> int:
         """Claim and handle one batch of ``consumer``'s pending reactions; returns how many."""
         moment = now or timezone.now()
+        claimable = Reaction.objects.filter(
+            consumer=consumer.name, state=WorkState.PENDING, available_at__lte=moment
+        )
+        # A read first: an idle tick takes no write lock (SQLite has only one).
+        if not claimable.exists():
+            return 0
         token = self._token()
         with transaction.atomic():
             claimed = list(
-                Reaction.objects.select_for_update(skip_locked=True)
-                .filter(consumer=consumer.name, state=WorkState.PENDING, available_at__lte=moment)
+                claimable.select_for_update(skip_locked=True)
                 .order_by("available_at", "id")
                 .values_list("pk", "event_id")[: consumer.batch_size]
             )
@@ -172,12 +177,17 @@ class Runner:
         kinds = {k.name: k for k in due_work.registered_kinds()}
         if not kinds:
             return 0
+        claimable = DueItem.objects.filter(
+            state=WorkState.PENDING, available_at__lte=moment, kind__in=list(kinds)
+        )
+        if not claimable.exists():
+            return 0
         token = self._token()
         with transaction.atomic():
             claimed = list(
-                DueItem.objects.select_for_update(skip_locked=True)
-                .filter(state=WorkState.PENDING, available_at__lte=moment, kind__in=list(kinds))
-                .order_by("available_at", "id")[: self.due_batch]
+                claimable.select_for_update(skip_locked=True).order_by("available_at", "id")[
+                    : self.due_batch
+                ]
             )
             for kind_name in {item.kind for item in claimed}:
                 DueItem.objects.filter(
@@ -276,8 +286,10 @@ class Runner:
         done = Round()
         if reactions:
             for consumer in registered_consumers():
-                done.reactions += self.run_reactions(consumer, now=now)
-                self._let_writers_in()
+                handled = self.run_reactions(consumer, now=now)
+                if handled:
+                    done.reactions += handled
+                    self._let_writers_in()
         if due:
             done.due_items += self.run_due(now=now)
         return done
