@@ -30,7 +30,9 @@ def needs_triage(event: Event) -> bool:
     "triage.classify",
     verbs=("ticket.created", "ticket.message_added"),
     accepts=needs_triage,
-    batch_size=200,
+    # Big enough to share the rules, the models and one vectorised call per field; small
+    # enough that a burst is spread over all the workers rather than queued behind one.
+    batch_size=50,
     atomic=False,
 )
 def classify_messages(events: Sequence[Event]) -> None:
