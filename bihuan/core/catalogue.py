@@ -9,6 +9,7 @@ Each app lists its verbs in its own ``events.py`` (found at start-up, like ``adm
 
 - ``describe(event)``: one translated line for the ticket timeline, audit views and
   notifications ("assigned the ticket to you" is the notification's own ``notification``);
+- ``details(event)``: the lines shown under it in a timeline (the statement, the reason);
 - ``notifies``: who is told (documentation shown in the admin);
 - ``link(event)``: where a notification about the event leads.
 
@@ -37,6 +38,7 @@ class Verb:
 
     name: str
     describe: Text
+    details: Callable[[Event], list[str]] | None = None
     notification: Text | None = None
     link: Callable[[Event], str | None] | None = None
     notifies: str | Promise = ""
@@ -81,6 +83,14 @@ def describe(event: Event) -> str:
     if verb is not None:
         return verb.describe(event)
     return _("recorded a change (%(app)s)") % {"app": _app_name(event.verb)}
+
+
+def details(event: Event) -> list[str]:
+    """The lines a timeline shows under the event's description (none by default)."""
+    verb = _verbs.get(event.verb)
+    if verb is None or verb.details is None:
+        return []
+    return [line for line in verb.details(event) if line]
 
 
 def notification_text(event: Event) -> str:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -48,6 +54,21 @@ def _message_added(event: Event) -> str:
     return _("replied to the customer")
 
 
+def _field(name: str) -> Callable[[Event], list[str]]:
+    return lambda event: [str(event.get(name, "") or "")]
+
+
+def _time(value: object) -> str:
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else value
+        if not isinstance(moment, datetime):
+            return ""
+        return date_format(timezone.localtime(moment), "Y-m-d H:i")
+    except (ValueError, OverflowError):
+        # Written before due times were range-checked: shown as recorded.
+        return str(value)
+
+
 def _need_recorded(event: Event) -> str:
     if event.get("confirmed"):
         return _("recorded the need, confirmed by the customer")
@@ -79,15 +100,36 @@ declare(
         link=ticket_link,
         notifies=gettext_lazy("the heads of the departments asked"),
     ),
-    Verb("ticket.need_recorded", describe=_need_recorded, link=ticket_link),
     Verb(
-        "ticket.solution_recorded", describe=lambda e: _("recorded the solution"), link=ticket_link
+        "ticket.need_recorded",
+        describe=_need_recorded,
+        details=_field("statement"),
+        link=ticket_link,
     ),
-    Verb("ticket.commitment_added", describe=lambda e: _("made a commitment"), link=ticket_link),
-    Verb("ticket.commitment_done", describe=lambda e: _("kept a commitment"), link=ticket_link),
+    Verb(
+        "ticket.solution_recorded",
+        describe=lambda e: _("recorded the solution"),
+        details=_field("solution"),
+        link=ticket_link,
+    ),
+    Verb(
+        "ticket.commitment_added",
+        describe=lambda e: _("made a commitment due %(due)s") % {"due": _time(e.get("due_at"))},
+        details=_field("description"),
+        link=ticket_link,
+    ),
+    Verb(
+        "ticket.commitment_done",
+        describe=lambda e: _("kept a commitment"),
+        details=_field("description"),
+        link=ticket_link,
+    ),
     Verb(
         "ticket.commitment_cancelled",
-        describe=lambda e: _("cancelled a commitment"),
+        describe=lambda e: (
+            _("cancelled a commitment: %(reason)s") % {"reason": str(e.get("reason", ""))}
+        ),
+        details=_field("description"),
         link=ticket_link,
     ),
 )
