@@ -42,7 +42,8 @@ def _wait_for_chromium(timeout: float = 120.0) -> bool:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not _wait_for_chromium():
-        pytest.skip("Debian chromium (/usr/bin/chromium) is not installed")
+        # make test installs it (scripts/system-packages.sh): a missing browser is a failure.
+        pytest.fail("Debian chromium (/usr/bin/chromium) is not installed")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
