@@ -397,6 +397,7 @@ class BrokerWake:
         self.queue = Queue(queue, Exchange(queue, type="direct"), routing_key=queue)
         self.stop = stop
         self._connection: Any = None
+        self._last_warning = -1e9
 
     def _on_message(self, body: object, message: Any) -> None:
         message.ack()
@@ -431,7 +432,10 @@ class BrokerWake:
                 except TimeoutError:
                     return True
         except Exception:
-            logger.warning("wake-up listener: broker unavailable, sweeping only", exc_info=True)
+            now = time.monotonic()
+            if now - self._last_warning > 60:  # once a minute, not every sweep
+                self._last_warning = now
+                logger.warning("wake-up listener: broker unavailable, sweeping only", exc_info=True)
             self.close()
             self.stop.wait(timeout)
             return False
