@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from bihuan.core.tests.own_servers import OwnPostgres, OwnRedis, servers_available
+from bihuan.core.tests.own_servers import OwnPostgres, OwnRedis, servers_available, spare_port
 
 pytestmark = pytest.mark.xdist_group("own_servers")
 POSTGRES_PASS = bool(os.environ.get("BIHUAN_TEST_DATABASE_URL"))
@@ -364,3 +364,72 @@ def test_a_process_that_dies_between_commit_and_wake_up_still_gets_its_reaction(
         what="the reactions of the dead process's events",
     )
     assert set(fresh.handled_per_ping().values()) == {1}
+
+
+@sqlite_only
+def test_bihuan_serve_triages_by_itself_and_a_sigkill_in_the_middle_loses_nothing(
+    embedded_installation: Installation,
+) -> None:
+    fresh = embedded_installation
+    fresh.execute("DELETE FROM core_reaction;")
+    make = (
+        "from bihuan.testing.factories import make_ticket\n"
+        "for n in range(40):\n"
+        "    make_ticket(subject='申请退款', body=f'我要申请退款 {n}，质量太差了！！',"
+        " phone=f'1391234{n:04d}')\n"
+    )
+    subprocess.run(
+        [sys.executable, "-m", "bihuan", "shell", "-c", make],
+        env=fresh.env,
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+        stdout=subprocess.DEVNULL,
+    )
+
+    def serve() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bihuan", "serve", "--port", str(spare_port())],
+            env=fresh.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def triaged() -> int:
+        return fresh.count("SELECT count(DISTINCT message_id) FROM triage_triagedecision")
+
+    first = serve()
+    try:
+        wait_until(lambda: triaged() > 0, seconds=60, what="the embedded runner to start")
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        pending = fresh.count("SELECT count(*) FROM core_reaction WHERE state <> 'done'")
+        second = serve()
+        try:
+            wait_until(
+                lambda: (
+                    fresh.count("SELECT count(*) FROM core_reaction WHERE state <> 'done'") == 0
+                ),
+                seconds=60,
+                what="every reaction after the restart",
+            )
+        finally:
+            second.terminate()
+            second.wait(timeout=20)
+    finally:
+        if first.poll() is None:
+            first.kill()
+
+    assert pending > 0  # the kill really left work behind
+    assert triaged() == 40
+    doubles = fresh.query(
+        "SELECT message_id, field, count(*) FROM triage_triagedecision "
+        "GROUP BY message_id, field HAVING count(*) > 1"
+    )
+    assert doubles == []
+    applied_twice = fresh.query(
+        "SELECT ticket_id, count(*) FROM core_event WHERE verb = 'ticket.updated' "
+        "AND data->>'reason' = 'triage' GROUP BY ticket_id HAVING count(*) > 1"
+    )
+    assert applied_twice == []
