@@ -10,7 +10,9 @@ Message-IDs, one in three a reply to an earlier one (threaded onto its ticket). 
 runs in this one process, as one IMAP poller or `bihuan mail ingest` does; reactions
 (triage…) are left for the workers, as in production. The LMTP figure is the time from the
 end of DATA to the receiver's 250, which it sends only after the commit: the delay from
-delivery to the ticket.
+delivery to the ticket. The IMAP IDLE figure runs a real dovecot on loopback (as the tests
+do) and measures from the APPEND of a message to its stored row, with `bihuan mail idle`'s
+watcher waiting on IDLE.
 """
 
 from __future__ import annotations
@@ -129,26 +131,86 @@ def _lmtp_delay(samples: int) -> dict[str, float]:
     }
 
 
+def _idle_delay(samples: int) -> dict[str, float]:
+    """From IMAP APPEND on a real dovecot to the stored message, with a watcher on IDLE."""
+    from django.db import connections
+    from django.utils import timezone
+
+    from bihuan.channels.choices import ImapSecurity
+    from bihuan.channels.email.imap import watch_mailbox
+    from bihuan.channels.models import InboundEmail, Mailbox
+    from bihuan.channels.tests.dovecot import running_dovecot
+
+    with running_dovecot() as dovecot:
+        user = dovecot.add_account()
+        mailbox = Mailbox.objects.create(
+            name="idle", address="idle@bench.example", imap_host=dovecot.host,
+            imap_port=dovecot.port, imap_security=ImapSecurity.NONE, imap_username=user,
+            imap_password="secret", poll_seconds=3600, created_at=timezone.now(),
+        )  # fmt: skip
+        stop = threading.Event()
+
+        def watch() -> None:
+            try:
+                watch_mailbox(mailbox, stop=stop)
+            finally:
+                connections.close_all()
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        while not Mailbox.objects.filter(pk=mailbox.pk, last_polled_at__isnull=False).exists():
+            time.sleep(0.01)
+        client = dovecot.connect(user)
+        delays = []
+        for n in range(samples):
+            message_id = f"<idle-{n}@bench.example>"
+            raw = (
+                f"From: 客户 <idle{n}@bench.example>\r\nTo: idle@bench.example\r\n"
+                f"Subject: IDLE {n}\r\nMessage-ID: {message_id}\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\n\r\n发票还没收到。\r\n"
+            ).encode()
+            started = time.perf_counter()
+            client.append("INBOX", "", "", raw)
+            while not InboundEmail.objects.filter(message_id=message_id).exists():
+                if time.perf_counter() - started > 30:
+                    raise SystemExit(f"{message_id} not stored after 30 s (quarantined?)")
+                time.sleep(0.002)
+            delays.append((time.perf_counter() - started) * 1000)
+        client.logout()
+        stop.set()
+        watcher.join(10)
+    ordered = sorted(delays)
+    return {
+        "samples": samples,
+        "median_ms": statistics.median(ordered),
+        "p95_ms": ordered[int(0.95 * (len(ordered) - 1))],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--lmtp-samples", type=int, default=200)
+    parser.add_argument("--idle-samples", type=int, default=100)
     args = parser.parse_args()
     _prepare(args.db)
     result = {
         "db": args.db,
         "ingest": _throughput(_messages(args.messages)),
         "lmtp_delivery_to_ticket": _lmtp_delay(args.lmtp_samples),
+        "imap_idle_delivery_to_ticket": _idle_delay(args.idle_samples),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"mail-ingest-{args.db}.json").write_text(json.dumps(result, indent=2))
     ingest = result["ingest"]
     delay = result["lmtp_delivery_to_ticket"]
+    idle = result["imap_idle_delivery_to_ticket"]
     print(f"{args.db}: {ingest['per_second']:.0f} messages/s "
           f"({ingest['messages']} in {ingest['seconds']:.1f} s); "
           f"LMTP delivery→ticket median {delay['median_ms']:.1f} ms, "
-          f"p95 {delay['p95_ms']:.1f} ms")  # fmt: skip
+          f"p95 {delay['p95_ms']:.1f} ms; IMAP IDLE append→ticket median "
+          f"{idle['median_ms']:.1f} ms, p95 {idle['p95_ms']:.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

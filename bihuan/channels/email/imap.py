@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import io
 import logging
 import re
 import select
@@ -115,8 +116,11 @@ def watch_mailbox(
             uidvalidity = _uidvalidity(connection)
             has_idle = "IDLE" in connection.capabilities
             while not stop.is_set():
+                connection.untagged_responses.pop("EXISTS", [])
                 report = _poll_open(connection, mailbox, uidvalidity, limit=500)
-                if report.has_more:
+                # Mail that arrived during the poll was announced in the answer to one of its
+                # commands (imaplib keeps it), not to the IDLE that follows: poll again.
+                if report.has_more or connection.untagged_responses.pop("EXISTS", []):
                     continue
                 if has_idle:
                     _idle(connection, stop=stop, seconds=idle_seconds)
@@ -138,25 +142,49 @@ def _idle(connection: imaplib.IMAP4, *, stop: threading.Event, seconds: float) -
     """
     tag = b"BHIDLE"
     connection.send(tag + b" IDLE\r\n")
-    if not connection.readline().startswith(b"+"):
-        raise imaplib.IMAP4.error("IDLE refused")
-    deadline = time.monotonic() + seconds
     announced = False
+    while True:  # new mail found meanwhile may be announced before the continuation
+        line = connection.readline()
+        if line.startswith(b"+"):
+            break
+        if not line.startswith(b"*"):
+            raise imaplib.IMAP4.error(f"IDLE refused: {line!r}")
+        announced = announced or _announces_mail(line)
+    deadline = time.monotonic() + seconds
     try:
         while not announced and not stop.is_set() and time.monotonic() < deadline:
             # Wait in one-second steps to look at ``stop``; a socket timeout would break
-            # imaplib's buffered reader, so wait for readability instead.
-            if not _readable(connection, 1.0):
+            # imaplib's buffered reader, so wait for readability instead (what the reader
+            # holds already first: select() cannot see it).
+            if not (_buffered(connection) or _readable(connection, 1.0)):
                 continue
             line = connection.readline()
             if not line:
                 raise imaplib.IMAP4.abort("connection closed while idling")
-            announced = line.startswith(b"*") and b"EXISTS" in line.upper()
+            announced = _announces_mail(line)
     finally:
         connection.send(b"DONE\r\n")
         while not connection.readline().startswith(tag):
             pass  # the untagged lines before our tagged OK
     return announced
+
+
+def _announces_mail(line: bytes) -> bool:
+    return line.startswith(b"*") and line.rstrip().upper().endswith(b"EXISTS")
+
+
+def _buffered(connection: imaplib.IMAP4) -> bool:
+    """Whether imaplib's reader already holds bytes (peeked without blocking)."""
+    sock = connection.socket()
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        reader = connection.file
+        return isinstance(reader, io.BufferedReader) and bool(reader.peek(1))
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return False
+    finally:
+        sock.settimeout(timeout)
 
 
 def _readable(connection: imaplib.IMAP4, timeout: float) -> bool:
