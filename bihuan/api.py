@@ -8,6 +8,7 @@ from bihuan.accounts.api import router as agents_router
 from bihuan.accounts.api_auth import SessionAuth, TokenAuth
 from bihuan.core.api_errors import describe_error_codes, install_error_handlers
 from bihuan.customers.api import router as customers_router
+from bihuan.knowledge.api import router as knowledge_router
 from bihuan.tickets.api import router as tickets_router
 
 api = NinjaAPI(
@@ -24,3 +25,4 @@ install_error_handlers(api)
 api.add_router("", tickets_router)
 api.add_router("", customers_router)
 api.add_router("", agents_router)
+api.add_router("", knowledge_router)

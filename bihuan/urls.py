@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("bihuan.tickets.urls")),
     path("", include("bihuan.triage.urls")),
     path("", include("bihuan.channels.urls")),
+    path("", include("bihuan.knowledge.urls")),
 ]

@@ -27,6 +27,7 @@ from bihuan.channels.models import EmailAttachment, InboundEmail
 from bihuan.channels.services import ingest_email
 from bihuan.channels.tests.mail import build_mail
 from bihuan.core.models import Notification
+from bihuan.knowledge import services as knowledge_services
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets import services
 from bihuan.tickets.models import Commitment, Ticket
@@ -45,6 +46,10 @@ PARAMETER_KINDS = {
     "routing_rule_id": "routing_rule",
     "user_id": "user",
     "team_id": "team",
+    "article_id": "article",
+    "version_id": "version",
+    "synonym_id": "synonym",
+    "template_id": "template",
 }
 # Request bodies valid in themselves, so that scope is the only reason to refuse.
 API_BODIES: dict[tuple[str, str], Any] = {
@@ -58,6 +63,7 @@ API_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/tickets/{number}/commitments/{commitment_id}/cancel"): {"reason": "客户取消"},
     ("PUT", "/api/v1/agents/{user_id}/availability"): {"availability": "online"},
 }
+_ARTICLE_FORM = {"title": "改", "body": "改", "language": "zh", "audience": "internal"}
 # Web routes by URL name: the form data of their POST (None: GET only).
 WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
     "tickets:detail": None,
@@ -93,13 +99,42 @@ WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
         "assignment_strategy": "round_robin",
         "offline_release_minutes": "5",
     },
+    "knowledge:article": None,
+    "knowledge:article_edit": _ARTICLE_FORM,
+    "knowledge:article_translate": {**_ARTICLE_FORM, "language": "en"},
+    "knowledge:article_status": {"status": "in_review"},
+    "knowledge:article_vote": {"helpful": "yes"},
+    "knowledge:article_review": {},
+    "knowledge:versions": None,
+    "knowledge:version": None,
+    "knowledge:version_restore": {},
+    "knowledge:synonym_delete": {},
+    "knowledge:template_edit": {
+        "title": "改",
+        "scenario": "greeting",
+        "language": "zh",
+        "body": "您好",
+        "is_active": "on",
+    },
+    "knowledge:ticket_panel": None,
+    "knowledge:ticket_insert_article": {},
+    "knowledge:ticket_templates": None,
+    "knowledge:ticket_insert_template": {},
 }
 # POST-only views answer GET with 405 whatever the id (reveals nothing): only POST them;
 # the rule editor answers both.
 POST_ONLY = {
     name
     for name, data in WEB_POST_DATA.items()
-    if data is not None and name not in {"triage:rule_edit", "triage:routing_rule_edit"}
+    if data is not None
+    and name
+    not in {
+        "triage:rule_edit",
+        "triage:routing_rule_edit",
+        "knowledge:article_edit",
+        "knowledge:article_translate",
+        "knowledge:template_edit",
+    }
 }
 ROLES = ["zhangwei", "wangqiang", "chenjie", "liuyang"]
 
@@ -180,7 +215,14 @@ def test_every_route_with_an_object_id_is_covered() -> None:
 def _db_state() -> dict[str, int]:
     state = {}
     for model in apps.get_models():
-        if model._meta.app_label in {"core", "accounts", "customers", "tickets", "triage"}:
+        if model._meta.app_label in {
+            "core",
+            "accounts",
+            "customers",
+            "tickets",
+            "triage",
+            "knowledge",
+        }:
             state[model._meta.label] = model._default_manager.count()
     from bihuan.tickets.models import Ticket as T
 
@@ -223,7 +265,24 @@ def outside(org: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
         )
     )
     attachment = EmailAttachment.objects.get(inbound_id=held.inbound_id)
+    # lina's draft (with a second version), her personal template, an admin's synonyms.
+    article = knowledge_services.create_article(
+        knowledge_services.ArticleFields(title="草稿", body="第一版"), actor=org.other_agent
+    )
+    article = knowledge_services.update_article(
+        article,
+        knowledge_services.ArticleFields(title="草稿", body="第二版"),
+        actor=org.other_agent,
+    )
+    template = knowledge_services.create_template(
+        knowledge_services.TemplateFields(title="我的话术", body="您好"), actor=org.other_agent
+    )
+    synonym = knowledge_services.create_synonym(terms="快递 物流", actor=org.admin)
     return {
+        "article": article,
+        "version": article.versions.get(number=1),
+        "template": template,
+        "synonym": synonym,
         "rule": rule,
         "attachment": attachment,
         "inbound": InboundEmail.objects.get(pk=held.inbound_id or 0),

@@ -3,6 +3,7 @@
  * - flash messages (auto-dismiss for successes)
  * - kanban drag and drop (SortableJS) posting the status change; a refusal puts the card back
  * - @mention autocomplete in internal notes
+ * - knowledge: insert an article into the reply; "/" offers the reply templates
  * - the triage rule form's value list follows the chosen field
  */
 (function () {
@@ -273,10 +274,180 @@
     });
   }
 
+
+  // --- Knowledge: insert an article or a reply template into the reply --------------------
+  function replyArea() {
+    return document.querySelector("textarea[data-templates-url]");
+  }
+
+  function insertText(area, text, start, end) {
+    var before = area.value.slice(0, start);
+    var after = area.value.slice(end);
+    var gap = before && !/\s$/.test(before) ? "\n" : "";
+    area.value = before + gap + text + after;
+    var position = before.length + gap.length + text.length;
+    area.focus();
+    area.setSelectionRange(position, position);
+    area.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function postForText(url) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+      credentials: "same-origin",
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (!response.ok) throw new Error(data.message || "");
+        return data.text || "";
+      });
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-insert-url]") : null;
+    var area = replyArea();
+    if (!button || !area) return;
+    event.preventDefault();
+    var tab = document.getElementById("tab-reply");
+    if (tab && window.bootstrap) window.bootstrap.Tab.getOrCreateInstance(tab).show();
+    var start = area.selectionStart;
+    var end = area.selectionEnd;
+    postForText(button.dataset.insertUrl)
+      .then(function (text) {
+        insertText(area, text, start, end);
+      })
+      .catch(function (error) {
+        flash(error.message || "Error", "danger");
+      });
+  });
+
+  // Typing "/" and a few letters in the reply offers the reply templates (话术).
+  var SLASH = /(?:^|\s)\/([^\s\/]{0,30})$/;
+
+  function initTemplates(area) {
+    var url = area.dataset.templatesUrl;
+    var holder = area.parentElement;
+    holder.classList.add("position-relative");
+    var menu = document.createElement("div");
+    menu.className = "dropdown-menu template-menu shadow-sm";
+    menu.setAttribute("role", "listbox");
+    menu.dataset.testid = "template-menu";
+    holder.appendChild(menu);
+    var timer = null;
+    var active = 0;
+    var typed = null;
+
+    function hide() {
+      menu.classList.remove("show");
+      menu.innerHTML = "";
+      typed = null;
+    }
+
+    function choose(item) {
+      var caret = area.selectionStart;
+      var start = area.value.slice(0, caret).lastIndexOf("/");
+      hide();
+      postForText(item.url)
+        .then(function (text) {
+          insertText(area, text, start, caret);
+        })
+        .catch(function (error) {
+          flash(error.message || "Error", "danger");
+        });
+    }
+
+    function highlight() {
+      menu.querySelectorAll(".dropdown-item").forEach(function (node, index) {
+        node.classList.toggle("active", index === active);
+      });
+    }
+
+    function show(templates) {
+      menu.innerHTML = "";
+      if (!templates.length) {
+        hide();
+        return;
+      }
+      templates.slice(0, 8).forEach(function (item) {
+        var node = document.createElement("button");
+        node.type = "button";
+        node.className = "dropdown-item";
+        node.setAttribute("role", "option");
+        var title = document.createElement("strong");
+        title.textContent = item.title;
+        var meta = document.createElement("span");
+        meta.className = "template-meta";
+        meta.textContent = " " + item.scenario + " · " + item.language;
+        var preview = document.createElement("div");
+        preview.className = "template-preview";
+        preview.textContent = item.preview;
+        node.appendChild(title);
+        node.appendChild(meta);
+        node.appendChild(preview);
+        node.addEventListener("mousedown", function (event) {
+          event.preventDefault();
+          choose(item);
+        });
+        node.templateItem = item;
+        menu.appendChild(node);
+      });
+      active = 0;
+      highlight();
+      menu.classList.add("show");
+    }
+
+    area.addEventListener("input", function () {
+      var match = area.value.slice(0, area.selectionStart).match(SLASH);
+      if (!match) {
+        hide();
+        return;
+      }
+      typed = match[1];
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        fetch(url + "?q=" + encodeURIComponent(typed || ""), {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        })
+          .then(function (response) {
+            return response.json();
+          })
+          .then(function (data) {
+            if (typed !== null) show(data.templates || []);
+          })
+          .catch(hide);
+      }, 120);
+    });
+
+    area.addEventListener("keydown", function (event) {
+      if (!menu.classList.contains("show")) return;
+      var items = menu.querySelectorAll(".dropdown-item");
+      if (event.key === "ArrowDown") {
+        active = (active + 1) % items.length;
+        highlight();
+        event.preventDefault();
+      } else if (event.key === "ArrowUp") {
+        active = (active - 1 + items.length) % items.length;
+        highlight();
+        event.preventDefault();
+      } else if (event.key === "Enter" || event.key === "Tab") {
+        choose(items[active].templateItem);
+        event.preventDefault();
+      } else if (event.key === "Escape") {
+        hide();
+      }
+    });
+    area.addEventListener("blur", function () {
+      window.setTimeout(hide, 150);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     initKanban();
     document.querySelectorAll("[data-rule-form]").forEach(initRuleForm);
     document.querySelectorAll("textarea[data-mentions-url]").forEach(initMentions);
+    document.querySelectorAll("textarea[data-templates-url]").forEach(initTemplates);
     var hash = window.location.hash;
     if (hash === "#timeline-end" || hash === "#note") {
       var end = document.getElementById("timeline-end");

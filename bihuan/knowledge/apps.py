@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KnowledgeConfig(AppConfig):
+    name = "bihuan.knowledge"
+    label = "knowledge"
+    verbose_name = _("Knowledge base")
+
+    def ready(self) -> None:
+        # Register the due-work kinds (review deadlines).
+        from bihuan.knowledge import tasks  # noqa: F401

@@ -1,0 +1,37 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    ZH = "zh", _("Chinese")
+    EN = "en", _("English")
+
+
+class Audience(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")
+
+
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+class UseKind(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    INSERT = "insert", _("Inserted into a reply")
+    HELPFUL = "helpful", _("Helpful")
+    UNHELPFUL = "unhelpful", _("Not helpful")
+
+
+class Scenario(models.TextChoices):
+    GREETING = "greeting", _("Greeting")
+    CALMING = "calming", _("Calming an upset customer")
+    APOLOGY = "apology", _("Apology")
+    SOLUTION = "solution", _("Solution")
+    PROGRESS = "progress", _("Progress update")
+    DELAY = "delay", _("Delay notice")
+    CALLBACK = "callback", _("Call-back")
+    CLOSING = "closing", _("Closing")

@@ -1,0 +1,68 @@
+"""The knowledge domain's event verbs: how each reads, who is told, where it leads."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bihuan.core.catalogue import Verb, declare
+from bihuan.core.models import Event
+from bihuan.knowledge.choices import ArticleStatus
+
+
+def article_link(event: Event) -> str | None:
+    if event.subject_type != "knowledge.article":
+        return None
+    return reverse("knowledge:article", kwargs={"article_id": event.subject_id})
+
+
+def _status(value: object) -> str:
+    try:
+        return str(ArticleStatus(str(value)).label)
+    except ValueError:
+        return "—"
+
+
+def _status_changed(event: Event) -> str:
+    return _("moved the article from %(before)s to %(after)s") % {
+        "before": _status(event.get("from")),
+        "after": _status(event.get("to")),
+    }
+
+
+declare(
+    Verb("knowledge.article_created", describe=lambda e: _("wrote an article"), link=article_link),
+    Verb("knowledge.article_updated", describe=lambda e: _("edited an article"), link=article_link),
+    Verb("knowledge.article_status_changed", describe=_status_changed, link=article_link),
+    Verb(
+        "knowledge.article_restored",
+        describe=lambda e: _("restored an earlier version of an article"),
+        link=article_link,
+    ),
+    Verb(
+        "knowledge.article_reviewed",
+        describe=lambda e: _("confirmed an article is current"),
+        link=article_link,
+    ),
+    Verb(
+        "knowledge.review_requested",
+        describe=lambda e: _("asked for a review of an article within 24 hours"),
+        details=lambda e: [str(e.get("policy_change", ""))],
+        notification=lambda e: _("A policy changed: review your article within 24 hours"),
+        notifies=gettext_lazy("the article's owner"),
+        link=article_link,
+    ),
+    Verb(
+        "knowledge.review_overdue",
+        describe=lambda e: _("an article's review is overdue"),
+        notifies=gettext_lazy("the article's owner and the supervisors"),
+        link=article_link,
+    ),
+    Verb("knowledge.policy_changed", describe=lambda e: _("recorded a policy change")),
+    Verb("knowledge.synonym_created", describe=lambda e: _("added search synonyms")),
+    Verb("knowledge.synonym_deleted", describe=lambda e: _("removed search synonyms")),
+    Verb("knowledge.category_created", describe=lambda e: _("added a knowledge category")),
+    Verb("knowledge.template_created", describe=lambda e: _("wrote a reply template")),
+    Verb("knowledge.template_updated", describe=lambda e: _("changed a reply template")),
+)

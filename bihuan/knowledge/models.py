@@ -1,0 +1,293 @@
+"""Knowledge base: articles with their versions and review cycle, synonyms, reply templates.
+
+Only ``bihuan.knowledge.services`` writes these rows.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from bihuan.knowledge.choices import ArticleStatus, Audience, Language, Scenario, UseKind
+
+
+class KnowledgeCategory(models.Model):
+    """A node of the article category tree (退款 › 到账时间)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("knowledge category")
+        verbose_name_plural = _("knowledge categories")
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="knowledge_category_unique_in_parent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Article(models.Model):
+    """One article in one language. Translations share ``group_id`` (the first article's id),
+    at most one per language. ``title``/``body`` are the current version's; every change of
+    them adds an ``ArticleVersion``. The token columns feed the full-text index."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body (Markdown)"))
+    answer = models.TextField(
+        _("answer for customers"),
+        blank=True,
+        help_text=_("Inserted into a reply with one click; the body is used when empty."),
+    )
+    category = models.ForeignKey(
+        KnowledgeCategory,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="articles",
+    )
+    tags = models.ManyToManyField("core.Tag", verbose_name=_("tags"), blank=True, related_name="+")
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    group_id = models.BigIntegerField(null=True, blank=True)
+    audience = models.CharField(
+        _("audience"), max_length=16, choices=Audience.choices, default=Audience.INTERNAL
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="knowledge_articles",
+    )
+    review_by = models.DateField(_("review by"), null=True, blank=True)
+    version_number = models.PositiveIntegerField(default=1)
+    title_tokens = models.TextField(blank=True, editable=False)
+    body_tokens = models.TextField(blank=True, editable=False)
+    view_count = models.PositiveIntegerField(default=0)
+    insert_count = models.PositiveIntegerField(default=0)
+    helpful_count = models.PositiveIntegerField(default=0)
+    unhelpful_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        indexes = [
+            models.Index(fields=["status", "updated_at", "id"], name="article_status_idx"),
+            models.Index(fields=["owner", "review_by"], name="article_owner_review_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group_id", "language"],
+                condition=Q(group_id__isnull=False),
+                name="article_one_translation_per_language",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ArticleStatus.PUBLISHED
+
+
+class ArticleVersion(models.Model):
+    """An immutable snapshot of an article's title and body (version 1, 2, …)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body (Markdown)"))
+    answer = models.TextField(_("answer for customers"), blank=True)
+    note = models.CharField(_("what changed"), max_length=300, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("article version")
+        verbose_name_plural = _("article versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="article_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} v{self.number}"
+
+
+class PolicyChange(models.Model):
+    """A product or policy change that puts the articles it touches up for review in 24 h."""
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("what changed"), blank=True)
+    tag = models.ForeignKey(
+        "core.Tag",
+        verbose_name=_("tag"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    query = models.CharField(_("search words"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("policy change")
+        verbose_name_plural = _("policy changes")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReviewTask(models.Model):
+    """Review one article after a policy change, by ``due_at`` (24 h), owned by its owner."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_tasks")
+    policy_change = models.ForeignKey(
+        PolicyChange, on_delete=models.CASCADE, related_name="review_tasks"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    due_at = models.DateTimeField(_("due at"))
+    is_overdue = models.BooleanField(_("overdue"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("review task")
+        verbose_name_plural = _("review tasks")
+        indexes = [models.Index(fields=["assignee", "done_at"], name="review_task_open_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article"],
+                condition=Q(done_at__isnull=True),
+                name="review_task_one_open_per_article",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} ← {self.policy_change_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None
+
+
+class Synonym(models.Model):
+    """Words a search treats as the same (快递 物流 快运): any of them finds all of them."""
+
+    terms = models.CharField(_("words"), max_length=300)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("synonym")
+        verbose_name_plural = _("synonyms")
+        ordering = ["terms"]
+
+    def __str__(self) -> str:
+        return self.terms
+
+    @property
+    def term_list(self) -> list[str]:
+        return [t for t in self.terms.split() if t]
+
+
+class ArticleUse(models.Model):
+    """One view, insertion into a reply, or vote (the knowledge-base usage rate)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="uses")
+    kind = models.CharField(max_length=16, choices=UseKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "created_at"], name="article_use_kind_idx"),
+            models.Index(fields=["article", "user", "kind"], name="article_use_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.article_id}"
+
+
+class ReplyTemplate(models.Model):
+    """A reply template (话术) for a scenario, with safe variables ({{ customer.name }}).
+    Shared templates (no owner) are for everyone; personal ones only for their owner."""
+
+    title = models.CharField(_("title"), max_length=100)
+    scenario = models.CharField(_("scenario"), max_length=16, choices=Scenario.choices)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    body = models.TextField(_("text"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reply_templates",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    use_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["scenario", "title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_shared(self) -> bool:
+        return self.owner_id is None
+
+
+class TemplateUse(models.Model):
+    """One insertion of a template into a reply (usage per template and per agent)."""
+
+    template = models.ForeignKey(ReplyTemplate, on_delete=models.CASCADE, related_name="uses")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"], name="template_use_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} by {self.user_id}"

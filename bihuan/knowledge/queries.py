@@ -1,0 +1,275 @@
+"""Read paths of the knowledge base, scoped by the viewer (a draft of someone else is simply
+not found), with related rows fetched in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bihuan.accounts.models import User
+from bihuan.core.errors import NotFound
+from bihuan.core.models import Tag
+from bihuan.core.pagination import Page, paginate
+from bihuan.knowledge import search
+from bihuan.knowledge.choices import ArticleStatus
+from bihuan.knowledge.models import (
+    Article,
+    ArticleVersion,
+    KnowledgeCategory,
+    ReplyTemplate,
+    ReviewTask,
+    Synonym,
+)
+from bihuan.knowledge.permissions import article_scope, is_editor, template_scope
+from bihuan.tickets.models import Ticket
+from bihuan.tickets.permissions import visible_tickets
+
+MAX_ID = 2**62
+PAGE_SIZE = 50
+SUGGESTIONS = 5
+# The ticket text a suggestion search reads: the subject and the customer's first words.
+SUGGESTION_TEXT = 300
+LIVE = (ArticleStatus.PUBLISHED, ArticleStatus.IN_REVIEW)
+
+
+def _with_related(rows: QuerySet[Article]) -> QuerySet[Article]:
+    return rows.select_related("category", "owner").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def visible_articles(viewer: User) -> QuerySet[Article]:
+    return Article.objects.filter(article_scope(viewer))
+
+
+def get_article(viewer: User, article_id: int) -> Article:
+    if article_id > MAX_ID:
+        raise NotFound(_("Article not found."))
+    article = _with_related(visible_articles(viewer)).filter(pk=article_id).first()
+    if article is None:
+        raise NotFound(_("Article not found."))
+    return article
+
+
+def synonym_table() -> dict[str, tuple[str, ...]]:
+    return search.synonym_table([s.term_list for s in Synonym.objects.all()])
+
+
+def _in_order(ids: list[int], rows: QuerySet[Article]) -> list[Article]:
+    by_id = {a.pk: a for a in rows.filter(pk__in=ids)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def search_articles(
+    viewer: User,
+    query: str,
+    *,
+    language: str = "",
+    audience: str = "",
+    mode: str = "all",
+    limit: int = search.LIMIT,
+) -> list[Article]:
+    """Published articles matching ``query`` (synonyms and English prefixes), best first."""
+    terms = search.parse(query, synonym_table())
+    ids = search.ranked_article_ids(
+        terms,
+        statuses=[ArticleStatus.PUBLISHED],
+        mode=mode,
+        language=language,
+        audience=audience,
+        limit=limit,
+    )
+    return _in_order(ids, _with_related(visible_articles(viewer)))
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    status: str = ArticleStatus.PUBLISHED
+    category: int | None = None
+    tag: str = ""
+    language: str = ""
+    mine: bool = False
+
+
+def list_articles(
+    viewer: User, filters: ArticleFilter, *, cursor: str | None = None
+) -> Page[Article]:
+    """Articles by last change, newest first, one page (keyset)."""
+    rows = visible_articles(viewer)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.category:
+        rows = rows.filter(category_id=filters.category)
+    if filters.tag:
+        rows = rows.filter(tags__name=filters.tag)
+    if filters.language:
+        rows = rows.filter(language=filters.language)
+    if filters.mine:
+        rows = rows.filter(owner=viewer)
+    return paginate(
+        _with_related(rows), order_field="updated_at", descending=True, limit=PAGE_SIZE,
+        cursor=cursor,
+    )  # fmt: skip
+
+
+def list_versions(article: Article) -> list[ArticleVersion]:
+    return list(article.versions.select_related("author").order_by("-number"))
+
+
+def get_version(article: Article, version_id: int) -> ArticleVersion:
+    if version_id > MAX_ID:
+        raise NotFound(_("Version not found."))
+    version = article.versions.select_related("author").filter(pk=version_id).first()
+    if version is None:
+        raise NotFound(_("Version not found."))
+    return version
+
+
+def previous_version(version: ArticleVersion) -> ArticleVersion | None:
+    return (
+        ArticleVersion.objects.filter(article_id=version.article_id, number__lt=version.number)
+        .order_by("-number")
+        .first()
+    )
+
+
+def translations(viewer: User, article: Article) -> list[Article]:
+    if article.group_id is None:
+        return []
+    return list(
+        visible_articles(viewer)
+        .filter(group_id=article.group_id)
+        .exclude(pk=article.pk)
+        .order_by("language")
+    )
+
+
+def open_review_task(article: Article) -> ReviewTask | None:
+    return (
+        ReviewTask.objects.select_related("policy_change")
+        .filter(article=article, done_at__isnull=True)
+        .first()
+    )
+
+
+def articles_touched_by(*, tag: Tag | None, query: str) -> list[int]:
+    """Live (published or in review) articles with ``tag`` or matching ``query``."""
+    ids: set[int] = set()
+    if tag is not None:
+        ids |= set(Article.objects.filter(status__in=LIVE, tags=tag).values_list("pk", flat=True))
+    if query:
+        terms = search.parse(query, synonym_table())
+        ids |= set(search.ranked_article_ids(terms, statuses=list(LIVE), limit=1000))
+    return sorted(ids)
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    article: Article
+    task: ReviewTask | None
+    is_stale: bool
+
+
+def review_list(viewer: User, *, today: date | None = None) -> list[ReviewRow]:
+    """Live articles that are flagged by a policy change or past their review-by date: the
+    viewer's own (editors: everyone's), flagged and overdue first."""
+    today = today or timezone.localdate()
+    flagged = ReviewTask.objects.filter(article_id=OuterRef("pk"), done_at__isnull=True)
+    rows = Article.objects.filter(status__in=LIVE).filter(
+        Q(Exists(flagged)) | Q(review_by__lt=today)
+    )
+    if not is_editor(viewer):
+        rows = rows.filter(owner=viewer)
+    articles = list(
+        _with_related(rows).prefetch_related(
+            Prefetch(
+                "review_tasks",
+                queryset=ReviewTask.objects.filter(done_at__isnull=True).select_related(
+                    "policy_change"
+                ),
+                to_attr="open_tasks",
+            )
+        )[:200]
+    )
+    result = [
+        ReviewRow(
+            article=a,
+            task=a.open_tasks[0] if a.open_tasks else None,
+            is_stale=a.review_by is not None and a.review_by < today,
+        )
+        for a in articles
+    ]
+    result.sort(
+        key=lambda r: (
+            r.task is None,
+            not (r.task and r.task.is_overdue),
+            r.task.due_at if r.task else timezone.now(),
+            r.article.review_by or today,
+        )
+    )
+    return result
+
+
+def suggestion_query(ticket: Ticket) -> str:
+    first = ticket.messages.order_by("id").values_list("body", flat=True).first() or ""
+    return f"{ticket.subject} {first[:SUGGESTION_TEXT]}"
+
+
+def suggestions_for_ticket(viewer: User, ticket: Ticket) -> list[Article]:
+    """Published articles for the ticket's text, best first (any of its words)."""
+    return search_articles(viewer, suggestion_query(ticket), mode="any", limit=SUGGESTIONS)
+
+
+def categories() -> list[KnowledgeCategory]:
+    return list(
+        KnowledgeCategory.objects.select_related("parent").order_by("parent_id", "position", "name")
+    )
+
+
+def get_ticket(viewer: User, number: int) -> Ticket:
+    """The ticket, if the viewer may see it (the tickets app decides)."""
+    if number > MAX_ID:
+        raise NotFound(_("Ticket not found."))
+    ticket = visible_tickets(viewer).select_related("customer").filter(pk=number).first()
+    if ticket is None:
+        raise NotFound(_("Ticket not found."))
+    return ticket
+
+
+def list_templates(viewer: User, *, query: str = "", language: str = "") -> list[ReplyTemplate]:
+    """Active templates the viewer may use: shared ones and their own, most used first."""
+    rows = ReplyTemplate.objects.filter(template_scope(viewer), is_active=True)
+    if language:
+        rows = rows.filter(language=language)
+    for word in query.split()[:5]:
+        rows = rows.filter(Q(title__icontains=word) | Q(body__icontains=word))
+    return list(rows.select_related("owner").order_by("-use_count", "title", "id")[:50])
+
+
+def manageable_templates(viewer: User) -> list[ReplyTemplate]:
+    rows = ReplyTemplate.objects.filter(template_scope(viewer))
+    return list(rows.select_related("owner").order_by("scenario", "language", "title", "id")[:500])
+
+
+def get_template(viewer: User, template_id: int) -> ReplyTemplate:
+    if template_id > MAX_ID:
+        raise NotFound(_("Template not found."))
+    template = ReplyTemplate.objects.filter(template_scope(viewer), pk=template_id).first()
+    if template is None:
+        raise NotFound(_("Template not found."))
+    return template
+
+
+def list_synonyms() -> list[Synonym]:
+    return list(Synonym.objects.order_by("terms"))
+
+
+def get_synonym(viewer: User, synonym_id: int) -> Synonym:
+    synonym = Synonym.objects.filter(pk=min(synonym_id, MAX_ID)).first()
+    if synonym is None or not is_editor(viewer):
+        raise NotFound(_("Not found."))
+    return synonym

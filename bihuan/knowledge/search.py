@@ -1,0 +1,133 @@
+"""Ranked full-text search over articles in Chinese and English, in the database itself.
+
+The same scheme as ticket search (``bihuan.tickets.search``): jieba-segmented token columns,
+indexed by SQLite FTS5 (bm25, title weighted 3 : 1 over the body) or by a PostgreSQL GIN index
+on a weighted ``tsvector`` (ts_rank). On top of it:
+
+- synonyms: each query word that belongs to an admin-defined group (快递 物流) matches any
+  word of its group;
+- English prefixes: a Latin word of two letters or more also matches the words it begins
+  (``refun`` finds ``refund``, ``refunded``), so results appear while the agent types;
+- two modes: ``all`` (every word, for the search box) and ``any`` (some words, best first, for
+  suggestions from a ticket's text, which is long and never matches as a whole).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import connection
+
+from bihuan.core.text_search import query_tokens
+
+LIMIT = 50
+_LATIN = re.compile(r"^[a-z0-9]+$")
+# Words of asking, not of the subject ("我要退钱" is about 退钱): dropped from a query unless
+# nothing else is left. The core stop list keeps particles only, since tickets search whole
+# sentences agents remember.
+QUESTION_WORDS = frozenset(
+    {"我要", "我想", "想要", "请问", "怎么", "怎么办", "怎样", "如何", "为什么", "什么", "可以",
+     "能不能", "一下", "你好", "您好", "帮我", "how", "do", "does", "i", "to", "is", "my", "what",
+     "why", "can", "you", "please"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Term:
+    """One query word and the words that count as the same."""
+
+    words: tuple[str, ...]
+    prefix: bool
+
+
+def synonym_table(groups: Sequence[Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """word → every word of its group (lower-cased), from the admin's synonym groups."""
+    table: dict[str, tuple[str, ...]] = {}
+    for group in groups:
+        words = tuple(dict.fromkeys(w.lower() for w in group if w))
+        for word in words:
+            table[word] = tuple(dict.fromkeys(table.get(word, ()) + words))
+    return table
+
+
+def parse(query: str, synonyms: dict[str, tuple[str, ...]]) -> list[Term]:
+    """The terms of a user's query, each with its synonyms."""
+    terms = []
+    words = query_tokens(query)
+    words = [w for w in words if w not in QUESTION_WORDS] or words
+    for word in words:
+        same = synonyms.get(word, (word,))
+        terms.append(Term(same, prefix=bool(_LATIN.match(word)) and len(word) >= 2))
+    return terms
+
+
+def _fts5(terms: list[Term], mode: str) -> str:
+    def quoted(word: str, prefix: bool) -> str:
+        return '"' + word.replace('"', '""') + '"' + ("*" if prefix else "")
+
+    clauses = [
+        "(" + " OR ".join(quoted(w, t.prefix and w == t.words[0]) for w in t.words) + ")"
+        for t in terms
+    ]
+    return (" AND " if mode == "all" else " OR ").join(clauses)
+
+
+def _tsquery(terms: list[Term], mode: str) -> str:
+    def quoted(word: str, prefix: bool) -> str:
+        return "'" + word.replace("'", "''").replace("\\", "") + "'" + (":*" if prefix else "")
+
+    clauses = [
+        "(" + " | ".join(quoted(w, t.prefix and w == t.words[0]) for w in t.words) + ")"
+        for t in terms
+    ]
+    return (" & " if mode == "all" else " | ").join(clauses)
+
+
+def ranked_article_ids(
+    terms: list[Term],
+    *,
+    statuses: Sequence[str],
+    mode: str = "all",
+    language: str = "",
+    audience: str = "",
+    limit: int = LIMIT,
+) -> list[int]:
+    """Ids of articles in ``statuses`` matching ``terms``, best first."""
+    if not terms or not statuses:
+        return []
+    filters = [f"a.status IN ({', '.join(['%s'] * len(statuses))})"]
+    params: list[str | int] = list(statuses)
+    if language:
+        filters.append("a.language = %s")
+        params.append(language)
+    if audience:
+        filters.append("a.audience = %s")
+        params.append(audience)
+    where = " AND ".join(filters)
+    if connection.vendor == "postgresql":
+        sql = f"""
+            SELECT a.id FROM knowledge_article a,
+                 to_tsquery('simple', %s) AS q
+            WHERE ({VECTOR}) @@ q AND {where}
+            ORDER BY ts_rank({VECTOR}, q) DESC, a.id DESC LIMIT %s
+        """  # noqa: S608 - the interpolated parts are constants of this module
+        args: list[str | int] = [_tsquery(terms, mode), *params, limit]
+    else:
+        sql = f"""
+            SELECT a.id FROM knowledge_article_fts f JOIN knowledge_article a ON a.id = f.rowid
+            WHERE knowledge_article_fts MATCH %s AND {where}
+            ORDER BY bm25(knowledge_article_fts, 3.0, 1.0) ASC, a.id DESC LIMIT %s
+        """  # noqa: S608 - the interpolated parts are constants of this module
+        args = [_fts5(terms, mode), *params, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+# The indexed expression of migration 0002 (PostgreSQL), title weighted above the body.
+VECTOR = (
+    "setweight(to_tsvector('simple', a.title_tokens), 'A') || "
+    "setweight(to_tsvector('simple', a.body_tokens), 'B')"
+)
