@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "bihuan.tickets",
     "bihuan.triage",
     "bihuan.channels",
+    "bihuan.sla",
     "bihuan.knowledge",
     "bihuan.demo",
 ]

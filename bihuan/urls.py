@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("bihuan.tickets.urls")),
     path("", include("bihuan.triage.urls")),
     path("", include("bihuan.channels.urls")),
+    path("", include("bihuan.sla.urls")),
     path("", include("bihuan.knowledge.urls")),
 ]

@@ -68,6 +68,15 @@ class Team(models.Model):
         choices=AssignmentStrategy.choices,
         default=AssignmentStrategy.MANUAL,
     )
+    supervisor = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("supervisor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supervised_teams",
+        help_text=_("Receives the queue's SLA escalations after the ticket's owner."),
+    )
     offline_release_minutes = models.PositiveIntegerField(
         _("offer tickets again after the owner is offline for (minutes)"),
         default=30,

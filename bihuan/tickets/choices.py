@@ -63,3 +63,18 @@ class MessageKind(models.TextChoices):
     CUSTOMER = "customer", _("Customer message")
     REPLY = "reply", _("Reply")
     NOTE = "note", _("Internal note")
+
+
+class SlaState(models.TextChoices):
+    """The state of a ticket's most urgent SLA clock (a copy kept by the sla app)."""
+
+    RUNNING = "running", pgettext_lazy("SLA clock", "Running")
+    PAUSED = "paused", pgettext_lazy("SLA clock", "Paused")
+    WARNING = "warning", pgettext_lazy("SLA clock", "At risk")
+    BREACHED = "breached", pgettext_lazy("SLA clock", "Breached")
+    MET = "met", pgettext_lazy("SLA clock", "Met")
+
+
+# ``Ticket.sla_sort_key`` when no clock is due: after every real instant (2**62 is also the
+# largest key a page cursor accepts).
+NO_SLA_DUE = 2**62

@@ -124,6 +124,7 @@ class InboxFilterForm(forms.Form):
         "created": _("Oldest"),
         "-priority": _("Highest priority"),
         "priority": _("Lowest priority"),
+        "sla": _("Time to next SLA breach"),
     }
 
     def __init__(self, data: Any, *, options: TicketOptions) -> None:

@@ -8,10 +8,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.tickets.choices import (
+    NO_SLA_DUE,
     Channel,
     Emotion,
     MessageKind,
     Priority,
+    SlaState,
     TicketStatus,
     TicketType,
 )
@@ -139,6 +141,15 @@ class Ticket(models.Model):
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # A copy of the ticket's most urgent SLA clock, written by the sla app through
+    # ``services.set_sla_status`` so that lists show and sort by it without joining its tables.
+    sla_state = models.CharField(
+        _("SLA state"), max_length=16, choices=SlaState.choices, blank=True, default=""
+    )
+    sla_due_at = models.DateTimeField(_("next SLA due time"), null=True, blank=True)
+    # ``sla_due_at`` in epoch seconds, or beyond any instant when no clock runs: the non-null
+    # key that keyset pagination sorts by ("time to next breach").
+    sla_sort_key = models.BigIntegerField(default=NO_SLA_DUE, editable=False)
 
     class Meta:
         verbose_name = _("ticket")
@@ -157,6 +168,7 @@ class Ticket(models.Model):
                 fields=["department", "status", "updated_at", "id"], name="ticket_dept_status_idx"
             ),
             models.Index(fields=["customer", "created_at"], name="ticket_customer_idx"),
+            models.Index(fields=["status", "sla_sort_key", "id"], name="ticket_sla_due_idx"),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ from bihuan.customers.choices import IdentityKind
 from bihuan.customers.identity import looks_like_email, looks_like_phone
 from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.customers.queries import TicketSummary, find_customers_by_contact, visible_customers
-from bihuan.tickets.choices import OPEN_STATUSES, Channel, TicketStatus
+from bihuan.tickets.choices import OPEN_STATUSES, Channel, SlaState, TicketStatus
 from bihuan.tickets.models import Commitment, Message, Ticket
 from bihuan.tickets.permissions import visible_tickets
 from bihuan.tickets.search import ranked_ticket_ids
@@ -33,6 +33,7 @@ VIEWS = {
     "unassigned": _("Unassigned"),
     "department": _("My department"),
     "open": _("All open"),
+    "at_risk": _("SLA at risk or missed"),
     "waiting": _("Waiting for customer"),
     "solved": _("Solved, awaiting confirmation"),
     "all": _("All tickets"),
@@ -44,7 +45,10 @@ SORTS = {
     "created": ("created_at", False),
     "-priority": ("priority", True),
     "priority": ("priority", False),
+    "sla": ("sla_sort_key", False),
 }
+# The SLA states a ticket at risk shows (a copy of its most urgent clock, see the sla app).
+AT_RISK_STATES = (SlaState.WARNING, SlaState.BREACHED)
 
 
 @dataclass
@@ -105,6 +109,8 @@ def filtered_tickets(viewer: User, filters: TicketFilters) -> QuerySet[Ticket]:
         ).distinct()
     elif view == "open":
         tickets = tickets.filter(status__in=OPEN_STATUSES)
+    elif view == "at_risk":
+        tickets = tickets.filter(status__in=OPEN_STATUSES, sla_state__in=AT_RISK_STATES)
     elif view == "waiting":
         tickets = tickets.filter(status=TicketStatus.PENDING_CUSTOMER)
     elif view == "solved":
@@ -184,6 +190,7 @@ def _count_views(viewer: User) -> dict[str, int]:
         "mine": open_ & Q(owner_id=viewer.pk),
         "unassigned": open_ & Q(owner__isnull=True),
         "open": open_,
+        "at_risk": open_ & Q(sla_state__in=AT_RISK_STATES),
         "waiting": Q(status=TicketStatus.PENDING_CUSTOMER),
         "solved": Q(status=TicketStatus.SOLVED),
     }

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,10 +36,12 @@ from bihuan.core.time_window import check_datetime
 from bihuan.customers.models import Customer
 from bihuan.customers.services import ContactDetails, resolve_customer
 from bihuan.tickets.choices import (
+    NO_SLA_DUE,
     Channel,
     Emotion,
     MessageKind,
     Priority,
+    SlaState,
     TicketStatus,
     TicketType,
 )
@@ -825,6 +827,26 @@ def cancel_commitment(commitment: Commitment, *, reason: str, actor: User) -> Co
         )
         _touch(locked_ticket, now, [])
     return locked
+
+
+def set_sla_status(ticket_id: int, *, state: str, due_at: datetime | None) -> int:
+    """Copy the ticket's most urgent SLA clock onto it (state, due instant, sort key).
+
+    Called by the sla app inside its own transaction, which records the clock events; this is
+    a derived copy for lists and sorting, so it records none and leaves ``updated_at`` alone.
+    Returns the number of rows changed (0 when the copy is already current).
+    """
+    if state and state not in SlaState.values:
+        raise ValidationFailed(_("Unknown SLA state."), code="invalid_sla_state")
+    sort_key = int(due_at.timestamp()) if due_at is not None else NO_SLA_DUE
+    current = Q(sla_state=state, sla_sort_key=sort_key) & (
+        Q(sla_due_at=due_at) if due_at is not None else Q(sla_due_at__isnull=True)
+    )
+    return (
+        Ticket.objects.filter(pk=ticket_id)
+        .exclude(current)
+        .update(sla_state=state, sla_due_at=due_at, sla_sort_key=sort_key)
+    )
 
 
 # What a request may name by id, as the refusal calls it (translated).

@@ -49,6 +49,7 @@ from bihuan.tickets.forms import (
     load_options,
 )
 from bihuan.tickets.models import Message, Ticket
+from bihuan.tickets.panels import render_ticket_panels
 from bihuan.tickets.permissions import can_work_ticket
 
 KANBAN_COLUMN_LIMIT = 50
@@ -62,11 +63,29 @@ class TicketRow:
     ticket: Ticket
     contact: str
     category: str
+    sla_countdown: str = ""
+
+
+def sla_countdown(due: datetime | None, now: datetime) -> str:
+    """The text of a ticket's SLA badge: "1h 05min" left, or "overdue 20min"."""
+    if due is None:
+        return ""
+    seconds = int((due - now).total_seconds())
+    minutes = abs(seconds) // 60
+    days, hours, minutes = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        text = _("%(days)sd %(hours)sh") % {"days": days, "hours": hours}
+    elif hours:
+        text = _("%(hours)sh %(minutes)02dmin") % {"hours": hours, "minutes": minutes}
+    else:
+        text = _("%(minutes)smin") % {"minutes": minutes}
+    return _("overdue %(time)s") % {"time": text} if seconds < 0 else text
 
 
 def ticket_rows(tickets: Iterable[Ticket], options: TicketOptions | None = None) -> list[TicketRow]:
     """Rows for a ticket list: contacts masked, category named without a query per row."""
     rows = []
+    now = timezone.now()
     for ticket in tickets:
         if ticket.category_id is None:
             category = ""
@@ -75,7 +94,12 @@ def ticket_rows(tickets: Iterable[Ticket], options: TicketOptions | None = None)
         else:
             category = ticket.category.name if ticket.category else ""
         rows.append(
-            TicketRow(ticket=ticket, contact=masked_contact(ticket.customer), category=category)
+            TicketRow(
+                ticket=ticket,
+                contact=masked_contact(ticket.customer),
+                category=category,
+                sla_countdown=sla_countdown(ticket.sla_due_at, now),
+            )
         )
     return rows
 
@@ -402,6 +426,8 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "reply_channels": channels,
         "reply_sends": any(channel.is_sending for channel in channels),
         "now": timezone.now(),
+        "sla_countdown": sla_countdown(ticket.sla_due_at, timezone.now()),
+        "panels": render_ticket_panels(request, ticket),
     }
 
 

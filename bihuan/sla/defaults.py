@@ -1,0 +1,87 @@
+"""The default calendars and the policies from our users' own numbers.
+
+- 标准工作日: Monday–Friday 09:00–12:00 and 13:00–18:00 Asia/Shanghai, with the official
+  holidays and make-up workdays (the default calendar);
+- 全天候 24/7: every minute counts.
+
+Policies, in order: an urgent phone issue answered within 10 minutes (24/7); a complaint
+within 1 business hour; a requirement's feasibility answer within 48 hours; an inquiry within
+4 business hours; anything else within 8 business hours.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from bihuan.sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours
+
+WORKDAY = [(time(9), time(12)), (time(13), time(18))]
+
+# name, position, conditions, calendar ("office" or "always"), targets {metric: minutes}
+POLICIES: list[tuple[str, int, dict[str, list[Any]], str, dict[str, int]]] = [
+    (
+        "紧急电话",
+        10,
+        {"channels": ["phone"], "priorities": [4]},
+        "always",
+        {"first_response": 10, "next_response": 30, "resolution": 8 * 60},
+    ),
+    (
+        "投诉",
+        20,
+        {"kinds": ["complaint"]},
+        "office",
+        {"first_response": 60, "next_response": 4 * 60, "resolution": 3 * 8 * 60},
+    ),
+    ("需求可行性", 30, {"kinds": ["request"]}, "always", {"first_response": 48 * 60}),
+    (
+        "咨询",
+        40,
+        {"kinds": ["inquiry"]},
+        "office",
+        {"first_response": 4 * 60, "next_response": 4 * 60, "resolution": 2 * 8 * 60},
+    ),
+    (
+        "默认",
+        100,
+        {},
+        "office",
+        {"first_response": 8 * 60, "next_response": 8 * 60, "resolution": 5 * 8 * 60},
+    ),
+]
+
+
+def install_defaults(
+    calendar_model: Any, hours_model: Any, policy_model: Any, target_model: Any
+) -> None:
+    """Create the default calendars and policies that do not exist yet (by name). Takes the
+    model classes so that the seeding migration can pass its historical ones."""
+    office, created = calendar_model.objects.get_or_create(
+        name="标准工作日", defaults={"is_default": True, "time_zone": "Asia/Shanghai"}
+    )
+    if created:
+        hours_model.objects.bulk_create(
+            hours_model(calendar=office, weekday=day, opens=opens, closes=closes)
+            for day in range(1, 6)
+            for opens, closes in WORKDAY
+        )
+    always, _ = calendar_model.objects.get_or_create(
+        name="全天候 24/7", defaults={"is_always_open": True, "uses_official_holidays": False}
+    )
+    calendars = {"office": office, "always": always}
+    for name, position, conditions, calendar, targets in POLICIES:
+        policy, created = policy_model.objects.get_or_create(
+            name=name,
+            defaults={"position": position, "calendar": calendars[calendar], **conditions},
+        )
+        if created:
+            target_model.objects.bulk_create(
+                target_model(policy=policy, metric=metric, minutes=minutes)
+                for metric, minutes in targets.items()
+            )
+
+
+def install_default_policies() -> None:
+    """The defaults, for a database emptied after its migrations (tests, a reset demo)."""
+    install_defaults(BusinessCalendar, WorkingHours, SlaPolicy, SlaTarget)

@@ -1,0 +1,76 @@
+"""The sla app's reactions: ticket events move clocks, due work fires warnings, breaches and
+escalations.
+
+The consumer is atomic (its writes commit with the reactions it marks done), and each step is
+idempotent on its own: a clock already met, warned or escalated to a level is left alone, so
+an event or a due item handled twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.utils import timezone
+
+from bihuan.core.consumers import consumer
+from bihuan.core.due_work import due_work
+from bihuan.core.models import DueItem, Event
+from bihuan.sla import services
+from bihuan.tickets.choices import MessageKind
+
+
+def _moves_clocks(event: Event) -> bool:
+    if event.ticket_id is None:
+        return False
+    if event.verb == "ticket.updated":
+        return bool(services.POLICY_FIELDS & set(event.get("changes", {})))
+    if event.verb == "ticket.message_added":
+        return event.get("kind") in (MessageKind.REPLY, MessageKind.CUSTOMER)
+    return True
+
+
+@consumer(
+    "sla.track_clocks",
+    verbs=("ticket.created", "ticket.updated", "ticket.message_added", "ticket.status_changed"),
+    accepts=_moves_clocks,
+    batch_size=100,
+)
+def track_clocks(events: Sequence[Event]) -> None:
+    for event in events:
+        ticket = services.lock_ticket(int(event.ticket_id or 0))
+        if ticket is None:
+            continue
+        at = event.occurred_at
+        if event.verb in ("ticket.created", "ticket.updated"):
+            services.apply_policy(ticket, at=at)
+        elif event.verb == "ticket.message_added":
+            if event.get("kind") == MessageKind.REPLY:
+                services.record_response(ticket, at=at)
+            else:
+                services.record_customer_message(ticket, at=at)
+        else:
+            services.record_status(
+                ticket, before=str(event.get("from")), after=str(event.get("to")), at=at
+            )
+
+
+def _clock_id(item: DueItem) -> int:
+    # "sla.clock:<id>" (warning, breach) or "sla.clock:<id>:<level>" (escalation)
+    return int(item.key.split(":")[1])
+
+
+@due_work(services.WARN)
+def warn(item: DueItem) -> None:
+    services.fire_warning(_clock_id(item), now=timezone.now())
+
+
+@due_work(services.BREACH)
+def breach(item: DueItem) -> None:
+    services.fire_breach(_clock_id(item), now=timezone.now())
+
+
+@due_work(services.ESCALATE)
+def escalate(item: DueItem) -> None:
+    services.fire_escalation(
+        _clock_id(item), level=int(item.data.get("level", 2)), now=timezone.now()
+    )

@@ -1,0 +1,489 @@
+"""SLA use cases: choose a ticket's policy, run its clocks, warn, breach and escalate.
+
+Every function here runs inside one transaction with the ticket row locked first and then
+its clocks (the tickets app's lock order), records what it did as events, and keeps the
+clock's due work (``sla.warn``, ``sla.breach``, ``sla.escalate``, keyed by clock) in step
+with the clock: a running clock has its warning and breach scheduled, a paused or completed
+one has none. Nothing scans open tickets: each instant is a due item found by its index.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from bihuan.accounts.models import User
+from bihuan.core import due_work
+from bihuan.core.events import notify, record_event
+from bihuan.sla.business_hours import Schedule, add_business_time, business_between
+from bihuan.sla.calendars import schedule_of
+from bihuan.sla.choices import ACTIVE_STATES, ClockState, EscalationLevel, Metric
+from bihuan.sla.models import BusinessCalendar, SlaClock, SlaPolicy
+from bihuan.tickets import services as tickets
+from bihuan.tickets.choices import TicketStatus
+from bihuan.tickets.models import Ticket
+
+WARN = "sla.warn"
+BREACH = "sla.breach"
+ESCALATE = "sla.escalate"
+# The fields whose change can make another policy the ticket's.
+POLICY_FIELDS = frozenset({"kind", "priority", "category", "channel"})
+# Clocks started with the ticket; the next-response clock starts on a customer's message.
+OPENING_METRICS = (Metric.FIRST_RESPONSE, Metric.RESOLUTION)
+
+
+# ---------------------------------------------------------------------------------------
+# Policy selection
+
+
+def policy_matches(policy: SlaPolicy, ticket: Ticket) -> bool:
+    """Every condition of ``policy`` holds for ``ticket`` (an empty condition always does)."""
+    if policy.kinds and ticket.kind not in policy.kinds:
+        return False
+    if policy.priorities and ticket.priority not in policy.priorities:
+        return False
+    if policy.channels and ticket.channel not in policy.channels:
+        return False
+    if policy.tiers and ticket.customer.tier not in policy.tiers:
+        return False
+    categories = {c.pk for c in policy.categories.all()}
+    if categories:
+        parent = ticket.category.parent_id if ticket.category else None
+        if ticket.category_id not in categories and parent not in categories:
+            return False
+    organisations = {o.pk for o in policy.organisations.all()}
+    return not organisations or ticket.customer.organisation_id in organisations
+
+
+def select_policy(ticket: Ticket) -> SlaPolicy | None:
+    """The first active policy, in admin order, whose conditions all match."""
+    policies = (
+        SlaPolicy.objects.filter(is_active=True)
+        .select_related("calendar")
+        .prefetch_related("categories", "organisations", "targets__calendar")
+        .order_by("position", "id")
+    )
+    return next((p for p in policies if policy_matches(p, ticket)), None)
+
+
+# ---------------------------------------------------------------------------------------
+# Clock arithmetic
+
+
+class _Schedules:
+    """Schedules loaded once per calendar within one call."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[int, Schedule] = {}
+
+    def __call__(self, calendar: BusinessCalendar) -> Schedule:
+        if calendar.pk not in self._loaded:
+            self._loaded[calendar.pk] = schedule_of(calendar)
+        return self._loaded[calendar.pk]
+
+
+def _remaining(clock: SlaClock, fraction: float = 1.0) -> timedelta:
+    return timedelta(seconds=clock.target_minutes * 60 * fraction - clock.elapsed_seconds)
+
+
+def _arm(clock: SlaClock, schedule: Schedule) -> None:
+    """Schedule the clock's next warning or breach, or its next escalation step."""
+    key = clock.due_key
+    if clock.state in (ClockState.RUNNING, ClockState.WARNING):
+        assert clock.running_since is not None
+        clock.due_at = add_business_time(schedule, clock.running_since, _remaining(clock))
+        due_work.schedule(BREACH, key=key, due_at=clock.due_at, data={"due_at": _iso(clock.due_at)})
+        if clock.state == ClockState.RUNNING and clock.warned_at is None:
+            share = _remaining(clock, clock.warn_at_percent / 100)
+            warn_at = add_business_time(schedule, clock.running_since, max(share, timedelta(0)))
+            due_work.schedule(WARN, key=key, due_at=min(warn_at, clock.due_at))
+        else:
+            due_work.cancel(WARN, key=key)
+        _cancel_escalations(clock)
+    elif clock.state == ClockState.BREACHED:
+        assert clock.running_since is not None
+        clock.due_at = add_business_time(schedule, clock.running_since, _remaining(clock))
+        due_work.cancel(WARN, key=key)
+        due_work.cancel(BREACH, key=key)
+        _cancel_escalations(clock)
+        _schedule_escalation(clock, schedule, after=clock.running_since)
+    else:
+        _disarm(clock)
+
+
+def _disarm(clock: SlaClock) -> None:
+    for kind in (WARN, BREACH):
+        due_work.cancel(kind, key=clock.due_key)
+    _cancel_escalations(clock)
+
+
+def _escalation_key(clock: SlaClock, level: int) -> str:
+    # One key per level: the handler of one step schedules the next while its own item is
+    # still pending (the same key would move the running item instead).
+    return f"{clock.due_key}:{level}"
+
+
+def _cancel_escalations(clock: SlaClock) -> None:
+    for level in (EscalationLevel.SUPERVISOR, EscalationLevel.DEPARTMENT_HEAD):
+        due_work.cancel(ESCALATE, key=_escalation_key(clock, level))
+
+
+def _schedule_escalation(clock: SlaClock, schedule: Schedule, *, after: datetime) -> None:
+    """Schedule the next step up the chain (no cancelling here: an escalation handler calls
+    this while its own item is still pending)."""
+    level = clock.escalation_level + 1
+    if level > EscalationLevel.DEPARTMENT_HEAD:
+        return
+    minutes = clock.policy.escalation_minutes if clock.policy else 30
+    due_work.schedule(
+        ESCALATE,
+        key=_escalation_key(clock, level),
+        due_at=add_business_time(schedule, max(after, timezone.now()), timedelta(minutes=minutes)),
+        data={"level": level},
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _run_from(clock: SlaClock, at: datetime) -> str:
+    """The state a clock resumes in: it keeps what it already reached."""
+    clock.running_since = at
+    if clock.breached_at is not None:
+        return ClockState.BREACHED
+    if clock.warned_at is not None:
+        return ClockState.WARNING
+    return ClockState.RUNNING
+
+
+def _stop(clock: SlaClock, schedule: Schedule, at: datetime) -> None:
+    """Add the running segment to the elapsed time (pausing or completing)."""
+    if clock.running_since is not None:
+        used = business_between(schedule, clock.running_since, max(at, clock.running_since))
+        clock.elapsed_seconds += int(used.total_seconds())
+        clock.running_since = None
+
+
+# ---------------------------------------------------------------------------------------
+# Reactions to the ticket's life (called by ``handlers`` with the ticket locked)
+
+
+def lock_ticket(ticket_id: int) -> Ticket | None:
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("customer", "category", "team", "department")
+        .filter(pk=ticket_id)
+        .first()
+    )
+
+
+def _clocks(ticket: Ticket) -> dict[str, SlaClock]:
+    rows = SlaClock.objects.select_for_update(of=("self",)).select_related("policy", "calendar")
+    return {c.metric: c for c in rows.filter(ticket_id=ticket.pk)}
+
+
+def apply_policy(ticket: Ticket, *, at: datetime) -> SlaPolicy | None:
+    """Give the ticket the clocks of its policy (chosen again when its type, priority,
+    category or channel changed). Clocks keep their start and elapsed time; a new target or
+    calendar moves their due instants. A ticket no policy matches keeps its clocks."""
+    policy = select_policy(ticket)
+    clocks = _clocks(ticket)
+    if policy is None:
+        return None
+    previous = next((c.policy_id for c in clocks.values()), None)
+    if previous == policy.pk:
+        return policy
+    schedules = _Schedules()
+    targets = {t.metric: t for t in policy.targets.all()}
+    for metric, target in targets.items():
+        calendar = target.calendar or policy.calendar
+        clock = clocks.get(metric)
+        if clock is None:
+            if metric not in OPENING_METRICS or ticket.status in (
+                TicketStatus.SOLVED,
+                TicketStatus.CLOSED,
+            ):
+                continue
+            clock = SlaClock(
+                ticket=ticket,
+                metric=metric,
+                started_at=ticket.created_at,
+                running_since=ticket.created_at,
+                state=ClockState.RUNNING,
+            )
+            if metric == Metric.FIRST_RESPONSE and ticket.first_response_at is not None:
+                clock.completed_at = ticket.first_response_at
+            elif ticket.status == TicketStatus.PENDING_CUSTOMER:
+                clock.state = ClockState.PAUSED
+        clock.policy = policy
+        clock.calendar = calendar
+        clock.target_minutes = target.minutes
+        clock.warn_at_percent = policy.warn_at_percent
+        schedule = schedules(calendar)
+        if clock.completed_at is not None and clock.pk is None:
+            _stop(clock, schedule, clock.completed_at)
+            clock.state = ClockState.MET
+            clock.save()
+            continue
+        if clock.pk is None:
+            clock.save()
+        if clock.completed_at is None:
+            if clock.state == ClockState.PAUSED:
+                _stop(clock, schedule, at)
+                clock.due_at = None
+            _arm(clock, schedule)
+        clock.save()
+    record_event(
+        "sla.policy_applied",
+        policy,
+        ticket_id=ticket.pk,
+        customer_id=ticket.customer_id,
+        at=at,
+        data={"policy": policy.pk, "name": policy.name, "previous": previous},
+    )
+    refresh_ticket_status(ticket.pk)
+    return policy
+
+
+def record_response(ticket: Ticket, *, at: datetime) -> None:
+    """An agent replied: the first and the next response targets are met."""
+    clocks = _clocks(ticket)
+    schedules = _Schedules()
+    for metric in (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE):
+        clock = clocks.get(metric)
+        if clock is not None and clock.completed_at is None:
+            _complete(clock, schedules(clock.calendar), at)
+    refresh_ticket_status(ticket.pk)
+
+
+def record_customer_message(ticket: Ticket, *, at: datetime) -> None:
+    """The customer wrote after a reply: the next-response clock starts (if not running)."""
+    if ticket.first_response_at is None:
+        return  # the first-response clock still answers for it
+    clocks = _clocks(ticket)
+    current = clocks.get(Metric.NEXT_RESPONSE)
+    if current is not None and current.completed_at is None:
+        return  # the oldest unanswered message sets the clock
+    policy = next((c.policy for c in clocks.values() if c.policy is not None), None)
+    target = policy.targets.filter(metric=Metric.NEXT_RESPONSE).first() if policy else None
+    if policy is None or target is None:
+        return
+    clock = current or SlaClock(ticket=ticket, metric=Metric.NEXT_RESPONSE)
+    clock.policy = policy
+    clock.calendar = target.calendar or policy.calendar
+    clock.target_minutes = target.minutes
+    clock.warn_at_percent = policy.warn_at_percent
+    clock.state = ClockState.RUNNING
+    clock.started_at = clock.running_since = at
+    clock.elapsed_seconds = 0
+    clock.warned_at = clock.breached_at = clock.completed_at = None
+    clock.escalation_level = EscalationLevel.NONE
+    clock.save()
+    _arm(clock, schedule_of(clock.calendar))
+    clock.save()
+    refresh_ticket_status(ticket.pk)
+
+
+def record_status(ticket: Ticket, *, before: str, after: str, at: datetime) -> None:
+    """Waiting for the customer pauses the clocks, leaving it resumes them, solving or
+    closing completes them, reopening resumes the resolution clock."""
+    clocks = _clocks(ticket)
+    schedules = _Schedules()
+    for clock in clocks.values():
+        schedule = schedules(clock.calendar)
+        if after in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+            if clock.completed_at is None:
+                _complete(clock, schedule, at)
+        elif after == TicketStatus.PENDING_CUSTOMER:
+            if clock.completed_at is None and clock.state != ClockState.PAUSED:
+                _stop(clock, schedule, at)
+                clock.state = ClockState.PAUSED
+                clock.due_at = None
+                _disarm(clock)
+                clock.save()
+        elif clock.completed_at is None and clock.state == ClockState.PAUSED:
+            clock.state = _run_from(clock, at)
+            _arm(clock, schedule)
+            clock.save()
+        elif (
+            before == TicketStatus.SOLVED
+            and clock.metric == Metric.RESOLUTION
+            and clock.completed_at is not None
+        ):
+            clock.completed_at = None
+            clock.state = _run_from(clock, at)
+            _arm(clock, schedule)
+            clock.save()
+    refresh_ticket_status(ticket.pk)
+
+
+def _complete(clock: SlaClock, schedule: Schedule, at: datetime) -> None:
+    _stop(clock, schedule, at)
+    clock.completed_at = at
+    clock.state = ClockState.BREACHED if clock.breached_at is not None else ClockState.MET
+    _disarm(clock)
+    clock.save()
+
+
+def refresh_ticket_status(ticket_id: int) -> None:
+    """Copy the most urgent clock onto the ticket (for its badge, its sort and its views)."""
+    clocks = list(SlaClock.objects.filter(ticket_id=ticket_id))
+    open_clocks = [c for c in clocks if c.completed_at is None]
+    running = [c for c in open_clocks if c.state in ACTIVE_STATES and c.due_at is not None]
+    state, due = "", None
+    if running:
+        due = min(c.due_at for c in running if c.due_at is not None)
+        states = {c.state for c in running}
+        state = next(
+            s for s in (ClockState.BREACHED, ClockState.WARNING, ClockState.RUNNING) if s in states
+        )
+    elif open_clocks:
+        state = ClockState.PAUSED
+    elif clocks:
+        state = ClockState.MET
+    tickets.set_sla_status(ticket_id, state=state, due_at=due)
+
+
+# ---------------------------------------------------------------------------------------
+# Due work: warning, breach, escalation (called by ``handlers`` in the item's transaction)
+
+
+def _locked_clock(clock_id: int) -> tuple[Ticket, SlaClock] | None:
+    ticket_id = SlaClock.objects.filter(pk=clock_id).values_list("ticket_id", flat=True).first()
+    if ticket_id is None:
+        return None
+    ticket = lock_ticket(ticket_id)
+    clock = (
+        SlaClock.objects.select_for_update(of=("self",))
+        .select_related("policy", "calendar")
+        .filter(pk=clock_id)
+        .first()
+    )
+    if ticket is None or clock is None:
+        return None
+    return ticket, clock
+
+
+def department_head(ticket: Ticket) -> User | None:
+    department = ticket.department or (ticket.team.department if ticket.team else None)
+    return department.head if department is not None else None
+
+
+def chain_person(ticket: Ticket, level: int) -> User | None:
+    """Who hears of a missed target at escalation ``level`` (None: nobody at that level)."""
+    if level == EscalationLevel.OWNER:
+        return ticket.owner
+    if level == EscalationLevel.SUPERVISOR:
+        return ticket.team.supervisor if ticket.team else None
+    if level == EscalationLevel.DEPARTMENT_HEAD:
+        return department_head(ticket)
+    return None
+
+
+def _next_in_chain(ticket: Ticket, level: int) -> tuple[int, User] | None:
+    for step in range(level, EscalationLevel.DEPARTMENT_HEAD + 1):
+        person = chain_person(ticket, step)
+        if person is not None and person.is_active:
+            return step, person
+    return None
+
+
+def _clock_data(clock: SlaClock, **extra: Any) -> dict[str, Any]:
+    return {"clock": clock.pk, "metric": clock.metric, "due_at": _iso(clock.due_at), **extra}
+
+
+def fire_warning(clock_id: int, *, now: datetime) -> bool:
+    """A running clock reached its warning share: warn once (the owner, or the next person
+    in the chain when nobody owns the ticket)."""
+    found = _locked_clock(clock_id)
+    if found is None:
+        return False
+    ticket, clock = found
+    if clock.completed_at is not None or clock.state != ClockState.RUNNING or clock.warned_at:
+        return False
+    clock.state = ClockState.WARNING
+    clock.warned_at = now
+    clock.save(update_fields=["state", "warned_at"])
+    event = record_event(
+        "sla.warning",
+        clock,
+        ticket_id=ticket.pk,
+        customer_id=ticket.customer_id,
+        at=now,
+        data=_clock_data(clock),
+    )
+    person = _next_in_chain(ticket, EscalationLevel.OWNER)
+    if person is not None:
+        notify(event, [person[1]])
+    refresh_ticket_status(ticket.pk)
+    return True
+
+
+def fire_breach(clock_id: int, *, now: datetime) -> bool:
+    """A clock passed its due instant: record the breach once and tell the first person in
+    the chain (owner → team supervisor → department head); the next step is due work."""
+    found = _locked_clock(clock_id)
+    if found is None:
+        return False
+    ticket, clock = found
+    if clock.completed_at is not None or clock.state not in (
+        ClockState.RUNNING,
+        ClockState.WARNING,
+    ):
+        return False
+    if clock.due_at is not None and clock.due_at > now:
+        return False  # moved later meanwhile; its own item is scheduled at the new instant
+    due_work.cancel(WARN, key=clock.due_key)
+    clock.state = ClockState.BREACHED
+    clock.breached_at = now
+    step = _next_in_chain(ticket, EscalationLevel.OWNER)
+    clock.escalation_level = step[0] if step else EscalationLevel.DEPARTMENT_HEAD
+    clock.save(update_fields=["state", "breached_at", "escalation_level"])
+    event = record_event(
+        "sla.breached",
+        clock,
+        ticket_id=ticket.pk,
+        customer_id=ticket.customer_id,
+        at=now,
+        data=_clock_data(clock, level=clock.escalation_level, to=step[1].pk if step else None),
+    )
+    if step is not None:
+        notify(event, [step[1]])
+    _schedule_escalation(clock, schedule_of(clock.calendar), after=now)
+    refresh_ticket_status(ticket.pk)
+    return True
+
+
+def fire_escalation(clock_id: int, *, level: int, now: datetime) -> bool:
+    """The breach is still open after the escalation delay: tell the next person up."""
+    found = _locked_clock(clock_id)
+    if found is None:
+        return False
+    ticket, clock = found
+    if (
+        clock.completed_at is not None
+        or clock.state != ClockState.BREACHED
+        or clock.escalation_level >= level
+    ):
+        return False
+    step = _next_in_chain(ticket, level)
+    if step is None:
+        clock.escalation_level = EscalationLevel.DEPARTMENT_HEAD
+        clock.save(update_fields=["escalation_level"])
+        return False
+    clock.escalation_level = step[0]
+    clock.save(update_fields=["escalation_level"])
+    event = record_event(
+        "sla.escalated",
+        clock,
+        ticket_id=ticket.pk,
+        customer_id=ticket.customer_id,
+        at=now,
+        data=_clock_data(clock, level=step[0], to=step[1].pk),
+    )
+    notify(event, [step[1]])
+    _schedule_escalation(clock, schedule_of(clock.calendar), after=now)
+    return True
