@@ -38,4 +38,8 @@ if ! redis_up; then
   for _ in $(seq 1 30); do redis_up && break; sleep 0.5; done
   redis_up || { echo "Redis did not start" >&2; exit 1; }
 fi
+# The fault tests start clusters of their own (initdb, redis-server on spare ports): the
+# binaries must be on this machine even when the servers above run elsewhere.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_install postgresql; fi
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
 echo "PostgreSQL and Redis answer on 127.0.0.1."
