@@ -94,6 +94,7 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
     item = queries.get_article(user, article_id)
     if item.is_published:
         services.record_article_use(item, kind=UseKind.VIEW, actor=user)
+        item.view_count += 1  # the service counted it in the database (F()), not on ``item``
     return render(
         request,
         "knowledge/article.html",
