@@ -134,11 +134,11 @@ def ingest_email(
             mailbox=mailbox,
             cursor=cursor,
         )
-    existing = _stored_result(parsed.dedupe_key)
-    if existing is not None:
-        _advance_cursor_now(cursor)
-        return existing
     try:
+        existing = _stored_result(parsed.dedupe_key)
+        if existing is not None:
+            _advance_cursor_now(cursor)
+            return existing
         raw_name = _store_raw(raw)
         files = _store_attachments(parsed)
         return _store(parsed, raw, raw_name, files, mailbox=mailbox, cursor=cursor)

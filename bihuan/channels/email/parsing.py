@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import mimetypes
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import policy
 from email.errors import UndecodableBytesDefect
@@ -19,6 +20,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from typing import cast
+
+from tnefparse import TNEF
 
 from bihuan.channels.email.charsets import decode_bytes, decode_header_value
 from bihuan.channels.email.html import html_to_text
@@ -41,6 +44,7 @@ _BOUNCE_SUBJECT = re.compile(
     r"Returned mail|Delivery failure|退信|系统退信|邮件投递失败|无法投递|投递失败)",
     re.I,
 )
+_UNSAFE = re.compile("[\ud800-\udfff\x00]")
 _UUENCODE = re.compile(
     r"^begin [0-7]{3,4} (?P<name>[^\r\n]+)\r?\n(?P<body>.*?)^end\s*$", re.M | re.S
 )
@@ -166,23 +170,43 @@ def parse_email(raw: bytes) -> ParsedEmail:
         )
     return ParsedEmail(
         digest=_content_digest(raw, headers),
-        message_id=_first_id(_MESSAGE_ID.findall(str(headers.get("message-id", "")))),
-        subject=subject,
-        sender=sender,
-        recipients=_recipients(message),
+        message_id=_safe(_first_id(_MESSAGE_ID.findall(str(headers.get("message-id", ""))))),
+        subject=_safe(subject),
+        sender=Sender(
+            address=_safe(sender.address),
+            name=_safe(sender.name),
+            is_verified=sender.is_verified,
+            problem=_safe(sender.problem),
+        ),
+        recipients=[_safe(r) for r in _recipients(message)],
         date=_date(message),
-        in_reply_to=_MESSAGE_ID.findall(str(headers.get("in-reply-to", ""))),
-        references=_MESSAGE_ID.findall(str(headers.get("references", ""))),
-        text=text,
-        new_text=fold_quoted(text) if text else "",
-        html=html,
-        attachments=collector.attachments,
+        in_reply_to=[_safe(i) for i in _MESSAGE_ID.findall(str(headers.get("in-reply-to", "")))],
+        references=[_safe(i) for i in _MESSAGE_ID.findall(str(headers.get("references", "")))],
+        text=_safe(text),
+        new_text=_safe(fold_quoted(text)) if text else "",
+        html=_safe(html),
+        attachments=[
+            replace(a, filename=_safe(a.filename), content_id=_safe(a.content_id))
+            for a in collector.attachments
+        ],
         auto_reason=auto_reason,
         is_bulk=str(headers.get("precedence", "")).strip().lower() in {"bulk", "list", "junk"}
         or "list-id" in headers,
-        bounce=bounce,
+        bounce=None
+        if bounce is None
+        else Bounce(
+            original_message_ids=tuple(_safe(i) for i in bounce.original_message_ids),
+            recipient=_safe(bounce.recipient),
+            diagnostic=_safe(bounce.diagnostic),
+        ),
         defects=[type(d).__name__ for d in message.defects],
     )
+
+
+def _safe(text: str) -> str:
+    """Text every database stores: raw 8-bit left in a header (surrogate escapes) becomes
+    U+FFFD, and NUL, which PostgreSQL refuses in text, is dropped."""
+    return _UNSAFE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
 
 
 class _Collector:
@@ -221,11 +245,17 @@ class _Collector:
             if content_type == "text/html":
                 self.htmls.append(_text_of(part))
                 return
+        data = _payload(part)
+        if content_type == "application/ms-tnef" or filename.lower() == "winmail.dat":
+            unpacked = _unpack_tnef(data)
+            if unpacked:
+                self.attachments += unpacked
+                return
         self.attachments.append(
             ParsedAttachment(
                 filename=filename or _default_name(content_type),
                 content_type=content_type,
-                data=_payload(part),
+                data=data,
                 content_id=str(part.get("content-id", "")).strip().strip("<>")[:250],
                 is_inline=disposition == "inline",
             )
@@ -289,6 +319,27 @@ class _Collector:
             )
             text = text.replace(match.group(0), "")
         return text
+
+
+def _unpack_tnef(data: bytes) -> list[ParsedAttachment]:
+    """The files inside Outlook's winmail.dat; [] when it holds none or cannot be read (then
+    winmail.dat itself is kept as the attachment)."""
+    try:
+        tnef = TNEF(data, do_checksum=False)
+        files = [(a.long_filename() or a.name, a.data) for a in tnef.attachments if a.data]
+    except Exception:  # a damaged or unusual TNEF: keeping winmail.dat loses nothing
+        return []
+    unpacked = []
+    for name, content in files:
+        filename = _safe_filename(name if isinstance(name, str) else decode_bytes(name)[0])
+        unpacked.append(
+            ParsedAttachment(
+                filename=filename,
+                content_type=mimetypes.guess_type(filename)[0] or "application/octet-stream",
+                data=bytes(content),
+            )
+        )
+    return unpacked
 
 
 def _payload(part: Message) -> bytes:

@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from bihuan.channels.choices import DeliveryStatus
 from bihuan.channels.email.message_ids import ticket_of_message_id
@@ -142,7 +143,7 @@ def test_a_reply_to_a_customer_without_email_is_recorded_as_failed(
     outbound = OutboundEmail.objects.get()
     assert (outbound.status, outbound.last_error) == (
         DeliveryStatus.FAILED,
-        "The customer has no email address.",
+        gettext("The customer has no email address."),
     )
     assert smtp.received == []
 

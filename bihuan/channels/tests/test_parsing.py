@@ -135,12 +135,13 @@ def test_uuencoded_file_in_the_body_becomes_an_attachment() -> None:
     assert parsed.new_text == "Please see the order list below."
 
 
-def test_winmail_dat_and_forwarded_message_are_kept_as_attachments() -> None:
+def test_winmail_dat_is_unpacked_and_a_forwarded_message_kept_as_an_attachment() -> None:
     tnef = parse_email(corpus("outlook_winmail_dat.eml"))
     forwarded = parse_email(corpus("forwarded_rfc822.eml"))
 
-    assert [(a.filename, a.content_type) for a in tnef.attachments] == [
-        ("winmail.dat", "application/ms-tnef")
+    assert [(a.filename, a.content_type, a.data) for a in tnef.attachments] == [
+        ("contract-draft.txt", "text/plain", "Contract draft v2\n合同草案第二版\n".encode()),
+        ("价格表.csv", "text/csv", "product,price\n净化器,1999\n".encode()),
     ]
     assert [(a.filename, a.content_type) for a in forwarded.attachments] == [
         ("Wholesale prices.eml", "message/rfc822")
@@ -298,3 +299,11 @@ def test_our_message_ids_are_signed_and_a_forged_one_is_refused() -> None:
     assert ticket_of_message_id(message_id) == 42
     assert ticket_of_message_id(forged) is None
     assert ticket_of_message_id("<bihuan.42.00.000@x>") is None
+
+
+def test_a_damaged_winmail_dat_is_kept_as_it_came() -> None:
+    raw = build_mail(attachments=[("winmail.dat", b"\x78\x9f\x3e\x22 not really TNEF")])
+
+    parsed = parse_email(raw)
+
+    assert [a.filename for a in parsed.attachments] == ["winmail.dat"]
