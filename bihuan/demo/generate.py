@@ -40,8 +40,9 @@ from bihuan.customers.models import Customer, CustomerIdentity, Organisation
 from bihuan.demo.clock import Clock
 from bihuan.demo.conversation import Cast, CustomerProfile, seed_ticket, tell
 from bihuan.demo.history import EventLog, PendingEvent, TicketHistory
-from bihuan.demo.material import english, organisation, people
 from bihuan.demo.knowledge_setup import delete_knowledge_setup, set_up_knowledge
+from bihuan.demo.material import english, organisation, people
+from bihuan.demo.sla_setup import delete_sla_setup, set_up_sla
 from bihuan.demo.triage_setup import delete_triage_setup, set_up_triage
 from bihuan.tickets.choices import TicketType
 from bihuan.tickets.models import Category, Commitment, Message, Ticket
@@ -179,6 +180,7 @@ def delete_demo() -> bool:
         ).delete()
         categories = created.get("categories", [])
         delete_triage_setup(categories)
+        delete_sla_setup()
         delete_knowledge_setup(created.get("users", []))
         Category.objects.filter(pk__in=categories, parent__isnull=False).delete()
         Category.objects.filter(pk__in=categories).delete()
@@ -220,6 +222,7 @@ class _Loader:
         self._customer_history(cast, profiles)
         counts = self._write(profiles, histories, tags)
         counts.update(set_up_triage(cast, [h.ticket.pk for h in histories]))
+        counts.update(set_up_sla(cast, [h.ticket.pk for h in histories]))
         counts.update(set_up_knowledge(cast))
         self._mark(cast)
         return counts

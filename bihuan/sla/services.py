@@ -22,8 +22,8 @@ from bihuan.sla.calendars import schedule_of
 from bihuan.sla.choices import ACTIVE_STATES, ClockState, EscalationLevel, Metric
 from bihuan.sla.models import BusinessCalendar, SlaClock, SlaPolicy
 from bihuan.tickets import services as tickets
-from bihuan.tickets.choices import TicketStatus
-from bihuan.tickets.models import Ticket
+from bihuan.tickets.choices import MessageKind, TicketStatus
+from bihuan.tickets.models import Message, Ticket
 
 WARN = "sla.warn"
 BREACH = "sla.breach"
@@ -185,10 +185,15 @@ def _clocks(ticket: Ticket) -> dict[str, SlaClock]:
     return {c.metric: c for c in rows.filter(ticket_id=ticket.pk)}
 
 
-def apply_policy(ticket: Ticket, *, at: datetime) -> SlaPolicy | None:
+def apply_policy(
+    ticket: Ticket, *, at: datetime, recorded_at: datetime | None = None
+) -> SlaPolicy | None:
     """Give the ticket the clocks of its policy (chosen again when its type, priority,
     category or channel changed). Clocks keep their start and elapsed time; a new target or
-    calendar moves their due instants. A ticket no policy matches keeps its clocks."""
+    calendar moves their due instants. A ticket no policy matches keeps its clocks.
+
+    ``at`` is the change's instant (a ticket waiting for the customer pauses its new clocks
+    then); the event is recorded at ``recorded_at`` (default ``at``)."""
     policy = select_policy(ticket)
     clocks = _clocks(ticket)
     if policy is None:
@@ -241,7 +246,7 @@ def apply_policy(ticket: Ticket, *, at: datetime) -> SlaPolicy | None:
         policy,
         ticket_id=ticket.pk,
         customer_id=ticket.customer_id,
-        at=at,
+        at=recorded_at or at,
         data={"policy": policy.pk, "name": policy.name, "previous": previous},
     )
     refresh_ticket_status(ticket.pk)
@@ -318,6 +323,31 @@ def record_status(ticket: Ticket, *, before: str, after: str, at: datetime) -> N
             _arm(clock, schedule)
             clock.save()
     refresh_ticket_status(ticket.pk)
+
+
+def track_existing_ticket(ticket_id: int) -> None:
+    """Give a ticket that predates the sla app (or imported data) its clocks as its history
+    says: started at creation, first response met when answered, the next response running
+    from an unanswered customer message, paused while waiting for the customer. Clocks due
+    already fire as soon as a runner takes their due work."""
+    ticket = lock_ticket(ticket_id)
+    if ticket is None or ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+        return
+    last_reply = (
+        Message.objects.filter(ticket_id=ticket.pk, kind=MessageKind.REPLY)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    now = timezone.now()
+    waiting_since = last_reply or ticket.updated_at
+    at = waiting_since if ticket.status == TicketStatus.PENDING_CUSTOMER else now
+    # Recorded now: the log stays in time order after the ticket's history.
+    if apply_policy(ticket, at=at, recorded_at=now) is None:
+        return
+    customer_at = ticket.last_customer_message_at
+    if last_reply is not None and customer_at is not None and customer_at > last_reply:
+        record_customer_message(ticket, at=customer_at)
 
 
 def _complete(clock: SlaClock, schedule: Schedule, at: datetime) -> None:
@@ -438,7 +468,8 @@ def fire_breach(clock_id: int, *, now: datetime) -> bool:
         return False  # moved later meanwhile; its own item is scheduled at the new instant
     due_work.cancel(WARN, key=clock.due_key)
     clock.state = ClockState.BREACHED
-    clock.breached_at = now
+    # The instant the target was missed (a runner may take the item a little later).
+    clock.breached_at = clock.due_at or now
     step = _next_in_chain(ticket, EscalationLevel.OWNER)
     clock.escalation_level = step[0] if step else EscalationLevel.DEPARTMENT_HEAD
     clock.save(update_fields=["state", "breached_at", "escalation_level"])

@@ -21,7 +21,7 @@ from django.db import transaction
 
 from bihuan.accounts.choices import Role
 from bihuan.accounts.models import Department, Team, User
-from bihuan.core.models import Event, Notification
+from bihuan.core.models import DueItem, Event, Notification, WorkState
 from bihuan.core.text_search import index_text
 from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.demo import history
@@ -30,6 +30,7 @@ from bihuan.demo.generate import MARKER_VERB, DemoResult, load_demo
 from bihuan.demo.history import EventLog, TicketHistory
 from bihuan.demo.material import english, organisation
 from bihuan.demo.material.scenarios import PLACEHOLDERS
+from bihuan.sla.models import SlaClock
 from bihuan.tickets import services
 from bihuan.tickets.choices import Channel, MessageKind, Priority, TicketStatus, TicketType
 from bihuan.tickets.models import Category, Commitment, Message, Ticket
@@ -158,7 +159,9 @@ def test_ticket_columns_agree_with_their_messages(demo: DemoResult) -> None:
 
 def test_every_ticket_has_its_created_event_and_every_message_its_event(demo: DemoResult) -> None:
     events: dict[int, list[Event]] = defaultdict(list)
-    for event in Event.objects.filter(ticket_id__isnull=False).order_by("id"):
+    # The tickets' own history (other apps add theirs later, such as the SLA policy applied).
+    history = Event.objects.filter(ticket_id__isnull=False, verb__startswith="ticket.")
+    for event in history.order_by("id"):
         events[int(event.ticket_id or 0)].append(event)
     messages = {m.pk: m for m in Message.objects.all()}
 
@@ -447,3 +450,16 @@ def test_the_history_records_what_the_services_record(demo: DemoResult) -> None:
         ticket.followers.values_list("pk", flat=True)
     )
     assert mirror.tags == sorted(ticket.tags.values_list("name", flat=True))
+
+
+def test_open_tickets_carry_their_sla_clocks_and_closed_ones_none(demo: DemoResult) -> None:
+    states = Counter(SlaClock.objects.values_list("state", flat=True))
+    closed = Ticket.objects.filter(status__in=(TicketStatus.SOLVED, TicketStatus.CLOSED))
+
+    assert {"running", "paused", "met"} <= set(states)
+    assert not SlaClock.objects.filter(ticket__in=closed).exists()
+    # Targets already missed fire as soon as a runner starts (bihuan serve).
+    assert DueItem.objects.filter(
+        kind="sla.breach", state=WorkState.PENDING, available_at__lte=NOW
+    ).exists()
+    assert Team.objects.filter(name=organisation.COMPLAINTS, supervisor__isnull=False).exists()
