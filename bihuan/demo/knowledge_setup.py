@@ -22,6 +22,7 @@ from bihuan.knowledge.defaults import DEFAULT_TEMPLATES, install_default_templat
 from bihuan.knowledge.models import (
     Article,
     KnowledgeCategory,
+    Macro,
     PolicyChange,
     ReplyTemplate,
     ReviewTask,
@@ -29,6 +30,11 @@ from bihuan.knowledge.models import (
 )
 
 STALE = "产品保修政策"
+MACROS: tuple[tuple[str, str, str, str], ...] = (
+    ("退款已批准", "退款已受理", "pending_customer", "已退款"),
+    ("Refund approved", "Refund approved", "pending_customer", "refunded"),
+    ("致歉并跟进", "致歉", "", "需回访"),
+)
 SYNONYMS = (
     "快递 物流 快运 包裹",
     "退钱 退款 退费",
@@ -197,6 +203,19 @@ def set_up_knowledge(cast: Cast) -> dict[str, int]:
             actor=editor,
         )
     templates = install_default_templates(actor=editor)
+    for title, template_title, status, macro_tags in MACROS:
+        if not Macro.objects.filter(title=title).exists():
+            services.save_macro(
+                services.MacroFields(
+                    title=title,
+                    template=ReplyTemplate.objects.filter(
+                        owner__isnull=True, title=template_title
+                    ).first(),
+                    status=status,
+                    add_tags=macro_tags,
+                ),
+                actor=editor,
+            )
     return {"articles": articles, "reply templates": templates}
 
 
@@ -226,12 +245,15 @@ def delete_knowledge_setup(user_ids: list[int]) -> None:
         ),
         "knowledge.knowledgecategory": list(categories.values_list("pk", flat=True)),
     }
+    macros = Macro.objects.filter(title__in=[m[0] for m in MACROS])
+    subjects["knowledge.macro"] = list(macros.values_list("pk", flat=True))
     for subject_type, ids in subjects.items():
         Event.objects.filter(subject_type=subject_type, subject_id__in=ids).delete()
     tasks = ReviewTask.objects.filter(article_id__in=articles).values_list("pk", flat=True)
     DueItem.objects.filter(
         kind=services.REVIEW_OVERDUE, key__in=[f"knowledge.reviewtask:{pk}" for pk in tasks]
     ).delete()
+    macros.delete()
     PolicyChange.objects.filter(pk__in=changes).delete()
     Article.objects.filter(pk__in=articles).delete()
     templates.delete()

@@ -65,4 +65,9 @@ declare(
     Verb("knowledge.category_created", describe=lambda e: _("added a knowledge category")),
     Verb("knowledge.template_created", describe=lambda e: _("wrote a reply template")),
     Verb("knowledge.template_updated", describe=lambda e: _("changed a reply template")),
+    Verb("knowledge.macro_saved", describe=lambda e: _("saved a macro")),
+    Verb(
+        "knowledge.macro_applied",
+        describe=lambda e: _("applied the macro “%(title)s”") % {"title": e.get("title", "")},
+    ),
 )

@@ -10,8 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from bihuan.core.models import Tag
 from bihuan.knowledge.choices import ArticleStatus, Audience, Language, Scenario
-from bihuan.knowledge.models import KnowledgeCategory
-from bihuan.knowledge.services import ArticleFields, TemplateFields
+from bihuan.knowledge.models import KnowledgeCategory, ReplyTemplate
+from bihuan.knowledge.services import ArticleFields, MacroFields, TemplateFields
+from bihuan.tickets.choices import Priority, TicketStatus
+from bihuan.tickets.models import Category
 
 
 def _style(form: forms.BaseForm) -> None:
@@ -180,4 +182,44 @@ class TemplateForm(forms.Form):
             scenario=data["scenario"],
             language=data["language"],
             shared=bool(data.get("shared")),
+        )
+
+
+class MacroForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=100)
+    template = forms.ModelChoiceField(
+        label=_("Reply with the template"),
+        queryset=ReplyTemplate.objects.filter(owner__isnull=True, is_active=True),
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=_("Set status"), choices=[("", "—"), *TicketStatus.choices], required=False
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Set priority"),
+        choices=[("", "—"), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    category = forms.ModelChoiceField(
+        label=_("Set category"), queryset=Category.objects.order_by("name"), required=False
+    )
+    add_tags = forms.CharField(
+        label=_("Add tags"), max_length=300, required=False, help_text=_("Separate tags by spaces.")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    def fields_value(self) -> MacroFields:
+        data = self.cleaned_data
+        return MacroFields(
+            title=data["title"],
+            template=data.get("template"),
+            status=data.get("status") or "",
+            priority=data.get("priority"),
+            category=data.get("category"),
+            add_tags=data.get("add_tags") or "",
         )

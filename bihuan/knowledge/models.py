@@ -291,3 +291,45 @@ class TemplateUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_id} by {self.user_id}"
+
+
+class Macro(models.Model):
+    """A reply template plus field changes applied to a ticket in one click (*refund approved*:
+    reply, set the category, add a tag, wait for the customer). Shared with the whole team."""
+
+    title = models.CharField(_("title"), max_length=100)
+    template = models.ForeignKey(
+        ReplyTemplate,
+        verbose_name=_("reply template"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="macros",
+    )
+    status = models.CharField(_("set status"), max_length=32, blank=True)
+    priority = models.PositiveSmallIntegerField(_("set priority"), null=True, blank=True)
+    category = models.ForeignKey(
+        "tickets.Category",
+        verbose_name=_("set category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    add_tags = models.CharField(_("add tags"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    use_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.add_tags.split() if t]

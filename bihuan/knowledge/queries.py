@@ -20,6 +20,7 @@ from bihuan.knowledge.models import (
     Article,
     ArticleVersion,
     KnowledgeCategory,
+    Macro,
     ReplyTemplate,
     ReviewTask,
     Synonym,
@@ -273,3 +274,17 @@ def get_synonym(viewer: User, synonym_id: int) -> Synonym:
     if synonym is None or not is_editor(viewer):
         raise NotFound(_("Not found."))
     return synonym
+
+
+def list_macros(*, active_only: bool = True) -> list[Macro]:
+    rows = Macro.objects.select_related("template", "category")
+    if active_only:
+        rows = rows.filter(is_active=True)
+    return list(rows.order_by("title", "id")[:100])
+
+
+def get_macro(viewer: User, macro_id: int, *, to_edit: bool = False) -> Macro:
+    macro = Macro.objects.filter(pk=min(macro_id, MAX_ID)).first()
+    if macro is None or not viewer.is_active or (to_edit and not is_editor(viewer)):
+        raise NotFound(_("Not found."))
+    return macro

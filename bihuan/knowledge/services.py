@@ -31,6 +31,7 @@ from bihuan.knowledge.models import (
     ArticleUse,
     ArticleVersion,
     KnowledgeCategory,
+    Macro,
     PolicyChange,
     ReplyTemplate,
     ReviewTask,
@@ -38,7 +39,9 @@ from bihuan.knowledge.models import (
     TemplateUse,
 )
 from bihuan.knowledge.permissions import can_change_article, can_change_template, is_editor
-from bihuan.tickets.models import Ticket
+from bihuan.tickets import services as ticket_services
+from bihuan.tickets.choices import Priority, TicketStatus
+from bihuan.tickets.models import Category, Ticket
 
 MAX_TITLE = 200
 MAX_BODY = 100_000
@@ -658,3 +661,92 @@ def use_template(template: ReplyTemplate, *, ticket: Ticket, actor: User) -> str
         )
         ReplyTemplate.objects.filter(pk=template.pk).update(use_count=F("use_count") + 1)
     return text
+
+
+# --- Macros ------------------------------------------------------------------------------------
+
+
+@dataclass
+class MacroFields:
+    title: str
+    template: ReplyTemplate | None = None
+    status: str = ""
+    priority: int | None = None
+    category: Category | None = None
+    add_tags: str = ""
+
+
+def _clean_macro(fields: MacroFields) -> str:
+    title = _text(fields.title, label=str(_("Title")), limit=100)
+    if fields.status and fields.status not in TicketStatus.values:
+        raise ValidationFailed(
+            _("“%(value)s” is not a valid %(field)s."), value=fields.status, field=_("status")
+        )
+    if fields.priority is not None and fields.priority not in Priority.values:
+        raise ValidationFailed(
+            _("“%(value)s” is not a valid %(field)s."), value=fields.priority, field=_("priority")
+        )
+    if fields.template is not None and not fields.template.is_shared:
+        raise ValidationFailed(
+            gettext_lazy("A macro uses a shared template."), code="personal_template"
+        )
+    if not (fields.template or fields.status or fields.priority or fields.category) and not (
+        fields.add_tags.split()
+    ):
+        raise ValidationFailed(
+            gettext_lazy("A macro must reply or change something."), code="empty_macro"
+        )
+    return title
+
+
+def save_macro(fields: MacroFields, *, actor: User, macro: Macro | None = None) -> Macro:
+    """Create or change a macro (supervisors and admins)."""
+    _require_editor(actor)
+    title = _clean_macro(fields)
+    with transaction.atomic():
+        now = timezone.now()
+        if macro is None:
+            macro = Macro(created_at=now)
+        else:
+            macro = Macro.objects.select_for_update().get(pk=macro.pk)
+        macro.title, macro.template, macro.status = title, fields.template, fields.status
+        macro.priority, macro.category = fields.priority, fields.category
+        macro.add_tags = " ".join(fields.add_tags.split())[:300]
+        macro.updated_at = now
+        macro.save()
+        record_event("knowledge.macro_saved", macro, actor=actor, data={"title": title})
+    return macro
+
+
+def apply_macro(macro: Macro, *, ticket: Ticket, actor: User) -> Ticket:
+    """Apply a macro to a ticket in one transaction: the reply (its template rendered for the
+    ticket), then the field changes through the tickets services, each recording its own event
+    (the reply, the field change, the tags, the status). A refused change undoes it all."""
+    if not macro.is_active:
+        raise Conflict(gettext_lazy("This macro is retired."), code="retired")
+    with transaction.atomic():
+        if macro.template is not None:
+            text = use_template(macro.template, ticket=ticket, actor=actor)
+            ticket_services.reply_to_customer(ticket, body=text, actor=actor)
+        changes = ticket_services.TicketChanges()
+        if macro.category is not None:
+            changes.category = macro.category
+        if macro.priority is not None:
+            changes.priority = macro.priority
+        if macro.tag_list:
+            current = list(ticket.tags.values_list("name", flat=True))
+            changes.tags = current + [t for t in macro.tag_list if t not in current]
+        if macro.status:
+            changes.status = macro.status
+        if not changes.is_empty():
+            ticket = ticket_services.update_ticket(ticket, changes, actor=actor)
+        Macro.objects.filter(pk=macro.pk).update(use_count=F("use_count") + 1)
+        record_event(
+            "knowledge.macro_applied",
+            macro,
+            actor=actor,
+            ticket_id=ticket.pk,
+            customer_id=ticket.customer_id,
+            data={"title": macro.title},
+        )
+    return ticket

@@ -42,6 +42,13 @@ urlpatterns = [
     path("knowledge/categories/", views.categories, name="categories"),
     path("knowledge/templates/", views.templates, name="templates"),
     path("knowledge/templates/<int:template_id>/", views.template_edit, name="template_edit"),
+    path("knowledge/macros/", views.macros, name="macros"),
+    path("knowledge/macros/<int:macro_id>/", views.macro_edit, name="macro_edit"),
+    path(
+        "knowledge/tickets/<int:number>/macros/<int:macro_id>/apply/",
+        views.ticket_apply_macro,
+        name="ticket_apply_macro",
+    ),
     # The ticket page's panel and composer (the tickets app names these by URL only).
     path("knowledge/tickets/<int:number>/panel/", views.ticket_panel, name="ticket_panel"),
     path(

@@ -27,6 +27,7 @@ from bihuan.knowledge.choices import ArticleStatus, Language, Scenario, UseKind
 from bihuan.knowledge.forms import (
     ArticleForm,
     CategoryForm,
+    MacroForm,
     PolicyChangeForm,
     SearchForm,
     StatusForm,
@@ -553,6 +554,7 @@ def ticket_panel(request: HttpRequest, number: int) -> HttpResponse:
             "ticket": ticket,
             "query": query,
             "rows": [(a, plain_text(a.answer or a.body)[:160]) for a in articles],
+            "macros": queries.list_macros(),
         },
     )
 
@@ -603,3 +605,66 @@ def ticket_insert_template(request: HttpRequest, number: int, template_id: int) 
     ticket = queries.get_ticket(user, number)
     template = queries.get_template(user, template_id)
     return JsonResponse({"text": services.use_template(template, ticket=ticket, actor=user)})
+
+
+# --- Macros ------------------------------------------------------------------------------------
+
+
+def _macro_form_page(
+    request: HttpRequest, form: MacroForm, macro: Any, template_name: str
+) -> HttpResponse:
+    user = signed_in_user(request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_macro(form.fields_value(), actor=user, macro=macro)
+        except ValidationFailed as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Macro saved."))
+            return redirect("knowledge:macros")
+    return render(
+        request,
+        template_name,
+        {"form": form, "macro": macro, "rows": queries.list_macros(active_only=False)},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def macros(request: HttpRequest) -> HttpResponse:
+    """Macros (supervisors and admins): a template and field changes applied in one click."""
+    if not is_editor(signed_in_user(request)):
+        raise PermissionDenied(_("Only supervisors and admins may do this."))
+    return _macro_form_page(request, MacroForm(request.POST or None), None, "knowledge/macros.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
+def macro_edit(request: HttpRequest, macro_id: int) -> HttpResponse:
+    macro = queries.get_macro(signed_in_user(request), macro_id, to_edit=True)
+    initial = {
+        "title": macro.title,
+        "template": macro.template_id,
+        "status": macro.status,
+        "priority": macro.priority,
+        "category": macro.category_id,
+        "add_tags": macro.add_tags,
+    }
+    form = MacroForm(request.POST or None, initial=initial)
+    return _macro_form_page(request, form, macro, "knowledge/macros.html")
+
+
+@login_required
+@require_POST
+@domain_errors
+def ticket_apply_macro(request: HttpRequest, number: int, macro_id: int) -> HttpResponse:
+    """Apply a macro to the ticket (reply and field changes in one service call)."""
+    user = signed_in_user(request)
+    ticket = queries.get_ticket(user, number)
+    macro = queries.get_macro(user, macro_id)
+    services.apply_macro(macro, ticket=ticket, actor=user)
+    messages.success(request, _("Macro “%(title)s” applied.") % {"title": macro.title})
+    return redirect("tickets:detail", number=ticket.pk)

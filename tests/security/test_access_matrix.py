@@ -50,6 +50,7 @@ PARAMETER_KINDS = {
     "version_id": "version",
     "synonym_id": "synonym",
     "template_id": "template",
+    "macro_id": "macro",
 }
 # Request bodies valid in themselves, so that scope is the only reason to refuse.
 API_BODIES: dict[tuple[str, str], Any] = {
@@ -120,6 +121,8 @@ WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
     "knowledge:ticket_insert_article": {},
     "knowledge:ticket_templates": None,
     "knowledge:ticket_insert_template": {},
+    "knowledge:macro_edit": {"title": "改", "priority": "2"},
+    "knowledge:ticket_apply_macro": {},
 }
 # POST-only views answer GET with 405 whatever the id (reveals nothing): only POST them;
 # the rule editor answers both.
@@ -134,6 +137,7 @@ POST_ONLY = {
         "knowledge:article_edit",
         "knowledge:article_translate",
         "knowledge:template_edit",
+        "knowledge:macro_edit",
     }
 }
 ROLES = ["zhangwei", "wangqiang", "chenjie", "liuyang"]
@@ -278,11 +282,15 @@ def outside(org: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
         knowledge_services.TemplateFields(title="我的话术", body="您好"), actor=org.other_agent
     )
     synonym = knowledge_services.create_synonym(terms="快递 物流", actor=org.admin)
+    macro = knowledge_services.save_macro(  # shared, but only editors change it
+        knowledge_services.MacroFields(title="已解决", status="solved"), actor=org.admin
+    )
     return {
         "article": article,
         "version": article.versions.get(number=1),
         "template": template,
         "synonym": synonym,
+        "macro": macro,
         "rule": rule,
         "attachment": attachment,
         "inbound": InboundEmail.objects.get(pk=held.inbound_id or 0),

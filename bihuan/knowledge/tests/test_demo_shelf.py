@@ -14,7 +14,7 @@ from bihuan.demo.knowledge_setup import ARTICLES, delete_knowledge_setup, set_up
 from bihuan.demo.material import organisation
 from bihuan.knowledge import queries
 from bihuan.knowledge.defaults import DEFAULT_TEMPLATES
-from bihuan.knowledge.models import Article, ReplyTemplate, ReviewTask, Synonym
+from bihuan.knowledge.models import Article, Macro, ReplyTemplate, ReviewTask, Synonym
 from bihuan.testing.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,7 @@ def test_the_demo_shelf_is_bilingual_searchable_and_has_work_to_review(cast: Cas
     assert [a.title for a in queries.search_articles(agent, "refun")][:1] == [
         "How long does a refund take"
     ]
+    assert Macro.objects.count() == 3
     assert ReviewTask.objects.filter(article__title="七天无理由退货怎么申请").count() == 1
     assert any(r.is_stale for r in queries.review_list(cast.supervisor))
 
