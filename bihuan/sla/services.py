@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from bihuan.accounts.models import User
@@ -185,6 +186,7 @@ def _clocks(ticket: Ticket) -> dict[str, SlaClock]:
     return {c.metric: c for c in rows.filter(ticket_id=ticket.pk)}
 
 
+@transaction.atomic
 def apply_policy(
     ticket: Ticket, *, at: datetime, recorded_at: datetime | None = None
 ) -> SlaPolicy | None:
@@ -253,6 +255,7 @@ def apply_policy(
     return policy
 
 
+@transaction.atomic
 def record_response(ticket: Ticket, *, at: datetime) -> None:
     """An agent replied: the first and the next response targets are met."""
     clocks = _clocks(ticket)
@@ -264,6 +267,7 @@ def record_response(ticket: Ticket, *, at: datetime) -> None:
     refresh_ticket_status(ticket.pk)
 
 
+@transaction.atomic
 def record_customer_message(ticket: Ticket, *, at: datetime) -> None:
     """The customer wrote after a reply: the next-response clock starts (if not running)."""
     if ticket.first_response_at is None:
@@ -292,6 +296,7 @@ def record_customer_message(ticket: Ticket, *, at: datetime) -> None:
     refresh_ticket_status(ticket.pk)
 
 
+@transaction.atomic
 def record_status(ticket: Ticket, *, before: str, after: str, at: datetime) -> None:
     """Waiting for the customer pauses the clocks, leaving it resumes them, solving or
     closing completes them, reopening resumes the resolution clock."""
@@ -325,6 +330,7 @@ def record_status(ticket: Ticket, *, before: str, after: str, at: datetime) -> N
     refresh_ticket_status(ticket.pk)
 
 
+@transaction.atomic
 def track_existing_ticket(ticket_id: int) -> None:
     """Give a ticket that predates the sla app (or imported data) its clocks as its history
     says: started at creation, first response met when answered, the next response running
@@ -425,6 +431,7 @@ def _clock_data(clock: SlaClock, **extra: Any) -> dict[str, Any]:
     return {"clock": clock.pk, "metric": clock.metric, "due_at": _iso(clock.due_at), **extra}
 
 
+@transaction.atomic
 def fire_warning(clock_id: int, *, now: datetime) -> bool:
     """A running clock reached its warning share: warn once (the owner, or the next person
     in the chain when nobody owns the ticket)."""
@@ -452,6 +459,7 @@ def fire_warning(clock_id: int, *, now: datetime) -> bool:
     return True
 
 
+@transaction.atomic
 def fire_breach(clock_id: int, *, now: datetime) -> bool:
     """A clock passed its due instant: record the breach once and tell the first person in
     the chain (owner → team supervisor → department head); the next step is due work."""
@@ -488,6 +496,7 @@ def fire_breach(clock_id: int, *, now: datetime) -> bool:
     return True
 
 
+@transaction.atomic
 def fire_escalation(clock_id: int, *, level: int, now: datetime) -> bool:
     """The breach is still open after the escalation delay: tell the next person up."""
     found = _locked_clock(clock_id)
