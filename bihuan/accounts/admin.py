@@ -28,11 +28,11 @@ class DepartmentAdmin(ModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(ModelAdmin):
-    list_display = ["name", "department"]
+    list_display = ["name", "department", "supervisor"]
     list_filter = ["department"]
     search_fields = ["name"]
     filter_horizontal = ["members"]
-    list_select_related = ["department"]
+    list_select_related = ["department", "supervisor"]
 
 
 @admin.register(User)

@@ -6,16 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from bihuan.accounts.choices import Role
 from bihuan.core.models import Event, Notification
+from bihuan.customers.models import Customer, Organisation
 from bihuan.sla.choices import ClockState, EscalationLevel
 from bihuan.sla.handlers import track_clocks
 from bihuan.sla.models import SlaPolicy
 from bihuan.sla.tests.conftest import Clock, at, clocks_of, open_ticket
 from bihuan.testing.factories import make_user
 from bihuan.tickets import services as tickets
-from bihuan.tickets.models import Ticket
+from bihuan.tickets.models import Category, Ticket
 
 # Reactions run after commit, so these tests commit for real.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("policies")]
@@ -259,3 +261,51 @@ def test_an_event_handled_twice_changes_nothing_the_second_time(org: Any, clock:
     assert after == before
     assert Event.objects.count() == count
     assert after["first_response"][0] == ClockState.MET
+
+
+def test_tier_organisation_and_parent_category_conditions_select_a_policy(
+    org: Any, clock: Clock
+) -> None:
+    clock.travel(MONDAY_10)
+    office = SlaPolicy.objects.get(name="默认").calendar
+    vip = SlaPolicy.objects.create(name="VIP 客户", position=1, tiers=["vip"], calendar=office)
+    vip.targets.create(metric="first_response", minutes=30)
+    logistics = Category.objects.create(name="物流/配送")
+    lost = Category.objects.create(name="快递丢件", parent=logistics)
+    parcel = SlaPolicy.objects.create(name="物流", position=2, calendar=office)
+    parcel.categories.add(logistics)
+    parcel.targets.create(metric="first_response", minutes=120)
+    company = Organisation.objects.create(name="星河科技", created_at=timezone.now())
+    key_account = SlaPolicy.objects.create(name="大客户", position=3, calendar=office)
+    key_account.organisations.add(company)
+    key_account.targets.create(metric="first_response", minutes=90)
+
+    vip_ticket = open_ticket("inquiry")
+    Customer.objects.filter(pk=vip_ticket.customer_id).update(tier="vip")
+    tickets.update_ticket(vip_ticket, tickets.TicketChanges(priority=3), actor=org.supervisor)
+    lost_parcel = open_ticket("inquiry", category=lost, name="李雷")
+    company_ticket = open_ticket("inquiry", name="韩梅梅")
+    Customer.objects.filter(pk=company_ticket.customer_id).update(organisation=company)
+    tickets.update_ticket(company_ticket, tickets.TicketChanges(priority=3), actor=org.supervisor)
+
+    chosen = {
+        name: clocks_of(t)["first_response"]
+        for name, t in [("vip", vip_ticket), ("parcel", lost_parcel), ("company", company_ticket)]
+    }
+    assert {name: (c.policy.name if c.policy else "") for name, c in chosen.items()} == {
+        "vip": "VIP 客户",
+        "parcel": "物流",
+        "company": "大客户",
+    }
+    assert chosen["parcel"].due_at == at("2026-03-02T12:00+08:00")
+
+
+def test_an_inactive_policy_is_skipped(org: Any, clock: Clock) -> None:
+    SlaPolicy.objects.filter(name="投诉").update(is_active=False)
+    clock.travel(MONDAY_10)
+
+    ticket = open_ticket("complaint")
+
+    policy = clocks_of(ticket)["first_response"].policy
+    assert policy is not None
+    assert policy.name == "默认"

@@ -127,3 +127,21 @@ def test_agents_do_not_see_the_breach_board(org: Any) -> None:
     response = signed_in(org.agent).get("/sla/breaches/")
 
     assert response.status_code == 404
+
+
+def test_the_breach_board_costs_the_same_queries_for_one_and_ten_breaches(
+    org: Any, clock: Clock
+) -> None:
+    org.complaints.supervisor = org.supervisor
+    org.complaints.save(update_fields=["supervisor"])
+    complaints(org, clock, 1)
+    clock.run("2026-03-02T11:00+08:00")
+    client = signed_in(org.supervisor)
+    one, _html = _queries(client, "/sla/breaches/")
+
+    complaints(org, clock, 9)
+    clock.run("2026-03-02T11:00+08:00")
+    ten, html = _queries(client, "/sla/breaches/")
+
+    assert html.count('data-testid="breach-row"') == 10
+    assert one == ten
