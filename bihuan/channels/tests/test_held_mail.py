@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from bihuan.channels.choices import InboundStatus
 from bihuan.channels.email.message_ids import make_message_id
 from bihuan.channels.models import InboundEmail
 from bihuan.channels.services import ingest_email
 from bihuan.channels.tests.mail import build_mail, corpus
+from bihuan.core import catalogue
 from bihuan.core.models import Event
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets.choices import MessageKind
@@ -112,3 +114,15 @@ def test_remote_images_load_only_when_the_agent_asks(org: Org) -> None:
     assert 'data-remote-src="https://tracker.example.net/pixel.gif?u=1"' in page
     assert '<img src="https://tracker.example.net/pixel.gif?u=1"' in with_images
     assert "alert('x')" not in with_images
+
+
+def test_the_ticket_timeline_tells_of_held_mail_without_showing_the_address(org: Org) -> None:
+    ticket, _held = _held_on_ticket(org)
+    event = Event.objects.get(verb="email.held", ticket_id=ticket.pk)
+
+    with translation.override("en"):
+        line = catalogue.describe(event)
+        details = catalogue.details(event)
+
+    assert line == "held an email from someone who is not the ticket's customer"
+    assert details == ["from c***@example.cn"]
