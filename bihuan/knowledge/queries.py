@@ -76,6 +76,9 @@ def search_articles(
 ) -> list[Article]:
     """Published articles matching ``query`` (synonyms and English prefixes), best first."""
     terms = search.parse(query, synonym_table())
+    if mode == "any":
+        # A ticket's text: single characters (到, 钱, 了) match most articles and rank none.
+        terms = [t for t in terms if len(t.words[0]) > 1] or terms
     ids = search.ranked_article_ids(
         terms,
         statuses=[ArticleStatus.PUBLISHED],

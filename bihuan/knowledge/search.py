@@ -2,7 +2,7 @@
 
 The same scheme as ticket search (``bihuan.tickets.search``): jieba-segmented token columns,
 indexed by SQLite FTS5 (bm25, title weighted 3 : 1 over the body) or by a PostgreSQL GIN index
-on a weighted ``tsvector`` (ts_rank). On top of it:
+on a stored weighted ``tsvector`` column (ts_rank). On top of it:
 
 - synonyms: each query word that belongs to an admin-defined group (快递 物流) matches any
   word of its group;
@@ -126,8 +126,5 @@ def ranked_article_ids(
         return [int(row[0]) for row in cursor.fetchall()]
 
 
-# The indexed expression of migration 0002 (PostgreSQL), title weighted above the body.
-VECTOR = (
-    "setweight(to_tsvector('simple', a.title_tokens), 'A') || "
-    "setweight(to_tsvector('simple', a.body_tokens), 'B')"
-)
+# PostgreSQL: the stored, weighted tsvector of migration 0004 (title 'A', body 'B').
+VECTOR = "a.search_vector"
