@@ -40,8 +40,7 @@ def test_every_verb_an_app_records_is_declared_in_the_catalogue(label: str) -> N
     config = apps.get_app_config(label)
     folder = Path(config.path)
     if not (folder / "events.py").exists():
-        if _recorded_verbs(folder):
-            pytest.skip(f"{label} records events but has no events.py yet")
+        assert _recorded_verbs(folder) == set(), f"{label} records events but has no events.py"
         return
 
     undeclared = {v for v in _recorded_verbs(folder) if catalogue.declared(v) is None}
@@ -50,15 +49,15 @@ def test_every_verb_an_app_records_is_declared_in_the_catalogue(label: str) -> N
 
 
 def test_an_undeclared_verb_reads_as_words_in_both_languages() -> None:
-    event = Event(verb="sla.breached", subject_type="sla.clock", subject_id=1, data={})
+    event = Event(verb="nowhere.happened", subject_type="nowhere.thing", subject_id=1, data={})
 
     with translation.override("en"):
         english = catalogue.describe(event)
     with translation.override("zh-hans"):
         chinese = catalogue.describe(event)
 
-    assert "sla.breached" not in english
-    assert "sla.breached" not in chinese
+    assert "nowhere.happened" not in english
+    assert "nowhere.happened" not in chinese
     assert english.startswith("recorded a change")
 
 
