@@ -31,6 +31,9 @@ def render_html(text: str) -> str:
 
 def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
     headers = {"Message-ID": outbound.message_id}
+    if outbound.ticket_message_id is None:
+        # An acknowledgement, not a person's reply (RFC 3834): autoresponders stay silent.
+        headers["Auto-Submitted"] = "auto-replied"
     if outbound.in_reply_to:
         headers["In-Reply-To"] = outbound.in_reply_to
     if outbound.references:

@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from bihuan.channels.email.outbound import build_message
 from bihuan.channels.models import OutboundEmail
 from bihuan.core.models import Event
 from bihuan.tickets.choices import Channel
@@ -51,6 +52,9 @@ def test_the_form_opens_a_web_ticket_and_shows_its_number(org: Org, settings: An
         "zhaomin@example.cn",
         f"[#{ticket.pk}] 退货申请",
     )
+    built = build_message(acknowledgement).message()
+    assert built["Auto-Submitted"] == "auto-replied"
+    assert f"#{ticket.pk}" in acknowledgement.body_text
 
 
 def test_the_form_is_shown_in_english_too(db: None) -> None:
