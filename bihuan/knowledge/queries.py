@@ -4,9 +4,9 @@ not found), with related rows fetched in a fixed number of queries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,18 +15,21 @@ from bihuan.core.errors import NotFound
 from bihuan.core.models import Tag
 from bihuan.core.pagination import Page, paginate
 from bihuan.knowledge import search
-from bihuan.knowledge.choices import ArticleStatus
+from bihuan.knowledge.choices import ArticleStatus, UseKind
 from bihuan.knowledge.models import (
     Article,
+    ArticleUse,
     ArticleVersion,
     KnowledgeCategory,
     Macro,
     ReplyTemplate,
     ReviewTask,
     Synonym,
+    TemplateUse,
 )
 from bihuan.knowledge.permissions import article_scope, is_editor, template_scope
-from bihuan.tickets.models import Ticket
+from bihuan.tickets.choices import MessageKind
+from bihuan.tickets.models import Message, Ticket
 from bihuan.tickets.permissions import visible_tickets
 
 MAX_ID = 2**62
@@ -291,3 +294,80 @@ def get_macro(viewer: User, macro_id: int, *, to_edit: bool = False) -> Macro:
     if macro is None or not viewer.is_active or (to_edit and not is_editor(viewer)):
         raise NotFound(_("Not found."))
     return macro
+
+
+@dataclass(frozen=True)
+class AgentUsage:
+    """How much one agent answered with the knowledge base in a period."""
+
+    agent: User
+    tickets_replied: int
+    tickets_with_knowledge: int
+    insertions: int
+    template_uses: int
+
+    @property
+    def rate(self) -> float | None:
+        """Share of the tickets the agent replied to where an article or template was used."""
+        if not self.tickets_replied:
+            return None
+        return min(1.0, self.tickets_with_knowledge / self.tickets_replied)
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    since: datetime
+    agents: list[AgentUsage]
+    articles: list[Article]
+    templates: list[ReplyTemplate]
+
+
+def usage_report(viewer: User, *, days: int = 30) -> UsageReport:
+    """The knowledge-base usage rate per agent over the last ``days`` days (editors only),
+    with the most used articles and templates; a fixed number of queries."""
+    if not is_editor(viewer):
+        raise NotFound(_("Not found."))
+    since = timezone.now() - timedelta(days=days)
+    replied = dict(
+        Message.objects.filter(kind=MessageKind.REPLY, created_at__gte=since, author__isnull=False)
+        .values("author")
+        .annotate(tickets=Count("ticket", distinct=True))
+        .values_list("author", "tickets")
+    )
+    used: dict[int, set[int]] = {}
+    insertions: dict[int, int] = {}
+    template_uses: dict[int, int] = {}
+    for user_id, ticket_id in ArticleUse.objects.filter(
+        kind=UseKind.INSERT, created_at__gte=since, user__isnull=False
+    ).values_list("user", "ticket_id"):
+        insertions[user_id] = insertions.get(user_id, 0) + 1
+        if ticket_id:
+            used.setdefault(user_id, set()).add(ticket_id)
+    for user_id, ticket_id in TemplateUse.objects.filter(
+        created_at__gte=since, user__isnull=False
+    ).values_list("user", "ticket_id"):
+        template_uses[user_id] = template_uses.get(user_id, 0) + 1
+        if ticket_id:
+            used.setdefault(user_id, set()).add(ticket_id)
+    ids = set(replied) | set(insertions) | set(template_uses)
+    users = User.objects.filter(pk__in=ids).order_by("display_name", "username")
+    agents = [
+        AgentUsage(
+            agent=u,
+            tickets_replied=replied.get(u.pk, 0),
+            tickets_with_knowledge=len(used.get(u.pk, ())),
+            insertions=insertions.get(u.pk, 0),
+            template_uses=template_uses.get(u.pk, 0),
+        )
+        for u in users
+    ]
+    articles = list(
+        Article.objects.filter(status=ArticleStatus.PUBLISHED)
+        .order_by("-insert_count", "-view_count", "id")
+        .only("id", "title", "language", "view_count", "insert_count", "helpful_count",
+              "unhelpful_count")[:20]
+    )  # fmt: skip
+    templates = list(
+        ReplyTemplate.objects.filter(use_count__gt=0).order_by("-use_count", "id")[:20]
+    )
+    return UsageReport(since=since, agents=agents, articles=articles, templates=templates)

@@ -32,6 +32,7 @@ urlpatterns = [
         name="version_restore",
     ),
     path("knowledge/review/", views.review, name="review"),
+    path("knowledge/usage/", views.usage, name="usage"),
     path("knowledge/policy-changes/new/", views.policy_change, name="policy_change"),
     path("knowledge/synonyms/", views.synonyms, name="synonyms"),
     path(

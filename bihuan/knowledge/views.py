@@ -668,3 +668,12 @@ def ticket_apply_macro(request: HttpRequest, number: int, macro_id: int) -> Http
     services.apply_macro(macro, ticket=ticket, actor=user)
     messages.success(request, _("Macro “%(title)s” applied.") % {"title": macro.title})
     return redirect("tickets:detail", number=ticket.pk)
+
+
+@login_required
+@require_GET
+@domain_errors
+def usage(request: HttpRequest) -> HttpResponse:
+    """The knowledge-base usage rate per agent (last 30 days), top articles and templates."""
+    report = queries.usage_report(signed_in_user(request))
+    return render(request, "knowledge/usage.html", {"report": report})
