@@ -29,6 +29,7 @@ class MailboxAdmin(ModelAdmin):
     exclude = ["created_at"]
 
     def save_model(self, request: HttpRequest, obj: Mailbox, form: Any, change: bool) -> None:
+        obj.address = obj.address.strip().lower()  # recipients are matched lower-cased
         if obj.created_at is None:
             obj.created_at = timezone.now()
         super().save_model(request, obj, form, change)
