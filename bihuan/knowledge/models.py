@@ -333,3 +333,18 @@ class Macro(models.Model):
     @property
     def tag_list(self) -> list[str]:
         return [t for t in self.add_tags.split() if t]
+
+
+class SearchWord(models.Model):
+    """A Latin word that occurs in some article: the vocabulary a misspelt English search word
+    is corrected against (refnud → refund). Found by first letter and length."""
+
+    word = models.CharField(max_length=40, unique=True)
+    initial = models.CharField(max_length=1)
+    length = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["initial", "length"], name="search_word_shape_idx")]
+
+    def __str__(self) -> str:
+        return self.word

@@ -24,6 +24,7 @@ from bihuan.knowledge.models import (
     Macro,
     ReplyTemplate,
     ReviewTask,
+    SearchWord,
     Synonym,
     TemplateUse,
 )
@@ -82,15 +83,32 @@ def search_articles(
     if mode == "any":
         # A ticket's text: single characters (到, 钱, 了) match most articles and rank none.
         terms = [t for t in terms if len(t.words[0]) > 1] or terms
-    ids = search.ranked_article_ids(
-        terms,
-        statuses=[ArticleStatus.PUBLISHED],
-        mode=mode,
-        language=language,
-        audience=audience,
-        limit=limit,
-    )
+
+    def ranked(terms: list[search.Term]) -> list[int]:
+        return search.ranked_article_ids(
+            terms,
+            statuses=[ArticleStatus.PUBLISHED],
+            mode=mode,
+            language=language,
+            audience=audience,
+            limit=limit,
+        )
+
+    ids = ranked(terms)
+    if not ids and mode == "all":
+        fixed = search.corrected(terms, _vocabulary_near)
+        if fixed is not None:
+            ids = ranked(fixed)
     return _in_order(ids, _with_related(visible_articles(viewer)))
+
+
+def _vocabulary_near(word: str) -> list[str]:
+    """Vocabulary words of the same first letter and nearly the same length."""
+    return list(
+        SearchWord.objects.filter(
+            initial=word[0], length__gte=len(word) - 2, length__lte=len(word) + 2
+        ).values_list("word", flat=True)[:5000]
+    )
 
 
 @dataclass(frozen=True)

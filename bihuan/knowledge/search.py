@@ -8,14 +8,18 @@ on a stored weighted ``tsvector`` column (ts_rank). On top of it:
   word of its group;
 - English prefixes: a Latin word of two letters or more also matches the words it begins
   (``refun`` finds ``refund``, ``refunded``), so results appear while the agent types;
+- English typos: when nothing matches, each English word is replaced by the closest word of
+  the articles' vocabulary (``SearchWord``, by first letter and length ±2) and the search
+  runs once more (``refnud`` finds ``refund``);
 - two modes: ``all`` (every word, for the search box) and ``any`` (some words, best first, for
   suggestions from a ticket's text, which is long and never matches as a whole).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -24,6 +28,7 @@ from bihuan.core.text_search import query_tokens
 
 LIMIT = 50
 _LATIN = re.compile(r"^[a-z0-9]+$")
+_WORD = re.compile(r"^[a-z]{3,40}$")
 # Words of asking, not of the subject ("我要退钱" is about 退钱): dropped from a query unless
 # nothing else is left. The core stop list keeps particles only, since tickets search whole
 # sentences agents remember.
@@ -61,6 +66,27 @@ def parse(query: str, synonyms: dict[str, tuple[str, ...]]) -> list[Term]:
         same = synonyms.get(word, (word,))
         terms.append(Term(same, prefix=bool(_LATIN.match(word)) and len(word) >= 2))
     return terms
+
+
+def latin_words(tokens: str) -> set[str]:
+    """The English words worth correcting towards (letters only, 3 to 40 of them)."""
+    return {w for w in tokens.split() if _WORD.match(w)}
+
+
+def corrected(terms: list[Term], near: Callable[[str], list[str]]) -> list[Term] | None:
+    """The terms with each Latin word that ``near`` finds a close vocabulary word for replaced
+    by it (refnud → refund); None when nothing was corrected."""
+    result, changed = [], False
+    for term in terms:
+        word = term.words[0]
+        if term.prefix and len(term.words) == 1 and _WORD.match(word):
+            match = difflib.get_close_matches(word, near(word), n=1, cutoff=0.75)
+            if match and match[0] != word:
+                result.append(Term((match[0],), prefix=False))
+                changed = True
+                continue
+        result.append(term)
+    return result if changed else None
 
 
 def _fts5(terms: list[Term], mode: str) -> str:

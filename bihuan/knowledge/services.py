@@ -23,7 +23,7 @@ from bihuan.core.events import notify, record_event
 from bihuan.core.models import Tag
 from bihuan.core.services import get_or_create_tags
 from bihuan.core.text_search import index_text
-from bihuan.knowledge import queries, variables
+from bihuan.knowledge import queries, search, variables
 from bihuan.knowledge.choices import ArticleStatus, Audience, Language, Scenario, UseKind
 from bihuan.knowledge.markdown import plain_text
 from bihuan.knowledge.models import (
@@ -35,6 +35,7 @@ from bihuan.knowledge.models import (
     PolicyChange,
     ReplyTemplate,
     ReviewTask,
+    SearchWord,
     Synonym,
     TemplateUse,
 )
@@ -134,6 +135,14 @@ def _tokens(article: Article) -> None:
     article.body_tokens = index_text(article.body, article.answer)
 
 
+def _remember_words(article: Article) -> None:
+    """Add the article's English words to the vocabulary typos are corrected against."""
+    words = search.latin_words(f"{article.title_tokens} {article.body_tokens}")
+    SearchWord.objects.bulk_create(
+        [SearchWord(word=w, initial=w[0], length=len(w)) for w in words], ignore_conflicts=True
+    )
+
+
 def _snapshot(article: Article, *, actor: User | None, note: str) -> ArticleVersion:
     return ArticleVersion.objects.create(
         article=article,
@@ -189,6 +198,7 @@ def create_article(
         )
         _tokens(article)
         article.save()
+        _remember_words(article)
         if translation_of is not None:
             group = translation_of.group_id or translation_of.pk
             Article.objects.filter(pk=translation_of.pk, group_id__isnull=True).update(
@@ -248,6 +258,7 @@ def update_article(
             article.version_number += 1
         _tokens(article)
         article.save(update_fields=update)
+        _remember_words(article)
         article.tags.set(get_or_create_tags(fields.tags))
         if content_changed:
             _snapshot(article, actor=actor, note=clean.note)
@@ -325,6 +336,7 @@ def restore_version(article: Article, *, version: ArticleVersion, actor: User) -
                 "body_tokens",
             ]
         )
+        _remember_words(article)
         _snapshot(
             article,
             actor=actor,

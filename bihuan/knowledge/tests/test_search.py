@@ -101,3 +101,13 @@ def test_the_search_page_lists_matches_in_rank_order(
     assert response.status_code == 200
     assert html.index("退款多久到账") < html.index("订单取消")
     assert "退款新规草稿" not in html
+
+
+def test_a_misspelt_english_word_is_corrected_when_nothing_matches(
+    org: Any, articles: dict[str, Any]
+) -> None:
+    assert _titles(queries.search_articles(org.agent, "refnud")) == ["How long does a refund take"]
+    assert _titles(queries.search_articles(org.agent, "how lnog refnud")) == [
+        "How long does a refund take"
+    ]
+    assert queries.search_articles(org.agent, "xylophone") == []
