@@ -9,6 +9,7 @@ from bihuan.accounts.api_auth import SessionAuth, TokenAuth
 from bihuan.core.api_errors import describe_error_codes, install_error_handlers
 from bihuan.customers.api import router as customers_router
 from bihuan.knowledge.api import router as knowledge_router
+from bihuan.sla.api import router as sla_router
 from bihuan.tickets.api import router as tickets_router
 
 api = NinjaAPI(
@@ -26,3 +27,4 @@ api.add_router("", tickets_router)
 api.add_router("", customers_router)
 api.add_router("", agents_router)
 api.add_router("", knowledge_router)
+api.add_router("", sla_router)
