@@ -109,7 +109,8 @@ def _arm(clock: SlaClock, schedule: Schedule) -> None:
         due_work.cancel(WARN, key=key)
         due_work.cancel(BREACH, key=key)
         _cancel_escalations(clock)
-        _schedule_escalation(clock, schedule, after=clock.running_since)
+        # The next step from now: a breach already escalated is not escalated again at once.
+        _schedule_escalation(clock, schedule, after=timezone.now())
     else:
         _disarm(clock)
 

@@ -309,3 +309,27 @@ def test_an_inactive_policy_is_skipped(org: Any, clock: Clock) -> None:
     policy = clocks_of(ticket)["first_response"].policy
     assert policy is not None
     assert policy.name == "默认"
+
+
+def test_a_breached_clock_paused_and_resumed_escalates_from_the_resumption(
+    org: Any, clock: Clock
+) -> None:
+    org.complaints.supervisor = org.supervisor
+    org.complaints.save(update_fields=["supervisor"])
+    ticket = owned_complaint(org, clock)
+    clock.run("2026-03-02T11:00+08:00")
+    clock.travel("2026-03-02T11:10+08:00")
+    tickets.change_status(ticket, status="open", actor=org.agent)
+    tickets.change_status(ticket, status="pending_customer", actor=org.agent)
+    clock.run("2026-03-02T16:00+08:00")  # paused: no escalation while waiting
+    assert clocks_of(ticket)["first_response"].escalation_level == EscalationLevel.OWNER
+
+    clock.travel("2026-03-03T09:00+08:00")
+    tickets.add_customer_message(ticket, body="还没处理好吗？")
+    clock.run("2026-03-03T09:29+08:00")
+    assert clocks_of(ticket)["first_response"].escalation_level == EscalationLevel.OWNER
+    clock.run("2026-03-03T09:30+08:00")
+
+    first = clocks_of(ticket)["first_response"]
+    assert (first.state, first.escalation_level) == ("breached", EscalationLevel.SUPERVISOR)
+    assert verbs(ticket).count("sla.breached") == 1
