@@ -35,6 +35,14 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class MailPurpose(models.TextChoices):
+    """Why we send a mail: an agent's reply, or an automatic one (RFC 3834 marks those)."""
+
+    REPLY = "reply", _("Reply")
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+    NOTIFICATION = "notification", _("Notification to an agent")
+
+
 class ImapSecurity(models.TextChoices):
     SSL = "ssl", _("SSL/TLS")
     STARTTLS = "starttls", _("STARTTLS")

@@ -41,6 +41,23 @@ def queue_email_replies(events: Sequence[Event]) -> None:
         services.queue_email_reply(message)
 
 
+@consumer(
+    "channels.email_mentions",
+    verbs=("ticket.message_added",),
+    accepts=lambda event: bool(event.data.get("mentions")),
+)
+def email_mentions(events: Sequence[Event]) -> None:
+    by_message = {
+        e.data["message"]: list(e.data["mentions"])
+        for e in events
+        if isinstance(e.data.get("message"), int)
+    }
+    for message in Message.objects.filter(pk__in=list(by_message)).select_related(
+        "ticket", "author"
+    ):
+        services.notify_mentioned_by_email(message, user_ids=by_message[message.pk])
+
+
 @due_work(services.DELIVERY_KIND, atomic=False, max_attempts=services.MAX_DELIVERY_ATTEMPTS)
 def deliver_email(item: DueItem) -> None:
     services.deliver_outbound_email(_id(item.key), attempt=item.attempts)

@@ -11,7 +11,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from bihuan.channels.choices import DeliveryStatus, HoldReason, ImapSecurity, InboundStatus
+from bihuan.channels.choices import (
+    DeliveryStatus,
+    HoldReason,
+    ImapSecurity,
+    InboundStatus,
+    MailPurpose,
+)
 
 
 class Mailbox(models.Model):
@@ -202,6 +208,9 @@ class OutboundEmail(models.Model):
         related_name="outbound_email",
     )
     message_id = models.CharField(max_length=255, unique=True)
+    purpose = models.CharField(
+        _("purpose"), max_length=16, choices=MailPurpose.choices, default=MailPurpose.REPLY
+    )
     to_address = models.CharField(_("to"), max_length=254)
     subject = models.CharField(_("subject"), max_length=998)
     in_reply_to = models.CharField(max_length=1000, blank=True)

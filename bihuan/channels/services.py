@@ -31,7 +31,13 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from bihuan.accounts.models import User
-from bihuan.channels.choices import DeliveryStatus, HoldReason, InboundStatus, ReleaseAction
+from bihuan.channels.choices import (
+    DeliveryStatus,
+    HoldReason,
+    InboundStatus,
+    MailPurpose,
+    ReleaseAction,
+)
 from bihuan.channels.email.html import has_remote_images, sanitize_html
 from bihuan.channels.email.message_ids import make_message_id
 from bihuan.channels.email.outbound import outbound_sender, render_html
@@ -676,7 +682,7 @@ def queue_acknowledgement(ticket: Ticket) -> OutboundEmail | None:
     address = _customer_email(ticket)
     if not address or not outbound_sender():
         return None
-    if OutboundEmail.objects.filter(ticket=ticket, ticket_message__isnull=True).exists():
+    if OutboundEmail.objects.filter(ticket=ticket, purpose=MailPurpose.ACKNOWLEDGEMENT).exists():
         return None
     now = timezone.now()
     body = gettext(
@@ -686,6 +692,7 @@ def queue_acknowledgement(ticket: Ticket) -> OutboundEmail | None:
     outbound = OutboundEmail.objects.create(
         ticket=ticket,
         message_id=make_message_id(ticket.pk),
+        purpose=MailPurpose.ACKNOWLEDGEMENT,
         to_address=address,
         subject=_reply_subject(ticket),
         body_text=body,
@@ -770,3 +777,44 @@ def _held_note(inbound: InboundEmail) -> str:
         "reason": inbound.get_hold_reason_display(),
     }
     return f"{header}\n\n{inbound.body}"[:MAX_BODY]
+
+
+def notify_mentioned_by_email(message: Message, *, user_ids: list[int]) -> list[OutboundEmail]:
+    """Mail the colleagues @mentioned in an internal note who have an email address.
+
+    Automatic mail (``Auto-Submitted: auto-generated``); never to the customer. Runs in the
+    consumer's transaction, so each note is mailed once.
+    """
+    if not outbound_sender():
+        return []
+    ticket = message.ticket
+    author = message.author
+    author_name = (author.display_name or author.username) if author is not None else ""
+    now = timezone.now()
+    queued = []
+    for user in User.objects.filter(pk__in=user_ids, is_active=True).exclude(email=""):
+        body = gettext("%(author)s mentioned you on ticket #%(number)s “%(subject)s”:") % {
+            "author": author_name,
+            "number": ticket.pk,
+            "subject": ticket.subject,
+        }
+        outbound = OutboundEmail.objects.create(
+            ticket=ticket,
+            message_id=make_message_id(ticket.pk),
+            purpose=MailPurpose.NOTIFICATION,
+            to_address=user.email,
+            subject=_reply_subject(ticket),
+            body_text=f"{body}\n\n{message.body}",
+            body_html=render_html(f"{body}\n\n{message.body}"),
+            created_at=now,
+        )
+        record_event(
+            "email.queued",
+            outbound,
+            ticket_id=ticket.pk,
+            at=now,
+            data={"to": user.email, "notification": True},
+        )
+        due_work.schedule(DELIVERY_KIND, key=delivery_key(outbound), due_at=now)
+        queued.append(outbound)
+    return queued

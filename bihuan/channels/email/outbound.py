@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.html import escape, linebreaks
 
+from bihuan.channels.choices import MailPurpose
 from bihuan.channels.models import OutboundEmail
 
 TIMEOUT_SECONDS = 30
@@ -31,9 +32,11 @@ def render_html(text: str) -> str:
 
 def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
     headers = {"Message-ID": outbound.message_id}
-    if outbound.ticket_message_id is None:
-        # An acknowledgement, not a person's reply (RFC 3834): autoresponders stay silent.
+    if outbound.purpose == MailPurpose.ACKNOWLEDGEMENT:
+        # Not a person's reply (RFC 3834): the customer's autoresponder stays silent.
         headers["Auto-Submitted"] = "auto-replied"
+    elif outbound.purpose == MailPurpose.NOTIFICATION:
+        headers["Auto-Submitted"] = "auto-generated"
     if outbound.in_reply_to:
         headers["In-Reply-To"] = outbound.in_reply_to
     if outbound.references:

@@ -157,3 +157,20 @@ def test_a_reply_by_another_channel_sends_no_mail(
 
     assert OutboundEmail.objects.count() == 0
     assert smtp.received == []
+
+
+def test_a_colleague_mentioned_in_a_note_is_told_by_email(org: Org, smtp: Sink) -> None:
+    org.other_agent.email = "lina@shop.example.cn"
+    org.other_agent.save(update_fields=["email"])
+    ticket = make_ticket(email="wangfang@example.cn")
+
+    ticket_services.add_internal_note(ticket, body="@lina 请看一下这个退款", actor=org.agent)
+    Runner("test", raise_errors=True).run_until_idle()
+
+    [sent] = smtp.received
+    assert smtp.recipients == [["lina@shop.example.cn"]]
+    assert sent["Auto-Submitted"] == "auto-generated"
+    assert sent["Subject"] == f"[#{ticket.pk}] 订单还没发货"
+    text = sent.get_body(("plain",))
+    assert text is not None
+    assert "@lina 请看一下这个退款" in text.get_content()
