@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.knowledge.choices import ArticleStatus, Audience, Language, Scenario, UseKind
+from bihuan.tickets.choices import Priority, TicketStatus
 
 
 class KnowledgeCategory(models.Model):
@@ -306,8 +307,12 @@ class Macro(models.Model):
         on_delete=models.SET_NULL,
         related_name="macros",
     )
-    status = models.CharField(_("set status"), max_length=32, blank=True)
-    priority = models.PositiveSmallIntegerField(_("set priority"), null=True, blank=True)
+    status = models.CharField(
+        _("set status"), max_length=32, blank=True, choices=TicketStatus.choices
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("set priority"), null=True, blank=True, choices=Priority.choices
+    )
     category = models.ForeignKey(
         "tickets.Category",
         verbose_name=_("set category"),

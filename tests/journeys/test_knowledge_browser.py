@@ -101,6 +101,12 @@ def test_agent_searches_inserts_an_article_and_a_template_and_sends_the_reply(
     page.goto(f"{base}/tickets/{ticket.pk}/")
     suggestion = page.get_by_test_id("kb-suggestion")
     expect(suggestion).to_have_count(1)
+    page.get_by_test_id("kb-panel-query").fill("发票")
+    page.get_by_test_id("kb-panel-query").press("Enter")
+    expect(page.get_by_test_id("kb-none")).to_be_visible()  # the invoice article is a draft
+    page.get_by_test_id("kb-panel-query").fill("快递 签收")
+    page.get_by_test_id("kb-panel-query").press("Enter")
+    expect(suggestion).to_have_count(1)
     suggestion.get_by_test_id("kb-insert").click()
     reply = page.get_by_test_id("reply-body")
     expect(reply).to_have_value(ANSWER)
