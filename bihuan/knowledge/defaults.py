@@ -2,18 +2,21 @@
 """The default reply templates (话术) of a Chinese customer-service team, in both languages.
 
 One or more per scenario; loaded as shared templates by ``install_default_templates`` (the
-demo loader and ``bihuan knowledge defaults``). Wording follows common service practice:
+demo loader and ``bihuan knowledge defaults --as USERNAME``). Wording follows common service practice:
 address the customer, restate the need, own the answer (首问负责制), promise a time and keep it.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from bihuan.accounts.models import User
+from bihuan.core.errors import PermissionDenied
 from bihuan.knowledge import services
 from bihuan.knowledge.choices import Language, Scenario
 from bihuan.knowledge.models import ReplyTemplate
+from bihuan.knowledge.permissions import is_editor
 
 ZH, EN = Language.ZH, Language.EN
 
@@ -43,6 +46,8 @@ DEFAULT_TEMPLATES: list[tuple[str, str, str, str]] = [
 def install_default_templates(*, actor: User) -> int:
     """Create the default shared templates that do not exist yet (by title and language);
     returns how many were created. Safe to run again."""
+    if not is_editor(actor):
+        raise PermissionDenied(gettext_lazy("Only supervisors and admins may do this."))
     created = 0
     with transaction.atomic():
         existing = set(

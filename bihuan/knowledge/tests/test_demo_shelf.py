@@ -3,9 +3,11 @@ found by their synonyms; the review list and the templates have something to sho
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from bihuan.accounts.choices import Role
 from bihuan.core.models import DueItem, Event
@@ -57,3 +59,18 @@ def test_the_demo_shelf_is_bilingual_searchable_and_has_work_to_review(cast: Cas
         0,
         0,
     )
+
+
+def test_the_command_loads_the_default_templates_once(org: Any) -> None:
+    out = StringIO()
+
+    call_command("knowledge", "defaults", "--as", "supervisor", stdout=out)
+    call_command("knowledge", "defaults", "--as", "supervisor", stdout=out)
+    with pytest.raises(CommandError):
+        call_command("knowledge", "defaults", "--as", "zhangwei", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        f"{len(DEFAULT_TEMPLATES)} reply templates added.",
+        "0 reply templates added.",
+    ]
+    assert ReplyTemplate.objects.filter(owner__isnull=True).count() == len(DEFAULT_TEMPLATES)
