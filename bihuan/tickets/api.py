@@ -29,6 +29,8 @@ from bihuan.tickets.schemas import (
     TicketPageOut,
     TicketPatch,
     TimelineItemOut,
+    TimelinePageOut,
+    TimelineQuery,
     parse_day,
     ticket_detail_out,
     ticket_out,
@@ -207,18 +209,27 @@ def add_message(
         message = services.add_customer_message(
             ticket, body=payload.body, channel=payload.channel, actor=user
         )
-    entry = next(e for e in queries.timeline(ticket) if e.message and e.message.pk == message.pk)
-    return Status(201, timeline_item_out(entry))
+    return Status(201, timeline_item_out(queries.get_message_entry(ticket, message)))
 
 
 @router.get(
     "/tickets/{number}/messages",
-    response={200: list[TimelineItemOut], **_errors(400, 401, 404, 422)},
-    summary="The ticket's whole timeline: messages, notes and every change",
+    response={200: TimelinePageOut, **_errors(400, 401, 404, 422)},
+    summary="The ticket's timeline, a page at a time: messages, notes and every change",
+    description=(
+        "Oldest first. While `next_cursor` is not null, send it back as `?cursor=` for the "
+        "next page; the pages add up to the whole history, each entry once. A cursor that "
+        "cannot be read is refused with 422 `invalid_cursor`."
+    ),
 )
-def get_timeline(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+def get_timeline(
+    request: HttpRequest,
+    params: Query[TimelineQuery],
+    number: int = Path(..., ge=1, le=MAX_ID),
+) -> Any:
     ticket = queries.get_ticket(current_user(request), number)
-    return [timeline_item_out(e) for e in queries.timeline(ticket)]
+    page = queries.timeline_page(ticket, cursor=params.cursor, limit=params.limit)
+    return {"items": [timeline_item_out(e) for e in page.entries], "next_cursor": page.next_cursor}
 
 
 @router.post(

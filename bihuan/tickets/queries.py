@@ -294,15 +294,24 @@ class TimelinePage:
 
 
 def timeline_page(
-    ticket: Ticket, *, include_notes: bool = True, cursor: str | None = None, limit: int = 100
+    ticket: Ticket,
+    *,
+    include_notes: bool = True,
+    cursor: str | None = None,
+    limit: int = 100,
+    newest_first: bool = False,
 ) -> TimelinePage:
     """A page of the ticket's history from the event log by keyset on the event id (the
     ``(ticket_id, id)`` index), with the messages of that page's events: two queries
-    whatever the length of the history."""
+    whatever the length of the history.
+
+    The entries of a page are always oldest first. ``newest_first`` walks from the end (the
+    ticket page shows the latest entries): the first page holds the newest ``limit`` events
+    and ``next_cursor`` leads to the older ones."""
     page = paginate(
         Event.objects.filter(ticket_id=ticket.pk).select_related("actor"),
         order_field="id",
-        descending=False,
+        descending=newest_first,
         limit=limit,
         cursor=cursor,
     )
@@ -326,7 +335,22 @@ def timeline_page(
             if message is None and not include_notes:
                 continue
         entries.append(TimelineEntry(event=event, message=message))
+    if newest_first:
+        entries.reverse()
     return TimelinePage(entries, page.next_cursor, page.previous_cursor)
+
+
+def get_message_entry(ticket: Ticket, message: Message) -> TimelineEntry:
+    """The timeline entry that added ``message`` (one query, whatever the history's length)."""
+    events = Event.objects.filter(
+        ticket_id=ticket.pk,
+        verb__in=("ticket.created", "ticket.message_added"),
+        data__message=message.pk,
+    )
+    event = events.select_related("actor").order_by("id").first()
+    if event is None:
+        raise NotFound(_("Message not found."))
+    return TimelineEntry(event=event, message=message)
 
 
 def search_tickets(viewer: User, query: str, *, limit: int = 50) -> list[Ticket]:

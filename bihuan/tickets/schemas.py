@@ -180,6 +180,20 @@ class TimelineItemOut(Schema):
     data: dict[str, Any]
 
 
+class TimelinePageOut(Schema):
+    items: list[TimelineItemOut] = Field(..., description="Oldest first")
+    next_cursor: str | None = Field(
+        ..., description="Send as ?cursor= for the next (later) entries; null on the last page"
+    )
+
+
+class TimelineQuery(Schema):
+    cursor: str | None = Field(
+        None, max_length=500, pattern=NO_NUL, description="next_cursor of the previous page"
+    )
+    limit: int = Field(100, ge=1, le=200)
+
+
 class ListQuery(Schema):
     view: ViewName = "all"
     status: list[StatusName] = Field(default_factory=list)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("tickets/mentions/", views.mention_suggestions, name="mention_suggestions"),
     path("tickets/<int:number>/", views.ticket_detail, name="detail"),
+    path("tickets/<int:number>/timeline/", views.timeline_older, name="timeline_older"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
     path("tickets/<int:number>/note/", views.add_note, name="note"),
     path("tickets/<int:number>/properties/", views.update_properties, name="update"),

@@ -53,6 +53,8 @@ from bihuan.tickets.panels import render_ticket_panels
 from bihuan.tickets.permissions import can_work_ticket
 
 KANBAN_COLUMN_LIMIT = 50
+# The ticket page shows this many of the newest timeline entries; "older" loads the next ones.
+TIMELINE_PAGE_SIZE = 50
 
 
 # --- Presentation helpers ----------------------------------------------------------------
@@ -410,13 +412,14 @@ def mention_suggestions(request: HttpRequest) -> HttpResponse:
 def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     viewer = signed_in_user(request)
     options = load_options()
-    entries = queries.timeline(ticket)
+    page = queries.timeline_page(ticket, newest_first=True, limit=TIMELINE_PAGE_SIZE)
     contacts = primary_contacts(ticket.customer)
     channels = queries.reply_channels(ticket)
     return {
         "ticket": ticket,
         "contact": mask_contact(contacts[0]) if contacts else "",
-        "timeline": present_timeline(ticket, entries, options),
+        "timeline": present_timeline(ticket, page.entries, options),
+        "older_cursor": page.next_cursor,
         "options": options,
         "can_work": can_work_ticket(viewer) and not ticket.is_closed,
         "is_closed": ticket.is_closed,
@@ -435,10 +438,32 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
 @require_GET
 @domain_errors
 def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
-    """Header, the whole timeline, reply/note forms and the side panel."""
+    """Header, the newest page of the timeline, reply/note forms and the side panel."""
     _check_number(number)
     ticket = queries.get_ticket(signed_in_user(request), number)
     return render(request, "tickets/detail.html", _ticket_context(request, ticket))
+
+
+@login_required
+@require_GET
+@domain_errors
+def timeline_older(request: HttpRequest, number: int) -> HttpResponse:
+    """The page of timeline entries before ``?cursor=`` (the newest without one). For htmx
+    it replaces the "older" button, with a new button first while older entries remain."""
+    _check_number(number)
+    ticket = queries.get_ticket(signed_in_user(request), number)
+    page = queries.timeline_page(
+        ticket,
+        newest_first=True,
+        cursor=request.GET.get("cursor") or None,
+        limit=TIMELINE_PAGE_SIZE,
+    )
+    context = {
+        "ticket": ticket,
+        "timeline": present_timeline(ticket, page.entries, load_options()),
+        "older_cursor": page.next_cursor,
+    }
+    return render(request, "tickets/_timeline_page.html", context)
 
 
 def _back_to(ticket: Ticket, anchor: str = "") -> HttpResponse:

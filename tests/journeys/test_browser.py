@@ -251,3 +251,37 @@ def test_agent_switches_the_interface_to_english_and_back(
     expect(page.get_by_role("heading", name="协作看板")).to_be_visible()
     desk.agent.refresh_from_db()
     assert desk.agent.language == "zh-hans"
+
+
+def test_agent_reads_a_long_ticket_newest_first_and_loads_older_messages_in_place(
+    page: Page, live_server: object, desk: Desk, screenshot: Screenshot
+) -> None:
+    base = str(live_server)
+    ticket = desk.ticket
+    for n in range(1, 60):
+        if n % 2:
+            services.add_customer_message(ticket, body=f"第 {n} 次追问：退款到哪一步了？")
+        else:
+            services.reply_to_customer(ticket, body=f"第 {n} 次答复：正在处理。", actor=desk.agent)
+    events = Event.objects.filter(ticket_id=ticket.pk).count()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    sign_in(page, base, "lina")
+
+    page.goto(f"{base}/tickets/{ticket.pk}/")
+    timeline = page.get_by_test_id("timeline")
+    older = page.get_by_test_id("timeline-older")
+    expect(timeline.locator(":scope > li:not(.timeline-older)")).to_have_count(50)
+    expect(timeline).to_contain_text("第 59 次追问")
+    expect(timeline).not_to_contain_text("电水壶用了两天就坏了")
+    expect(older.get_by_role("button", name="更早的消息")).to_be_visible()
+    older.scroll_into_view_if_needed()
+    screenshot(page, "ticket-timeline-older-button")
+    older.get_by_role("button", name="更早的消息").click()
+
+    # The older entries take the button's place, above the newest ones: the whole history once.
+    expect(older).to_have_count(0)
+    expect(timeline.locator(":scope > li")).to_have_count(events)
+    expect(timeline.locator(":scope > li").first).to_contain_text("电水壶用了两天就坏了")
+    expect(timeline.locator(":scope > li").last).to_contain_text("第 59 次追问")
+    assert not [text for text in console if "Content Security Policy" in text]

@@ -72,6 +72,7 @@ WEB_POST_DATA: dict[str, dict[str, Any] | None] = {
     "channels:inbound": None,
     "channels:release": {"action": "dismiss"},
     "tickets:export_record": None,
+    "tickets:timeline_older": None,
     "customers:detail": None,
     "triage:ticket_panel": None,
     "tickets:reply": {"body": "你好"},

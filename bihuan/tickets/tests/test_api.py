@@ -293,7 +293,7 @@ def test_messages_reply_note_and_customer_message_build_the_timeline(org: Any) -
     customer = client.post(
         f"/api/v1/tickets/{ticket.pk}/messages", json={"kind": "customer", "body": "好的谢谢"}
     )
-    timeline = client.get(f"/api/v1/tickets/{ticket.pk}/messages").json()
+    timeline = client.get(f"/api/v1/tickets/{ticket.pk}/messages").json()["items"]
 
     assert (reply.status_code, note.status_code, customer.status_code) == (201, 201, 201)
     assert [(i["verb"], i["kind"]) for i in timeline if i["kind"]] == [
