@@ -10,11 +10,13 @@ runner thread in this process handles reactions to events and due work (``core.r
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from uvicorn.supervisors import Multiprocess
 
 from bihuan.core.runner import start_embedded_runner
 
@@ -38,9 +40,7 @@ class Command(BaseCommand):
         runner = options["runner"]
         if runner is None:
             runner = settings.BIHUAN_EMBEDDED_RUNNER
-        if runner:
-            start_embedded_runner(sweep_seconds=settings.BIHUAN_SWEEP_SECONDS)
-        uvicorn.run(
+        config = uvicorn.Config(
             "bihuan.asgi:application",
             host=options["host"],
             port=options["port"],
@@ -49,3 +49,16 @@ class Command(BaseCommand):
             lifespan="off",
             proxy_headers=True,
         )
+        # Bind before the runner starts: a second ``bihuan serve`` on a port in use exits
+        # here (status 3). Started first, its runner claimed reactions and died with the
+        # process, and they waited for their lease (BIHUAN_LEASE_SECONDS) to run out.
+        sock = config.bind_socket()
+        if runner:
+            start_embedded_runner(sweep_seconds=settings.BIHUAN_SWEEP_SECONDS)
+        if config.workers > 1:
+            Multiprocess(config, sockets=[sock]).run()
+            return
+        server = uvicorn.Server(config)
+        server.run(sockets=[sock])
+        if not server.started:
+            sys.exit(3)
