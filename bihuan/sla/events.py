@@ -58,4 +58,20 @@ declare(
         link=ticket_link,
         notifies=gettext_lazy("the queue supervisor, then the department head"),
     ),
+    Verb(
+        "sla.commitment_due_soon",
+        describe=lambda e: _("a commitment is due %(due)s") % {"due": _time(e.get("due_at"))},
+        details=lambda e: [str(e.get("description", ""))],
+        link=ticket_link,
+        notifies=gettext_lazy("the ticket's owner (or who made the commitment)"),
+    ),
+    Verb(
+        "sla.commitment_missed",
+        describe=lambda e: (
+            _("a commitment due %(due)s was missed") % {"due": _time(e.get("due_at"))}
+        ),
+        details=lambda e: [str(e.get("description", ""))],
+        link=ticket_link,
+        notifies=gettext_lazy("the owner, the queue supervisor and the department head"),
+    ),
 )

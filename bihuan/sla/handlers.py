@@ -74,3 +74,27 @@ def escalate(item: DueItem) -> None:
     services.fire_escalation(
         _clock_id(item), level=int(item.data.get("level", 2)), now=timezone.now()
     )
+
+
+@consumer(
+    "sla.commitment_timers",
+    verbs=("ticket.commitment_added", "ticket.commitment_done", "ticket.commitment_cancelled"),
+    accepts=lambda event: isinstance(event.get("commitment"), int),
+)
+def commitment_timers(events: Sequence[Event]) -> None:
+    for event in events:
+        services.schedule_commitment(int(event.get("commitment")))
+
+
+def _commitment_id(item: DueItem) -> int:
+    return int(item.key.rsplit(":", 1)[1])
+
+
+@due_work(services.REMIND)
+def remind_commitment(item: DueItem) -> None:
+    services.remind_commitment(_commitment_id(item), now=timezone.now())
+
+
+@due_work(services.MISSED)
+def commitment_missed(item: DueItem) -> None:
+    services.miss_commitment(_commitment_id(item), now=timezone.now())

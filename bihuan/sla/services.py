@@ -24,7 +24,7 @@ from bihuan.sla.choices import ACTIVE_STATES, ClockState, EscalationLevel, Metri
 from bihuan.sla.models import BusinessCalendar, SlaClock, SlaPolicy
 from bihuan.tickets import services as tickets
 from bihuan.tickets.choices import MessageKind, TicketStatus
-from bihuan.tickets.models import Message, Ticket
+from bihuan.tickets.models import Commitment, Message, Ticket
 
 WARN = "sla.warn"
 BREACH = "sla.breach"
@@ -527,4 +527,95 @@ def fire_escalation(clock_id: int, *, level: int, now: datetime) -> bool:
     )
     notify(event, [step[1]])
     _schedule_escalation(clock, schedule_of(clock.calendar), after=now)
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Key commitments (关键承诺): a reminder before they are due, an escalation when missed
+
+
+REMIND = "sla.commitment_remind"
+MISSED = "sla.commitment_missed"
+REMIND_BEFORE = timedelta(hours=1)
+
+
+def _commitment_key(commitment_id: int) -> str:
+    return f"tickets.commitment:{commitment_id}"
+
+
+@transaction.atomic
+def schedule_commitment(commitment_id: int) -> None:
+    """Remind the owner an hour before an open commitment is due (at once if it is due
+    sooner) and escalate it at its due time; a kept or cancelled one has no timers."""
+    commitment = Commitment.objects.filter(pk=commitment_id).first()
+    key = _commitment_key(commitment_id)
+    if commitment is None or commitment.is_settled:
+        due_work.cancel(REMIND, key=key)
+        due_work.cancel(MISSED, key=key)
+        return
+    remind_at = max(commitment.due_at - REMIND_BEFORE, commitment.created_at)
+    due_work.schedule(REMIND, key=key, due_at=remind_at)
+    due_work.schedule(MISSED, key=key, due_at=commitment.due_at)
+
+
+def _open_commitment(commitment_id: int) -> tuple[Ticket, Commitment] | None:
+    ticket_id = (
+        Commitment.objects.filter(pk=commitment_id).values_list("ticket_id", flat=True).first()
+    )
+    ticket = lock_ticket(ticket_id) if ticket_id is not None else None
+    commitment = Commitment.objects.filter(pk=commitment_id).first()
+    if ticket is None or commitment is None or commitment.is_settled:
+        return None
+    return ticket, commitment
+
+
+def _commitment_data(commitment: Commitment) -> dict[str, Any]:
+    return {
+        "commitment": commitment.pk,
+        "description": commitment.description,
+        "due_at": commitment.due_at.isoformat(),
+    }
+
+
+@transaction.atomic
+def remind_commitment(commitment_id: int, *, now: datetime) -> bool:
+    """An open commitment is due soon: tell the ticket's owner (or who made it), once."""
+    found = _open_commitment(commitment_id)
+    if found is None:
+        return False
+    ticket, commitment = found
+    event = record_event(
+        "sla.commitment_due_soon",
+        commitment,
+        ticket_id=ticket.pk,
+        customer_id=ticket.customer_id,
+        at=now,
+        data=_commitment_data(commitment),
+    )
+    person = ticket.owner or commitment.created_by
+    if person is not None:
+        notify(event, [person])
+    return True
+
+
+@transaction.atomic
+def miss_commitment(commitment_id: int, *, now: datetime) -> bool:
+    """An open commitment passed its due time: the owner, the queue's supervisor and the
+    department head are told, once."""
+    found = _open_commitment(commitment_id)
+    if found is None:
+        return False
+    ticket, commitment = found
+    if commitment.due_at > now:
+        return False
+    event = record_event(
+        "sla.commitment_missed",
+        commitment,
+        ticket_id=ticket.pk,
+        customer_id=ticket.customer_id,
+        at=now,
+        data=_commitment_data(commitment),
+    )
+    chain = [chain_person(ticket, level) for level in EscalationLevel.values if level]
+    notify(event, [p for p in [ticket.owner or commitment.created_by, *chain] if p is not None])
     return True
