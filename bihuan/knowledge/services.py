@@ -240,6 +240,17 @@ def update_article(
                 gettext_lazy("Someone saved this article meanwhile; reload it and edit again."),
                 code="stale_version",
             )
+        if (
+            article.group_id is not None
+            and fields.language != article.language
+            and Article.objects.filter(group_id=article.group_id, language=fields.language)
+            .exclude(pk=article.pk)
+            .exists()
+        ):
+            raise Conflict(
+                gettext_lazy("This article already has a translation in that language."),
+                code="translation_exists",
+            )
         content_changed = (clean.title, clean.body, clean.answer) != (
             article.title,
             article.body,

@@ -128,6 +128,10 @@ def test_a_translation_joins_the_group_and_a_second_one_in_the_same_language_is_
     original.refresh_from_db()
     assert original.group_id == english.group_id == original.pk
     assert Article.objects.count() == 2
+    with pytest.raises(Conflict):
+        services.update_article(english, _fields(english, language=Language.ZH), actor=org.agent)
+    english.refresh_from_db()
+    assert english.language == Language.EN
 
 
 def test_an_empty_title_is_refused_before_anything_is_written(org: Any) -> None:
