@@ -3,6 +3,7 @@ not found), with related rows fetched in a fixed number of queries."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -15,7 +16,7 @@ from bihuan.core.errors import NotFound
 from bihuan.core.models import Tag
 from bihuan.core.pagination import Page, paginate
 from bihuan.knowledge import search
-from bihuan.knowledge.choices import ArticleStatus, UseKind
+from bihuan.knowledge.choices import ArticleStatus, Language, UseKind
 from bihuan.knowledge.models import (
     Article,
     ArticleUse,
@@ -34,6 +35,7 @@ from bihuan.tickets.models import Message, Ticket
 from bihuan.tickets.permissions import visible_tickets
 
 MAX_ID = 2**62
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 PAGE_SIZE = 50
 SUGGESTIONS = 5
 # The ticket text a suggestion search reads: the subject and the customer's first words.
@@ -237,6 +239,11 @@ def review_list(viewer: User, *, today: date | None = None) -> list[ReviewRow]:
         )
     )
     return result
+
+
+def ticket_language(ticket: Ticket) -> str:
+    """zh when the subject has a Chinese character, else en."""
+    return Language.ZH if _CJK.search(ticket.subject) else Language.EN
 
 
 def suggestion_query(ticket: Ticket) -> str:

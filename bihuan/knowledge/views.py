@@ -579,6 +579,9 @@ def ticket_templates(request: HttpRequest, number: int) -> HttpResponse:
     user = signed_in_user(request)
     ticket = queries.get_ticket(user, number)
     rows = queries.list_templates(user, query=request.GET.get("q", "")[:100])
+    # The ticket's language first: an English customer gets the English wording on top.
+    language = queries.ticket_language(ticket)
+    rows.sort(key=lambda t: t.language != language)
     return JsonResponse(
         {
             "templates": [

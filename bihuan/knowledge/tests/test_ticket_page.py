@@ -195,3 +195,21 @@ def test_the_article_list_costs_the_same_queries_for_one_and_fifty_rows(
     assert response.content.decode().count('data-testid="article-row"') == 50
     assert len(fifty) == len(one)
     assert len(searched) <= len(one) + 2
+
+
+def test_templates_in_the_tickets_language_come_first(org: Any, client: Client) -> None:
+    for title, language in [("问候", "zh"), ("Greeting", "en")]:
+        services.create_template(
+            services.TemplateFields(title=title, body="hi", language=language, shared=True),
+            actor=org.supervisor,
+        )
+    english = make_ticket(subject="Where is my parcel", body="Not arrived.", team=org.presales)
+    chinese = make_ticket(subject="包裹在哪", body="没到", team=org.presales)
+    client.force_login(org.agent)
+
+    def titles(ticket: Any) -> list[str]:
+        data = client.get(f"/knowledge/tickets/{ticket.pk}/templates/").json()
+        return [t["title"] for t in data["templates"]]
+
+    assert titles(english) == ["Greeting", "问候"]
+    assert titles(chinese) == ["问候", "Greeting"]
