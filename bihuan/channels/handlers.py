@@ -18,12 +18,13 @@ from datetime import timedelta
 from django.utils import timezone
 
 from bihuan.channels import services
+from bihuan.channels.adapters import adapter_for
 from bihuan.channels.email import imap
 from bihuan.channels.models import Mailbox
 from bihuan.core.consumers import consumer
 from bihuan.core.due_work import due_work, every, schedule
 from bihuan.core.models import DueItem, Event, WorkState
-from bihuan.tickets.choices import MessageKind
+from bihuan.tickets.choices import Channel, MessageKind
 from bihuan.tickets.models import Message
 
 POLL_KIND = "channels.poll_mailbox"
@@ -60,7 +61,7 @@ def email_mentions(events: Sequence[Event]) -> None:
 
 @due_work(services.DELIVERY_KIND, atomic=False, max_attempts=services.MAX_DELIVERY_ATTEMPTS)
 def deliver_email(item: DueItem) -> None:
-    services.deliver_outbound_email(_id(item.key), attempt=item.attempts)
+    adapter_for(Channel.EMAIL).send(_id(item.key), attempt=item.attempts)
 
 
 def poll_key(mailbox: Mailbox) -> str:

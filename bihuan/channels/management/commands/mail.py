@@ -23,9 +23,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.db.models import QuerySet
 
+from bihuan.channels.adapters import adapter_for
 from bihuan.channels.email import imap, lmtp
 from bihuan.channels.models import Mailbox
-from bihuan.channels.services import ingest_email
+from bihuan.tickets.choices import Channel
 
 EX_TEMPFAIL = 75
 
@@ -138,7 +139,7 @@ class Command(BaseCommand):
         for name in files or ["-"]:
             raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
             try:
-                result = ingest_email(raw, mailbox=mailbox)
+                result = adapter_for(Channel.EMAIL).receive(raw, source=mailbox)
             except Exception as exc:  # not even quarantined (database down): retry later
                 self.stderr.write(f"{name}: not stored: {type(exc).__name__}: {exc}")
                 failed += 1
