@@ -14,11 +14,12 @@ from bihuan.sla import services
 from bihuan.sla.defaults import install_default_policies
 from bihuan.sla.models import SlaClock
 from bihuan.tickets.choices import OPEN_STATUSES
-from bihuan.tickets.models import Ticket
+from bihuan.tickets.models import Commitment, Ticket
 
 
 def set_up_sla(cast: Cast, ticket_ids: list[int]) -> dict[str, int]:
-    """Supervisors of the customer-service queues, the policies, and the open tickets' clocks."""
+    """Supervisors of the customer-service queues, the policies, the open tickets' clocks and
+    their open commitments' reminders."""
     install_default_policies()
     for team in cast.teams.values():
         if team.department.name == org.SERVICE and team.supervisor_id is None:
@@ -32,12 +33,18 @@ def set_up_sla(cast: Cast, ticket_ids: list[int]) -> dict[str, int]:
     for ticket_id in open_ids:
         with transaction.atomic():
             services.track_existing_ticket(ticket_id)
+    promises = Commitment.objects.filter(
+        ticket_id__in=open_ids, done_at__isnull=True, cancelled_at__isnull=True
+    ).values_list("pk", flat=True)
+    for commitment_id in promises:
+        services.schedule_commitment(commitment_id)
     return {"SLA clocks": SlaClock.objects.filter(ticket_id__in=open_ids).count()}
 
 
 def delete_sla_setup() -> None:
-    """Cancel the due work of clocks that went with the demo tickets."""
+    """Cancel the due work of clocks and commitments that went with the demo tickets."""
     kept = {f"sla.clock:{pk}" for pk in SlaClock.objects.values_list("pk", flat=True)}
+    kept |= {f"tickets.commitment:{pk}" for pk in Commitment.objects.values_list("pk", flat=True)}
     orphans = [
         item.pk
         for item in DueItem.objects.filter(kind__startswith="sla.", state=WorkState.PENDING)
