@@ -579,11 +579,14 @@ def _commitment_data(commitment: Commitment) -> dict[str, Any]:
 
 @transaction.atomic
 def remind_commitment(commitment_id: int, *, now: datetime) -> bool:
-    """An open commitment is due soon: tell the ticket's owner (or who made it), once."""
+    """An open commitment is due soon: tell the ticket's owner (or who made it), once. A
+    runner late past the due time leaves it to the missed commitment's escalation."""
     found = _open_commitment(commitment_id)
     if found is None:
         return False
     ticket, commitment = found
+    if commitment.due_at <= now:
+        return False
     event = record_event(
         "sla.commitment_due_soon",
         commitment,

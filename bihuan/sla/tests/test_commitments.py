@@ -73,3 +73,14 @@ def test_a_kept_commitment_is_neither_reminded_nor_escalated(org: Any, clock: Cl
     assert not DueItem.objects.filter(
         kind__startswith="sla.commitment", state=WorkState.PENDING
     ).exists()
+
+
+def test_a_runner_late_past_the_due_time_sends_no_reminder_only_the_miss(
+    org: Any, clock: Clock
+) -> None:
+    promised(org, clock)
+
+    clock.run("2026-03-02T15:30+08:00")
+
+    assert told("sla.commitment_due_soon") == []
+    assert told("sla.commitment_missed") == ["zhangwei"]
