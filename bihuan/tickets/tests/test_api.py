@@ -243,7 +243,9 @@ def test_patch_changes_fields_and_status_with_the_state_machine(org: Any) -> Non
     assert (body["status"], body["priority"], body["tags"]) == ("solved", "urgent", ["加急"])
     assert body["owner"]["username"] == "zhangwei"
     assert body["need_confirmed"] is True
-    verbs = list(Event.objects.filter(ticket_id=ticket.pk).values_list("verb", flat=True))
+    verbs = list(
+        Event.objects.filter(ticket_id=ticket.pk).order_by("id").values_list("verb", flat=True)
+    )
     assert verbs == [
         "ticket.created",
         "ticket.need_recorded",

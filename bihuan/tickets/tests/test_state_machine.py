@@ -137,7 +137,9 @@ def test_the_first_reply_opens_a_new_ticket_and_makes_the_agent_its_owner(org: A
     ticket.refresh_from_db()
     assert (ticket.status, ticket.owner_id) == (S.OPEN, org.agent.pk)
     assert ticket.first_response_at is not None
-    verbs = list(Event.objects.filter(ticket_id=ticket.pk).values_list("verb", flat=True))
+    verbs = list(
+        Event.objects.filter(ticket_id=ticket.pk).order_by("id").values_list("verb", flat=True)
+    )
     assert verbs == [
         "ticket.created",
         "ticket.message_added",
