@@ -442,6 +442,8 @@ def fire_warning(clock_id: int, *, now: datetime) -> bool:
     ticket, clock = found
     if clock.completed_at is not None or clock.state != ClockState.RUNNING or clock.warned_at:
         return False
+    if clock.due_at is not None and clock.due_at <= now:
+        return False  # a runner late past the due time: the breach alone says it
     clock.state = ClockState.WARNING
     clock.warned_at = now
     clock.save(update_fields=["state", "warned_at"])

@@ -333,3 +333,15 @@ def test_a_breached_clock_paused_and_resumed_escalates_from_the_resumption(
     first = clocks_of(ticket)["first_response"]
     assert (first.state, first.escalation_level) == ("breached", EscalationLevel.SUPERVISOR)
     assert verbs(ticket).count("sla.breached") == 1
+
+
+def test_a_runner_late_past_the_due_time_records_the_breach_without_a_warning(
+    org: Any, clock: Clock
+) -> None:
+    ticket = owned_complaint(org, clock)
+
+    clock.run("2026-03-02T12:30+08:00")
+
+    assert verbs(ticket) == ["sla.policy_applied", "sla.breached"]
+    first = clocks_of(ticket)["first_response"]
+    assert (first.state, first.breached_at) == ("breached", at("2026-03-02T11:00+08:00"))
