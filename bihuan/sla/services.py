@@ -201,11 +201,18 @@ def apply_policy(
     clocks = _clocks(ticket)
     if policy is None:
         return None
-    previous = next((c.policy_id for c in clocks.values()), None)
-    if previous == policy.pk:
+    running = [c for c in clocks.values() if c.completed_at is None]
+    previous = next((c.policy_id for c in running or list(clocks.values())), None)
+    if clocks and previous == policy.pk and all(c.policy_id == policy.pk for c in running):
         return policy
     schedules = _Schedules()
     targets = {t.metric: t for t in policy.targets.all()}
+    for clock in running:
+        if clock.metric not in targets:
+            # The new policy promises nothing for this metric: its clock goes.
+            _disarm(clock)
+            clock.delete()
+            del clocks[clock.metric]
     for metric, target in targets.items():
         calendar = target.calendar or policy.calendar
         clock = clocks.get(metric)

@@ -345,3 +345,19 @@ def test_a_runner_late_past_the_due_time_records_the_breach_without_a_warning(
     assert verbs(ticket) == ["sla.policy_applied", "sla.breached"]
     first = clocks_of(ticket)["first_response"]
     assert (first.state, first.breached_at) == ("breached", at("2026-03-02T11:00+08:00"))
+
+
+def test_a_new_policy_without_a_target_drops_that_clock(org: Any, clock: Clock) -> None:
+    clock.travel(MONDAY_10)
+    ticket = open_ticket("complaint")
+    clock.travel("2026-03-02T10:20+08:00")
+
+    tickets.update_ticket(ticket, tickets.TicketChanges(kind="request"), actor=org.supervisor)
+    tickets.update_ticket(ticket, tickets.TicketChanges(priority=3), actor=org.supervisor)
+
+    clocks = clocks_of(ticket)
+    assert set(clocks) == {"first_response"}
+    assert clocks["first_response"].due_at == at("2026-03-04T10:00+08:00")  # 48 h, 24/7
+    assert verbs(ticket) == ["sla.policy_applied", "sla.policy_applied"]
+    clock.run("2026-03-09T10:00+08:00")
+    assert verbs(ticket)[-1] == "sla.breached"  # only the remaining target fires
