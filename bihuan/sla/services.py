@@ -207,12 +207,12 @@ def apply_policy(
         return policy
     schedules = _Schedules()
     targets = {t.metric: t for t in policy.targets.all()}
-    for clock in running:
-        if clock.metric not in targets:
+    for dropped in running:
+        if dropped.metric not in targets:
             # The new policy promises nothing for this metric: its clock goes.
-            _disarm(clock)
-            clock.delete()
-            del clocks[clock.metric]
+            _disarm(dropped)
+            dropped.delete()
+            del clocks[dropped.metric]
     for metric, target in targets.items():
         calendar = target.calendar or policy.calendar
         clock = clocks.get(metric)
