@@ -59,7 +59,7 @@ fmt: venv ## Format and autofix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-system-packages: ## Debian packages for tests: chromium, CJK fonts, gettext
+system-packages: ## Debian packages for tests: chromium, CJK fonts, gettext, dovecot (IMAP)
 	bash scripts/system-packages.sh
 
 services: ## Start PostgreSQL and Redis on 127.0.0.1 if none answer (Debian packages)
