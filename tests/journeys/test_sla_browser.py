@@ -184,3 +184,21 @@ def test_badges_and_the_breach_board_on_a_phone(
     expect(page.get_by_test_id("breach-row")).to_have_count(1)
     no_sideways_scroll(page)
     screenshot(page, "sla-breach-board-phone")
+
+
+def test_the_countdown_ticks_without_a_reload(
+    new_page: Any, live_server: object, tickets: dict[str, Ticket]
+) -> None:
+    base = str(live_server)
+    page = new_page(DESKTOP)
+    page.clock.install()
+    sign_in(page, base)
+    page.goto(f"{base}/?view=open&sort=sla")
+    countdown = badge(page, tickets["breached"]).locator(".sla-countdown")
+    before = countdown.inner_text()
+    overdue = countdown.get_attribute("data-fmt-overdue") or ""
+
+    page.clock.fast_forward("01:00:00")  # the urgent call was due 10 minutes after it came
+
+    expect(countdown).not_to_have_text(before)
+    expect(countdown).to_contain_text(overdue.split("%(time)s")[0].strip())

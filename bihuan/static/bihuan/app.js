@@ -5,6 +5,7 @@
  * - @mention autocomplete in internal notes
  * - knowledge: insert an article into the reply; "/" offers the reply templates
  * - the triage rule form's value list follows the chosen field
+ * - SLA countdown badges tick every 30 seconds (the server's formats, from data attributes)
  */
 (function () {
   "use strict";
@@ -458,4 +459,42 @@
       if (tab) window.bootstrap.Tab.getOrCreateInstance(tab).show();
     }
   });
+  // --- SLA countdown badges ----------------------------------------------------------------
+  // The same arithmetic and translated formats as tickets.views.sla_countdown: wall time to
+  // the due instant, "overdue …" after it. The state (colour) changes when the page reloads.
+  function slaCountdown(element, now) {
+    var badge = element.closest("[data-due]");
+    var due = badge ? Date.parse(badge.dataset.due) : NaN;
+    if (isNaN(due)) return;
+    var seconds = Math.trunc((due - now) / 1000);
+    var minutes = Math.floor(Math.abs(seconds) / 60);
+    var days = Math.floor(minutes / 1440);
+    var hours = Math.floor((minutes % 1440) / 60);
+    var rest = minutes % 60;
+    var text;
+    if (days) {
+      text = element.dataset.fmtDays.replace("%(days)s", days).replace("%(hours)s", hours);
+    } else if (hours) {
+      text = element.dataset.fmtHours
+        .replace("%(hours)s", hours)
+        .replace("%(minutes)02d", String(rest).padStart(2, "0"));
+    } else {
+      text = element.dataset.fmtMinutes.replace("%(minutes)s", rest);
+    }
+    if (seconds < 0) text = element.dataset.fmtOverdue.replace("%(time)s", text);
+    element.textContent = text;
+  }
+
+  function tickSlaBadges() {
+    var now = Date.now();
+    document.querySelectorAll(".sla-countdown").forEach(function (element) {
+      slaCountdown(element, now);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    window.setInterval(tickSlaBadges, 30000);
+  });
+  document.body.addEventListener("htmx:afterSwap", tickSlaBadges);
+
 })();
