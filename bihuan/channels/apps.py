@@ -10,7 +10,8 @@ class ChannelsConfig(AppConfig):
     verbose_name = _("Channels")
 
     def ready(self) -> None:
-        from bihuan.channels import handlers  # noqa: F401  (registers consumers and due work)
+        # Imported to register: consumers and due work; delivery states on the ticket page.
+        from bihuan.channels import handlers, panels  # noqa: F401
         from bihuan.channels.email.outbound import outbound_sender
         from bihuan.tickets.choices import Channel
         from bihuan.tickets.queries import SENDING_CHANNELS

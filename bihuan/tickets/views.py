@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
@@ -49,7 +50,7 @@ from bihuan.tickets.forms import (
     load_options,
 )
 from bihuan.tickets.models import Message, Ticket
-from bihuan.tickets.panels import render_ticket_panels
+from bihuan.tickets.panels import render_message_notes, render_ticket_panels
 from bihuan.tickets.permissions import can_work_ticket
 
 KANBAN_COLUMN_LIMIT = 50
@@ -148,6 +149,7 @@ class TimelineItem:
     text: str = ""
     message: Message | None = None
     details: list[str] = field(default_factory=list)
+    notes: list[SafeString] = field(default_factory=list)  # other apps', e.g. email delivery
 
     @property
     def is_message(self) -> bool:
@@ -200,6 +202,16 @@ def _field_change(name: str, before: Any, after: Any, options: TicketOptions) ->
         "before": show(before),
         "after": show(after),
     }
+
+
+def with_message_notes(items: list[TimelineItem]) -> list[TimelineItem]:
+    """Attach the notes other apps registered to the items' messages (at most one query per
+    registered app for the whole page)."""
+    notes = render_message_notes([item.message for item in items if item.message is not None])
+    for item in items:
+        if item.message is not None:
+            item.notes = notes.get(item.message.pk, [])
+    return items
 
 
 def present_timeline(
@@ -418,7 +430,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     return {
         "ticket": ticket,
         "contact": mask_contact(contacts[0]) if contacts else "",
-        "timeline": present_timeline(ticket, page.entries, options),
+        "timeline": with_message_notes(present_timeline(ticket, page.entries, options)),
         "older_cursor": page.next_cursor,
         "options": options,
         "can_work": can_work_ticket(viewer) and not ticket.is_closed,
@@ -460,7 +472,7 @@ def timeline_older(request: HttpRequest, number: int) -> HttpResponse:
     )
     context = {
         "ticket": ticket,
-        "timeline": present_timeline(ticket, page.entries, load_options()),
+        "timeline": with_message_notes(present_timeline(ticket, page.entries, load_options())),
         "older_cursor": page.next_cursor,
     }
     return render(request, "tickets/_timeline_page.html", context)
