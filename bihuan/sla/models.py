@@ -124,7 +124,11 @@ class SlaPolicy(models.Model):
         on_delete=models.PROTECT,
         related_name="policies",
     )
-    warn_at_percent = models.PositiveSmallIntegerField(_("warn at (% of the target)"), default=75)
+    warn_at_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
+        _("warn at (% of the target)"),
+        default=75,
+    )
     escalation_minutes = models.PositiveIntegerField(
         _("escalate to the next level after (business minutes)"), default=30
     )
