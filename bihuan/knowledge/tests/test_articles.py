@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bihuan.core.errors import Conflict, PermissionDenied, ValidationFailed
 from bihuan.core.models import Event
@@ -82,7 +82,8 @@ def test_restoring_a_version_makes_its_text_current_as_a_new_version(org: Any) -
     )
     first = ArticleVersion.objects.get(article=article, number=1)
 
-    article = services.restore_version(article, version=first, actor=org.agent)
+    with translation.override("en"):
+        article = services.restore_version(article, version=first, actor=org.agent)
 
     assert (article.version_number, article.title, article.body) == (3, first.title, first.body)
     assert article.versions.get(number=3).note == "Restored version 1"
