@@ -164,73 +164,71 @@
     sync();
   }
 
-  // --- @mentions ------------------------------------------------------------------------
-  var MENTION = /(?:^|\s)@([\w.\-\u4e00-\u9fff]{0,50})$/;
-
-  function initMentions(area) {
-    var url = area.dataset.mentionsUrl;
+  // --- Suggestions under a textarea: "@name" mentions and "/" reply templates ------------
+  // Typing the trigger and a few letters fetches suggestions (a JSON list under listKey);
+  // the arrows move, Enter or Tab takes one, Escape or leaving the field closes the menu.
+  function attachSuggestions(area, options) {
     var holder = area.parentElement;
-    holder.style.position = "relative";
+    holder.classList.add("position-relative");
     var menu = document.createElement("div");
-    menu.className = "dropdown-menu mention-menu shadow-sm";
+    menu.className = "dropdown-menu shadow-sm " + options.menuClass;
     menu.setAttribute("role", "listbox");
+    if (options.testid) menu.dataset.testid = options.testid;
     holder.appendChild(menu);
     var timer = null;
     var active = 0;
     var typed = null;
+    var shown = [];
 
     function hide() {
       menu.classList.remove("show");
       menu.innerHTML = "";
       typed = null;
+      shown = [];
     }
 
-    function choose(username) {
-      var caret = area.selectionStart;
-      var before = area.value.slice(0, caret);
-      var after = area.value.slice(caret);
-      var start = before.lastIndexOf("@");
-      area.value = before.slice(0, start) + "@" + username + " " + after;
-      var position = start + username.length + 2;
-      area.setSelectionRange(position, position);
+    function take(index) {
+      var item = shown[index];
       hide();
-      area.focus();
+      if (item !== undefined) options.choose(item);
     }
 
     function highlight() {
-      menu.querySelectorAll(".dropdown-item").forEach(function (item, index) {
-        item.classList.toggle("active", index === active);
+      menu.querySelectorAll(".dropdown-item").forEach(function (node, index) {
+        node.classList.toggle("active", index === active);
       });
     }
 
-    function show(users) {
+    function show(list) {
       menu.innerHTML = "";
-      if (!users.length) {
+      shown = options.limit ? list.slice(0, options.limit) : list.slice();
+      if (!shown.length) {
         hide();
         return;
       }
-      users.forEach(function (user) {
-        var item = document.createElement("button");
-        item.type = "button";
-        item.className = "dropdown-item";
-        item.setAttribute("role", "option");
-        item.dataset.username = user.username;
-        item.textContent = user.name === user.username ? "@" + user.username : user.name + " (@" + user.username + ")";
-        item.addEventListener("mousedown", function (event) {
+      shown.forEach(function (item, index) {
+        var node = document.createElement("button");
+        node.type = "button";
+        node.className = "dropdown-item";
+        node.setAttribute("role", "option");
+        options.render(item, node);
+        node.addEventListener("mousedown", function (event) {
           event.preventDefault();
-          choose(user.username);
+          take(index);
         });
-        menu.appendChild(item);
+        menu.appendChild(node);
       });
       active = 0;
       highlight();
-      menu.style.top = area.offsetTop + area.offsetHeight + "px";
-      menu.style.left = area.offsetLeft + "px";
+      if (options.belowArea) {
+        menu.style.top = area.offsetTop + area.offsetHeight + "px";
+        menu.style.left = area.offsetLeft + "px";
+      }
       menu.classList.add("show");
     }
 
     area.addEventListener("input", function () {
-      var match = area.value.slice(0, area.selectionStart).match(MENTION);
+      var match = area.value.slice(0, area.selectionStart).match(options.pattern);
       if (!match) {
         hide();
         return;
@@ -238,7 +236,7 @@
       typed = match[1];
       window.clearTimeout(timer);
       timer = window.setTimeout(function () {
-        fetch(url + "?q=" + encodeURIComponent(typed || ""), {
+        fetch(options.url + "?q=" + encodeURIComponent(typed || ""), {
           headers: { Accept: "application/json" },
           credentials: "same-origin",
         })
@@ -246,7 +244,7 @@
             return response.json();
           })
           .then(function (data) {
-            if (typed !== null) show(data.users || []);
+            if (typed !== null) show(data[options.listKey] || []);
           })
           .catch(hide);
       }, 120);
@@ -254,17 +252,16 @@
 
     area.addEventListener("keydown", function (event) {
       if (!menu.classList.contains("show")) return;
-      var items = menu.querySelectorAll(".dropdown-item");
       if (event.key === "ArrowDown") {
-        active = (active + 1) % items.length;
+        active = (active + 1) % shown.length;
         highlight();
         event.preventDefault();
       } else if (event.key === "ArrowUp") {
-        active = (active - 1 + items.length) % items.length;
+        active = (active - 1 + shown.length) % shown.length;
         highlight();
         event.preventDefault();
       } else if (event.key === "Enter" || event.key === "Tab") {
-        choose(items[active].dataset.username);
+        take(active);
         event.preventDefault();
       } else if (event.key === "Escape") {
         hide();
@@ -275,6 +272,32 @@
     });
   }
 
+  var MENTION = /(?:^|\s)@([\w.\-\u4e00-\u9fff]{0,50})$/;
+
+  function initMentions(area) {
+    attachSuggestions(area, {
+      url: area.dataset.mentionsUrl,
+      pattern: MENTION,
+      listKey: "users",
+      menuClass: "mention-menu",
+      belowArea: true,
+      render: function (user, node) {
+        node.dataset.username = user.username;
+        node.textContent =
+          user.name === user.username ? "@" + user.username : user.name + " (@" + user.username + ")";
+      },
+      choose: function (user) {
+        var caret = area.selectionStart;
+        var before = area.value.slice(0, caret);
+        var after = area.value.slice(caret);
+        var start = before.lastIndexOf("@");
+        area.value = before.slice(0, start) + "@" + user.username + " " + after;
+        var position = start + user.username.length + 2;
+        area.setSelectionRange(position, position);
+        area.focus();
+      },
+    });
+  }
 
   // --- Knowledge: insert an article or a reply template into the reply --------------------
   function replyArea() {
@@ -327,54 +350,14 @@
   var SLASH = /(?:^|\s)\/([^\s\/]{0,30})$/;
 
   function initTemplates(area) {
-    var url = area.dataset.templatesUrl;
-    var holder = area.parentElement;
-    holder.classList.add("position-relative");
-    var menu = document.createElement("div");
-    menu.className = "dropdown-menu template-menu shadow-sm";
-    menu.setAttribute("role", "listbox");
-    menu.dataset.testid = "template-menu";
-    holder.appendChild(menu);
-    var timer = null;
-    var active = 0;
-    var typed = null;
-
-    function hide() {
-      menu.classList.remove("show");
-      menu.innerHTML = "";
-      typed = null;
-    }
-
-    function choose(item) {
-      var caret = area.selectionStart;
-      var start = area.value.slice(0, caret).lastIndexOf("/");
-      hide();
-      postForText(item.url)
-        .then(function (text) {
-          insertText(area, text, start, caret);
-        })
-        .catch(function (error) {
-          flash(error.message || "Error", "danger");
-        });
-    }
-
-    function highlight() {
-      menu.querySelectorAll(".dropdown-item").forEach(function (node, index) {
-        node.classList.toggle("active", index === active);
-      });
-    }
-
-    function show(templates) {
-      menu.innerHTML = "";
-      if (!templates.length) {
-        hide();
-        return;
-      }
-      templates.slice(0, 8).forEach(function (item) {
-        var node = document.createElement("button");
-        node.type = "button";
-        node.className = "dropdown-item";
-        node.setAttribute("role", "option");
+    attachSuggestions(area, {
+      url: area.dataset.templatesUrl,
+      pattern: SLASH,
+      listKey: "templates",
+      menuClass: "template-menu",
+      testid: "template-menu",
+      limit: 8,
+      render: function (item, node) {
         var title = document.createElement("strong");
         title.textContent = item.title;
         var meta = document.createElement("span");
@@ -386,61 +369,18 @@
         node.appendChild(title);
         node.appendChild(meta);
         node.appendChild(preview);
-        node.addEventListener("mousedown", function (event) {
-          event.preventDefault();
-          choose(item);
-        });
-        node.templateItem = item;
-        menu.appendChild(node);
-      });
-      active = 0;
-      highlight();
-      menu.classList.add("show");
-    }
-
-    area.addEventListener("input", function () {
-      var match = area.value.slice(0, area.selectionStart).match(SLASH);
-      if (!match) {
-        hide();
-        return;
-      }
-      typed = match[1];
-      window.clearTimeout(timer);
-      timer = window.setTimeout(function () {
-        fetch(url + "?q=" + encodeURIComponent(typed || ""), {
-          headers: { Accept: "application/json" },
-          credentials: "same-origin",
-        })
-          .then(function (response) {
-            return response.json();
+      },
+      choose: function (item) {
+        var caret = area.selectionStart;
+        var start = area.value.slice(0, caret).lastIndexOf("/");
+        postForText(item.url)
+          .then(function (text) {
+            insertText(area, text, start, caret);
           })
-          .then(function (data) {
-            if (typed !== null) show(data.templates || []);
-          })
-          .catch(hide);
-      }, 120);
-    });
-
-    area.addEventListener("keydown", function (event) {
-      if (!menu.classList.contains("show")) return;
-      var items = menu.querySelectorAll(".dropdown-item");
-      if (event.key === "ArrowDown") {
-        active = (active + 1) % items.length;
-        highlight();
-        event.preventDefault();
-      } else if (event.key === "ArrowUp") {
-        active = (active - 1 + items.length) % items.length;
-        highlight();
-        event.preventDefault();
-      } else if (event.key === "Enter" || event.key === "Tab") {
-        choose(items[active].templateItem);
-        event.preventDefault();
-      } else if (event.key === "Escape") {
-        hide();
-      }
-    });
-    area.addEventListener("blur", function () {
-      window.setTimeout(hide, 150);
+          .catch(function (error) {
+            flash(error.message || "Error", "danger");
+          });
+      },
     });
   }
 
