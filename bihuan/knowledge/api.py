@@ -9,7 +9,7 @@ from ninja import Query, Router
 from ninja.params.functions import Path
 
 from bihuan.accounts.api_auth import current_user
-from bihuan.core.api_errors import ERRORS
+from bihuan.core.api_errors import error_responses
 from bihuan.knowledge import queries
 from bihuan.knowledge.schemas import (
     ArticleDetailOut,
@@ -24,13 +24,9 @@ from bihuan.knowledge.schemas import (
 router = Router(tags=["knowledge"])
 
 
-def _errors(*codes: int) -> dict[int, Any]:
-    return {code: ERRORS[code] for code in codes}
-
-
 @router.get(
     "/knowledge/articles",
-    response={200: list[ArticleOut], **_errors(400, 401, 422)},
+    response={200: list[ArticleOut], **error_responses(400, 401, 422)},
     summary="Published articles matching the words (ranked), or the latest published",
 )
 def search_articles(request: HttpRequest, params: Query[ArticleSearch]) -> Any:
@@ -40,15 +36,14 @@ def search_articles(request: HttpRequest, params: Query[ArticleSearch]) -> Any:
             user, params.q, language=params.language, audience=params.audience
         )
     else:
-        rows = queries.list_articles(user, queries.ArticleFilter(language=params.language)).items
-        if params.audience:
-            rows = [a for a in rows if a.audience == params.audience]
+        filters = queries.ArticleFilter(language=params.language, audience=params.audience)
+        rows = queries.list_articles(user, filters).items
     return [article_out(a) for a in rows]
 
 
 @router.get(
     "/knowledge/articles/{article_id}",
-    response={200: ArticleDetailOut, **_errors(400, 401, 404, 422)},
+    response={200: ArticleDetailOut, **error_responses(400, 401, 404, 422)},
     summary="One article with its Markdown and sanitised HTML",
 )
 def get_article(request: HttpRequest, article_id: int = Path(..., ge=1, le=2**62)) -> Any:
@@ -59,7 +54,7 @@ def get_article(request: HttpRequest, article_id: int = Path(..., ge=1, le=2**62
 
 @router.get(
     "/knowledge/templates",
-    response={200: list[TemplateOut], **_errors(401)},
+    response={200: list[TemplateOut], **error_responses(401)},
     summary="The reply templates the caller may use (shared and their own)",
 )
 def list_templates(request: HttpRequest) -> Any:

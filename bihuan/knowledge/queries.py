@@ -119,6 +119,7 @@ class ArticleFilter:
     category: int | None = None
     tag: str = ""
     language: str = ""
+    audience: str = ""
     mine: bool = False
 
 
@@ -135,6 +136,8 @@ def list_articles(
         rows = rows.filter(tags__name=filters.tag)
     if filters.language:
         rows = rows.filter(language=filters.language)
+    if filters.audience:
+        rows = rows.filter(audience=filters.audience)
     if filters.mine:
         rows = rows.filter(owner=viewer)
     return paginate(

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -96,6 +97,7 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
     if item.is_published:
         services.record_article_use(item, kind=UseKind.VIEW, actor=user)
         item.view_count += 1  # the service counted it in the database (F()), not on ``item``
+    translations = queries.translations(user, item)
     return render(
         request,
         "knowledge/article.html",
@@ -103,7 +105,7 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
             "article": item,
             "body_html": mark_safe(render_markdown(item.body)),  # noqa: S308 - sanitised by nh3
             "answer_html": mark_safe(render_markdown(item.answer)) if item.answer else "",  # noqa: S308
-            "translations": queries.translations(user, item),
+            "translations": translations,
             "task": queries.open_review_task(item),
             "can_change": can_change_article(user, item),
             "is_editor": is_editor(user),
@@ -111,8 +113,7 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
             "missing_languages": [
                 (v, label)
                 for v, label in Language.choices
-                if v != item.language
-                and v not in {t.language for t in queries.translations(user, item)}
+                if v != item.language and v not in {t.language for t in translations}
             ],
         },
     )
@@ -149,7 +150,7 @@ def _save_article(
                 expected_version=form.cleaned_data.get("version"),
             )
             messages.success(request, _("Article saved."))
-    except (ValidationFailed, DomainError) as exc:
+    except DomainError as exc:
         if isinstance(exc, NotFound):
             raise
         form.add_error(None, str(exc))
@@ -591,7 +592,7 @@ def ticket_templates(request: HttpRequest, number: int) -> HttpResponse:
                     "scenario": t.get_scenario_display(),
                     "language": t.language,
                     "preview": t.body[:80],
-                    "url": f"/knowledge/tickets/{ticket.pk}/templates/{t.pk}/insert/",
+                    "url": reverse("knowledge:ticket_insert_template", args=[ticket.pk, t.pk]),
                 }
                 for t in rows
             ]
