@@ -12,7 +12,7 @@ from ninja.params.functions import Path
 from bihuan.accounts import queries, services
 from bihuan.accounts.api_auth import current_user
 from bihuan.accounts.models import User
-from bihuan.core.api_errors import ERRORS
+from bihuan.core.api_errors import error_responses
 
 router = Router(tags=["agents"])
 MAX_ID = 2**62
@@ -45,13 +45,9 @@ def agent_out(user: User) -> dict[str, Any]:
     }
 
 
-def _errors(*codes: int) -> dict[int, Any]:
-    return {code: ERRORS[code] for code in codes}
-
-
 @router.get(
     "/agents",
-    response={200: list[AgentOut], **_errors(401, 404)},
+    response={200: list[AgentOut], **error_responses(401, 404)},
     summary="The agents whose availability you manage (supervisors and admins)",
 )
 def list_agents(request: HttpRequest) -> Any:
@@ -60,7 +56,7 @@ def list_agents(request: HttpRequest) -> Any:
 
 @router.get(
     "/agents/me",
-    response={200: AgentOut, **_errors(401)},
+    response={200: AgentOut, **error_responses(401)},
     summary="Your own availability and skills",
 )
 def get_me(request: HttpRequest) -> Any:
@@ -69,7 +65,7 @@ def get_me(request: HttpRequest) -> Any:
 
 @router.put(
     "/agents/me/availability",
-    response={200: AgentOut, **_errors(400, 401, 422)},
+    response={200: AgentOut, **error_responses(400, 401, 422)},
     summary="Set your own availability (only online agents get tickets automatically)",
 )
 def set_my_availability(request: HttpRequest, payload: AvailabilityIn) -> Any:
@@ -80,7 +76,7 @@ def set_my_availability(request: HttpRequest, payload: AvailabilityIn) -> Any:
 
 @router.put(
     "/agents/{user_id}/availability",
-    response={200: AgentOut, **_errors(400, 401, 404, 422)},
+    response={200: AgentOut, **error_responses(400, 401, 404, 422)},
     summary="Set a team member's availability (supervisors: their department; admins: all)",
 )
 def set_agent_availability(

@@ -187,10 +187,6 @@ class QuarantinedEmail(models.Model):
     def __str__(self) -> str:
         return f"{self.reason}: {self.digest[:12]}"
 
-    @property
-    def is_resolved(self) -> bool:
-        return self.inbound_id is not None
-
 
 class OutboundEmail(models.Model):
     """One mail we send for a ticket message, with its delivery state.

@@ -33,6 +33,12 @@ class ErrorOut(Schema):
 
 ERRORS = dict.fromkeys((400, 401, 403, 404, 405, 409, 412, 413, 422), ErrorOut)
 
+
+def error_responses(*codes: int) -> dict[int, Any]:
+    """The ``response=`` entries of an endpoint's documented error statuses."""
+    return {code: ERRORS[code] for code in codes}
+
+
 # The error codes a client may meet, by status (documented in the OpenAPI description).
 ERROR_CODES: dict[int, list[str]] = {
     400: ["bad_request", "invalid"],
@@ -92,7 +98,7 @@ def error_response(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"code": code, "message": message}, status=status)
 
 
-def _generic_error(request: HttpRequest, status: int) -> JsonResponse:
+def generic_error(request: HttpRequest, status: int) -> JsonResponse:
     code, message = _GENERIC.get(status, _GENERIC[400 if status < 500 else 500])
     return error_response(status, code, str(message) % {"method": request.method})
 
@@ -115,7 +121,7 @@ class ApiErrorShapeMiddleware:
             and response.status_code >= 400
             and not _is_json(response)
         ):
-            replacement = _generic_error(request, response.status_code)
+            replacement = generic_error(request, response.status_code)
             if response.has_header("Allow"):
                 replacement["Allow"] = response["Allow"]
             return replacement
@@ -123,7 +129,7 @@ class ApiErrorShapeMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if request.path.startswith(API_PREFIX) and isinstance(exception, RequestDataTooBig):
-            return _generic_error(request, 413)
+            return generic_error(request, 413)
         return None
 
 
@@ -202,7 +208,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return _generic_error(request, 401)
+        return generic_error(request, 401)
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
@@ -212,7 +218,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(RequestDataTooBig)
     def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-        return _generic_error(request, 413)
+        return generic_error(request, 413)
 
 
 def describe_error_codes() -> str:

@@ -65,10 +65,6 @@ def declared(name: str) -> Verb | None:
     return _verbs.get(name)
 
 
-def declared_verbs() -> list[Verb]:
-    return sorted(_verbs.values(), key=lambda v: v.name)
-
-
 def _app_name(verb_name: str) -> str:
     label = verb_name.split(".", 1)[0]
     try:

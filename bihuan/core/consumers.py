@@ -114,10 +114,6 @@ def registered_consumers() -> list[Consumer]:
     return sorted(_consumers.values(), key=lambda c: c.name)
 
 
-def get_consumer(name: str) -> Consumer | None:
-    return _consumers.get(name)
-
-
 def unregister_consumer(name: str) -> None:
     """Tests only: forget a consumer registered by a test module."""
     _consumers.pop(name, None)

@@ -88,10 +88,6 @@ def registered_kinds() -> list[DueKind]:
     return sorted(_kinds.values(), key=lambda k: k.name)
 
 
-def get_kind(name: str) -> DueKind | None:
-    return _kinds.get(name)
-
-
 def unregister_kind(name: str) -> None:
     """Tests only: forget a kind registered by a test module."""
     _kinds.pop(name, None)

@@ -57,13 +57,6 @@ class PreconditionFailed(DomainError):
     code = "precondition_failed"
 
 
-class PayloadTooLarge(DomainError):
-    """The request body is larger than the server accepts."""
-
-    status = 413
-    code = "payload_too_large"
-
-
 class ValidationFailed(DomainError):
     """The request is well-formed but its values break a rule."""
 

@@ -20,12 +20,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from bihuan.core.api_errors import API_PREFIX, error_response
+from bihuan.core.api_errors import API_PREFIX, generic_error
+from bihuan.core.digits import ascii_digits
 
 
 def _too_large(request: HttpRequest) -> bool:
     raw = request.META.get("CONTENT_LENGTH") or ""
-    if not raw.isascii() or not raw.isdigit():
+    if not ascii_digits(raw):
         return _form_too_large(request)
     content_type = request.META.get("CONTENT_TYPE", "")
     # File uploads are bounded by the upload limit; other bodies are read into memory.
@@ -75,7 +76,7 @@ class SecurityHeadersMiddleware:
     def _payload_too_large(request: HttpRequest) -> HttpResponse:
         message = _("The request body is too large.")
         if request.path.startswith(API_PREFIX):
-            return error_response(413, "payload_too_large", message)
+            return generic_error(request, 413)
         if request.headers.get("HX-Request"):
             response = render(request, "components/_error.html", {"message": message}, status=413)
             response["HX-Retarget"] = "#flash"

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from bihuan.core import catalogue, services
+from bihuan.core.digits import ascii_digits
 from bihuan.core.errors import DomainError, NotFound, PermissionDenied
 from bihuan.core.models import Notification
 from bihuan.core.pagination import paginate
@@ -110,7 +111,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def mark_notifications_read(request: HttpRequest) -> HttpResponse:
     """Mark all (or the posted ``id``s of) the user's notifications read."""
     # isascii: "²" and "①" pass str.isdigit() but not int().
-    ids = [int(v) for v in request.POST.getlist("id") if v.isascii() and v.isdigit()]
+    ids = [int(v) for v in request.POST.getlist("id") if ascii_digits(v)]
     changed = services.mark_notifications_read(request.user, ids=ids or None)
     if changed:
         messages.success(request, _("Marked as read."))

@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from bihuan.core.admin import ReadOnlyAdmin
 from bihuan.customers.models import Customer, CustomerIdentity, Organisation
 from bihuan.customers.schemas import identity_value
 
@@ -24,17 +25,6 @@ if TYPE_CHECKING:
 else:
     ModelAdmin = admin.ModelAdmin
     TabularInline = admin.TabularInline
-
-
-class ReadOnlyAdmin(ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class CustomerIdentityInline(TabularInline):

@@ -9,7 +9,7 @@ from ninja import Query, Router, Status
 from ninja.params.functions import Path
 
 from bihuan.accounts.api_auth import current_user
-from bihuan.core.api_errors import ERRORS
+from bihuan.core.api_errors import error_responses
 from bihuan.customers import queries, services
 from bihuan.customers.schemas import (
     CustomerDetailOut,
@@ -27,7 +27,7 @@ MAX_ID = 2**62
 
 @router.get(
     "/customers",
-    response={200: CustomerPageOut, 400: ERRORS[400], 401: ERRORS[401], 422: ERRORS[422]},
+    response={200: CustomerPageOut, **error_responses(400, 401, 422)},
     summary="Customers by name, phone or email (contacts masked)",
 )
 def list_customers(request: HttpRequest, params: Query[CustomerListQuery]) -> Any:
@@ -46,7 +46,7 @@ def list_customers(request: HttpRequest, params: Query[CustomerListQuery]) -> An
 
 @router.post(
     "/customers",
-    response={201: CustomerOut, **{c: ERRORS[c] for c in (400, 401, 403, 409, 422)}},
+    response={201: CustomerOut, **error_responses(400, 401, 403, 409, 422)},
     summary="Create a customer (the answer shows contacts masked)",
 )
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
@@ -68,7 +68,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
 
 @router.get(
     "/customers/{customer_id}",
-    response={200: CustomerDetailOut, **{c: ERRORS[c] for c in (400, 401, 404, 422)}},
+    response={200: CustomerDetailOut, **error_responses(400, 401, 404, 422)},
     summary="A customer's profile and complete ticket history (audited)",
 )
 def get_customer(request: HttpRequest, customer_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:

@@ -9,14 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from bihuan.core.digits import ascii_digits
 from bihuan.core.errors import ValidationFailed
 
 _PHONE_CHARS = re.compile(r"[\s\-().]")
-
-
-def _ascii_digits(text: str) -> bool:
-    # str.isdigit() is also true for "²" and "①", which int() and the database refuse.
-    return text.isascii() and text.isdigit()
 
 
 def normalize_phone(raw: str) -> str:
@@ -31,7 +27,7 @@ def normalize_phone(raw: str) -> str:
         value = value[4:]
     elif value.startswith("+"):
         value = value[1:]
-    if not _ascii_digits(value) or not 7 <= len(value) <= 15:
+    if not ascii_digits(value) or not 7 <= len(value) <= 15:
         raise ValidationFailed(
             _("“%(value)s” is not a valid phone number."), code="invalid_phone", value=raw
         )
@@ -51,7 +47,7 @@ def normalize_email(raw: str) -> str:
 
 def looks_like_phone(text: str) -> bool:
     candidate = _PHONE_CHARS.sub("", unicodedata.normalize("NFKC", text).strip()).lstrip("+")
-    return _ascii_digits(candidate) and 7 <= len(candidate) <= 15
+    return ascii_digits(candidate) and 7 <= len(candidate) <= 15
 
 
 def looks_like_email(text: str) -> bool:

@@ -198,10 +198,6 @@ class ReviewTask(models.Model):
     def __str__(self) -> str:
         return f"{self.article_id} ← {self.policy_change_id}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.done_at is None
-
 
 class Synonym(models.Model):
     """Words a search treats as the same (快递 物流 快运): any of them finds all of them."""

@@ -10,7 +10,7 @@ from ninja import Router
 from ninja.params.functions import Path
 
 from bihuan.accounts.api_auth import current_user
-from bihuan.core.api_errors import ERRORS
+from bihuan.core.api_errors import error_responses
 from bihuan.core.errors import NotFound
 from bihuan.sla import queries
 from bihuan.sla.schemas import BreachOut, SlaTargetOut, breach_out, target_out
@@ -22,7 +22,7 @@ MAX_ID = 2**62
 
 @router.get(
     "/tickets/{number}/sla",
-    response={200: list[SlaTargetOut], 401: ERRORS[401], 404: ERRORS[404], 422: ERRORS[422]},
+    response={200: list[SlaTargetOut], **error_responses(401, 404, 422)},
     summary="The ticket's SLA targets: state, due time and history of each",
 )
 def ticket_targets(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
@@ -32,7 +32,7 @@ def ticket_targets(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID
 
 @router.get(
     "/sla/breaches",
-    response={200: list[BreachOut], 401: ERRORS[401], 404: ERRORS[404]},
+    response={200: list[BreachOut], **error_responses(401, 404)},
     summary="Missed targets of open tickets, the longest overdue first (supervisors, admins)",
 )
 def breaches(request: HttpRequest) -> Any:

@@ -207,10 +207,6 @@ class SlaClock(models.Model):
         return f"#{self.ticket_id} {self.metric} {self.state}"
 
     @property
-    def is_completed(self) -> bool:
-        return self.completed_at is not None
-
-    @property
     def due_key(self) -> str:
         """The key of this clock's due work (warning, breach, escalation)."""
         return f"sla.clock:{self.pk}"

@@ -10,7 +10,7 @@ from ninja.params.functions import Header, Path
 
 from bihuan.accounts.api_auth import current_user
 from bihuan.accounts.models import Team
-from bihuan.core.api_errors import ERRORS
+from bihuan.core.api_errors import error_responses
 from bihuan.core.idempotency import run_idempotent
 from bihuan.customers.models import Customer
 from bihuan.customers.queries import visible_customers
@@ -41,10 +41,6 @@ router = Router(tags=["tickets"])
 MAX_ID = 2**62
 
 
-def _errors(*codes: int) -> dict[int, Any]:
-    return {code: ERRORS[code] for code in codes}
-
-
 def _etag(ticket: Any) -> str:
     return f'"{services.ticket_version(ticket)}"'
 
@@ -58,7 +54,7 @@ def _if_match(header: str | None) -> list[str] | None:
 
 @router.post(
     "/tickets",
-    response={201: TicketDetailOut, **_errors(400, 401, 403, 404, 409, 422)},
+    response={201: TicketDetailOut, **error_responses(400, 401, 403, 404, 409, 422)},
     summary="Create a ticket with its first customer message",
 )
 def create_ticket(
@@ -115,7 +111,7 @@ def create_ticket(
     return Status(status, body)
 
 
-@router.get("/tickets", response={200: TicketPageOut, **_errors(400, 401, 422)})
+@router.get("/tickets", response={200: TicketPageOut, **error_responses(400, 401, 422)})
 def list_tickets(request: HttpRequest, params: Query[ListQuery]) -> Any:
     filters = queries.TicketFilters(
         view=params.view,
@@ -147,7 +143,7 @@ def list_tickets(request: HttpRequest, params: Query[ListQuery]) -> Any:
 
 @router.get(
     "/tickets/{number}",
-    response={200: TicketDetailOut, **_errors(400, 401, 404, 422)},
+    response={200: TicketDetailOut, **error_responses(400, 401, 404, 422)},
     summary="A ticket; its ETag header is the version to send back in If-Match",
 )
 def get_ticket(
@@ -160,7 +156,7 @@ def get_ticket(
 
 @router.patch(
     "/tickets/{number}",
-    response={200: TicketDetailOut, **_errors(400, 401, 403, 404, 409, 412, 422)},
+    response={200: TicketDetailOut, **error_responses(400, 401, 403, 404, 409, 412, 422)},
     summary="Change a ticket; with If-Match, a ticket changed since that ETag answers 412",
 )
 def patch_ticket(
@@ -194,7 +190,7 @@ def patch_ticket(
 
 @router.post(
     "/tickets/{number}/messages",
-    response={201: TimelineItemOut, **_errors(400, 401, 403, 404, 409, 422)},
+    response={201: TimelineItemOut, **error_responses(400, 401, 403, 404, 409, 422)},
 )
 def add_message(
     request: HttpRequest, payload: MessageIn, number: int = Path(..., ge=1, le=MAX_ID)
@@ -214,7 +210,7 @@ def add_message(
 
 @router.get(
     "/tickets/{number}/messages",
-    response={200: TimelinePageOut, **_errors(400, 401, 404, 422)},
+    response={200: TimelinePageOut, **error_responses(400, 401, 404, 422)},
     summary="The ticket's timeline, a page at a time: messages, notes and every change",
     description=(
         "Oldest first. While `next_cursor` is not null, send it back as `?cursor=` for the "
@@ -234,7 +230,7 @@ def get_timeline(
 
 @router.post(
     "/tickets/{number}/commitments",
-    response={201: CommitmentOut, **_errors(400, 401, 403, 404, 409, 422)},
+    response={201: CommitmentOut, **error_responses(400, 401, 403, 404, 409, 422)},
 )
 def add_commitment(
     request: HttpRequest, payload: CommitmentIn, number: int = Path(..., ge=1, le=MAX_ID)
@@ -249,7 +245,7 @@ def add_commitment(
 
 @router.post(
     "/tickets/{number}/commitments/{commitment_id}/complete",
-    response={200: CommitmentOut, **_errors(400, 401, 403, 404, 409, 422)},
+    response={200: CommitmentOut, **error_responses(400, 401, 403, 404, 409, 422)},
 )
 def complete_commitment(
     request: HttpRequest,
@@ -263,7 +259,7 @@ def complete_commitment(
 
 @router.post(
     "/tickets/{number}/commitments/{commitment_id}/cancel",
-    response={200: CommitmentOut, **_errors(400, 401, 403, 404, 409, 422)},
+    response={200: CommitmentOut, **error_responses(400, 401, 403, 404, 409, 422)},
     summary="Cancel a commitment that will not be kept, with the reason",
 )
 def cancel_commitment(

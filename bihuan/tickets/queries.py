@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import User
+from bihuan.core.digits import ascii_digits
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.models import Event
 from bihuan.core.pagination import Page, paginate
@@ -389,7 +390,7 @@ def search(viewer: User, query: str) -> SearchResult:
         return result
     number = text.lstrip("#")
     # isascii: "²" and "①" are digits to str.isdigit() but not to int() or the database.
-    if number.isascii() and number.isdigit() and len(number) <= 12:
+    if ascii_digits(number) and len(number) <= 12:
         result.ticket = (
             visible_tickets(viewer).filter(pk=int(number)).select_related("customer").first()
         )
@@ -522,8 +523,8 @@ def customer_ticket_history(viewer: User, customer: Customer, limit: int) -> lis
 
 # --- Reply channels ----------------------------------------------------------------------------
 
-# Channels an adapter sends replies on. None yet: a reply is recorded on the ticket and the
-# page says so. A channel adapter adds its channel here when its app is ready.
+# Channels an adapter sends replies on (the email channel adds itself when its app is ready);
+# on any other channel a reply is recorded on the ticket and the page says it was not sent.
 SENDING_CHANNELS: set[str] = set()
 # Which channels a customer's identity lets an agent reach them on.
 _IDENTITY_CHANNELS: dict[str, tuple[str, ...]] = {

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.choices import AssignmentStrategy, Availability
 from bihuan.accounts.models import Department, Skill, Team, User
+from bihuan.core.digits import ascii_digits
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.events import record_event
 from bihuan.core.models import Event
@@ -102,13 +103,11 @@ def category_parents() -> dict[str, str]:
 def _valid(field_name: str, value: str) -> bool:
     if field_name == TriageField.CATEGORY:
         # isascii: "²" and "①" pass str.isdigit() but not int().
-        return (
-            value.isascii() and value.isdigit() and Category.objects.filter(pk=int(value)).exists()
-        )
+        return ascii_digits(value) and Category.objects.filter(pk=int(value)).exists()
     if field_name == TriageField.KIND:
         return value in TicketType.values
     if field_name == TriageField.URGENCY:
-        return value.isascii() and value.isdigit() and int(value) in Priority.values
+        return ascii_digits(value) and int(value) in Priority.values
     return value in Emotion.values
 
 

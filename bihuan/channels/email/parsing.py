@@ -120,10 +120,6 @@ class ParsedEmail:
         return "sha256:" + self.digest
 
     @property
-    def is_automatic(self) -> bool:
-        return bool(self.auto_reason) or self.bounce is not None
-
-    @property
     def thread_ids(self) -> list[str]:
         """Message-IDs this message answers, most recent first."""
         seen: list[str] = []

@@ -40,7 +40,6 @@
       alert.remove();
     });
   }
-  window.bihuanClearFlash = clearFlash;
 
   function flash(message, level, options) {
     var area = document.getElementById("flash");
