@@ -6,9 +6,12 @@ from ninja import NinjaAPI
 
 from bihuan.accounts.api import router as agents_router
 from bihuan.accounts.api_auth import SessionAuth, TokenAuth
+from bihuan.automation.api import router as automation_router
 from bihuan.core.api_errors import describe_error_codes, install_error_handlers
 from bihuan.customers.api import router as customers_router
+from bihuan.feedback.api import router as feedback_router
 from bihuan.knowledge.api import router as knowledge_router
+from bihuan.portal.api import router as portal_router
 from bihuan.sla.api import router as sla_router
 from bihuan.tickets.api import router as tickets_router
 
@@ -28,3 +31,6 @@ api.add_router("", customers_router)
 api.add_router("", agents_router)
 api.add_router("", knowledge_router)
 api.add_router("", sla_router)
+api.add_router("", automation_router)
+api.add_router("", feedback_router)
+api.add_router("", portal_router)

@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "bihuan.channels",
     "bihuan.sla",
     "bihuan.knowledge",
+    "bihuan.automation",
+    "bihuan.feedback",
+    "bihuan.portal",
     "bihuan.demo",
 ]
 

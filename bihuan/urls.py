@@ -14,4 +14,7 @@ urlpatterns = [
     path("", include("bihuan.channels.urls")),
     path("", include("bihuan.sla.urls")),
     path("", include("bihuan.knowledge.urls")),
+    path("", include("bihuan.automation.urls")),
+    path("", include("bihuan.feedback.urls")),
+    path("", include("bihuan.portal.urls")),
 ]

@@ -28,6 +28,7 @@ from bihuan.channels.services import ingest_email
 from bihuan.channels.tests.mail import build_mail
 from bihuan.core.models import Notification
 from bihuan.knowledge import services as knowledge_services
+from bihuan.testing.access import collect_specs
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets import services
 from bihuan.tickets.models import Commitment, Ticket
@@ -141,6 +142,15 @@ POST_ONLY = {
         "knowledge:macro_edit",
     }
 }
+SPECS = collect_specs()
+for _spec in SPECS:
+    PARAMETER_KINDS.update(_spec.parameter_kinds)
+    API_BODIES.update(_spec.api_bodies)
+    WEB_POST_DATA.update(_spec.web_post_data)
+    POST_ONLY |= {
+        name for name, data in _spec.web_post_data.items() if data is not None
+    } - _spec.get_and_post
+PUBLIC_PREFIXES = tuple(p for _spec in SPECS for p in _spec.public_prefixes)
 ROLES = ["zhangwei", "wangqiang", "chenjie", "liuyang"]
 
 
@@ -185,7 +195,7 @@ def discover_routes() -> list[Route]:
         if raw.startswith("api/"):
             continue
         template, params = _django_template(raw)
-        if not params:
+        if not params or template.startswith(PUBLIC_PREFIXES):
             continue
         if raw.startswith("admin/"):
             routes.append(Route("admin", "GET", template, params, str(pattern.name)))
@@ -227,6 +237,7 @@ def _db_state() -> dict[str, int]:
             "tickets",
             "triage",
             "knowledge",
+            *(label for spec in SPECS for label in spec.db_apps),
         }:
             state[model._meta.label] = model._default_manager.count()
     from bihuan.tickets.models import Ticket as T
@@ -286,7 +297,7 @@ def outside(org: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
     macro = knowledge_services.save_macro(  # shared, but only editors change it
         knowledge_services.MacroFields(title="已解决", status="solved"), actor=org.admin
     )
-    return {
+    objects: dict[str, Any] = {
         "article": article,
         "version": article.versions.get(number=1),
         "template": template,
@@ -304,6 +315,10 @@ def outside(org: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
         "token": token,
         "notification": notification,
     }
+    for spec in SPECS:
+        if spec.make_objects is not None:
+            objects.update(spec.make_objects(org, objects))
+    return objects
 
 
 def _fill(route: Route, objects: dict[str, Any]) -> str:
