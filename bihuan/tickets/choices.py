@@ -78,3 +78,19 @@ class SlaState(models.TextChoices):
 # ``Ticket.sla_sort_key`` when no clock is due: after every real instant (2**62 is also the
 # largest key a page cursor accepts).
 NO_SLA_DUE = 2**62
+
+
+class TaskState(models.TextChoices):
+    """A collaboration task (协作任务): asked, answered by the department, or withdrawn."""
+
+    OPEN = "open", pgettext_lazy("collaboration task", "Open")
+    ANSWERED = "answered", pgettext_lazy("collaboration task", "Answered")
+    CANCELLED = "cancelled", pgettext_lazy("collaboration task", "Cancelled")
+
+
+class CallBackOutcome(models.TextChoices):
+    """What a call-back (回访) found."""
+
+    SATISFIED = "satisfied", _("Reached, satisfied")
+    NOT_SATISFIED = "not_satisfied", _("Reached, not satisfied")
+    NOT_REACHED = "not_reached", _("Not reached")

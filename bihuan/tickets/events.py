@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from bihuan.core.catalogue import Verb, declare
 from bihuan.core.models import Event
-from bihuan.tickets.choices import MessageKind, TicketStatus
+from bihuan.tickets.choices import CallBackOutcome, MessageKind, TicketStatus
 
 
 def ticket_link(event: Event) -> str | None:
@@ -130,6 +130,112 @@ declare(
             _("cancelled a commitment: %(reason)s") % {"reason": str(e.get("reason", ""))}
         ),
         details=_field("description"),
+        link=ticket_link,
+    ),
+)
+
+
+def _outcome(event: Event) -> str:
+    try:
+        return str(CallBackOutcome(str(event.get("outcome"))).label)
+    except ValueError:
+        return "—"
+
+
+def _department(event: Event) -> str:
+    return str(event.get("department_name", "") or "—")
+
+
+declare(
+    Verb(
+        "ticket.task_opened",
+        describe=lambda e: (
+            _("asked %(department)s for help (collaboration task)") % {"department": _department(e)}
+        ),
+        details=_field("description"),
+        notification=lambda e: _("asked your department for help on a ticket"),
+        link=ticket_link,
+        notifies=gettext_lazy("the task's owner in the department (or its head)"),
+    ),
+    Verb(
+        "ticket.task_assigned",
+        describe=lambda e: _("changed who works the collaboration task"),
+        details=_field("description"),
+        notification=lambda e: _("gave you a collaboration task"),
+        link=ticket_link,
+        notifies=gettext_lazy("the task's new owner"),
+    ),
+    Verb(
+        "ticket.task_answered",
+        describe=lambda e: (
+            _("answered the collaboration task for %(department)s") % {"department": _department(e)}
+        ),
+        details=_field("answer"),
+        notification=lambda e: _("answered a collaboration task on your ticket"),
+        link=ticket_link,
+        notifies=gettext_lazy("the ticket's owner"),
+    ),
+    Verb(
+        "ticket.task_cancelled",
+        describe=lambda e: (
+            _("cancelled the collaboration task: %(reason)s") % {"reason": str(e.get("reason", ""))}
+        ),
+        details=_field("description"),
+        link=ticket_link,
+        notifies=gettext_lazy("the task's owner in the department (or its head)"),
+    ),
+    Verb(
+        "ticket.commitment_moved",
+        describe=lambda e: (
+            _("moved a commitment to %(due)s: %(reason)s")
+            % {"due": _time(e.get("due_at")), "reason": str(e.get("reason", ""))}
+        ),
+        details=_field("description"),
+        link=ticket_link,
+    ),
+    Verb(
+        "ticket.call_back_scheduled",
+        describe=lambda e: _("a call-back is due %(due)s") % {"due": _time(e.get("due_at"))},
+        link=ticket_link,
+    ),
+    Verb(
+        "ticket.call_back_recorded",
+        describe=lambda e: _("called the customer back: %(outcome)s") % {"outcome": _outcome(e)},
+        details=_field("note"),
+        link=ticket_link,
+    ),
+    Verb(
+        "ticket.call_back_cancelled",
+        describe=lambda e: _("the call-back is no longer needed"),
+        link=ticket_link,
+    ),
+    Verb(
+        "ticket.call_back_due_soon",
+        describe=lambda e: _("the call-back is due %(due)s") % {"due": _time(e.get("due_at"))},
+        link=ticket_link,
+        notifies=gettext_lazy("the ticket's owner"),
+    ),
+    Verb(
+        "ticket.call_back_overdue",
+        describe=lambda e: (
+            _("the call-back due %(due)s was not made") % {"due": _time(e.get("due_at"))}
+        ),
+        link=ticket_link,
+        notifies=gettext_lazy("the owner, the queue supervisor and the department head"),
+    ),
+    Verb(
+        "ticket.merged",
+        describe=lambda e: _("merged ticket #%(other)s into this one") % {"other": e.get("other")},
+        link=ticket_link,
+    ),
+    Verb(
+        "ticket.merged_into",
+        describe=lambda e: _("merged this ticket into #%(other)s") % {"other": e.get("other")},
+        link=ticket_link,
+    ),
+    Verb(
+        "ticket.linked",
+        describe=lambda e: _("linked ticket #%(other)s") % {"other": e.get("other")},
         link=ticket_link,
     ),
 )

@@ -9,11 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 from bihuan.tickets.choices import (
     NO_SLA_DUE,
+    CallBackOutcome,
     Channel,
     Emotion,
     MessageKind,
     Priority,
     SlaState,
+    TaskState,
     TicketStatus,
     TicketType,
 )
@@ -150,6 +152,17 @@ class Ticket(models.Model):
     # ``sla_due_at`` in epoch seconds, or beyond any instant when no clock runs: the non-null
     # key that keyset pagination sorts by ("time to next breach").
     sla_sort_key = models.BigIntegerField(default=NO_SLA_DUE, editable=False)
+    close_reason = models.CharField(
+        _("reason for closing without a call-back"), max_length=500, blank=True
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tickets",
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -257,3 +270,127 @@ class Commitment(models.Model):
     def is_settled(self) -> bool:
         """Kept or cancelled: nothing more is owed to the customer."""
         return self.done_at is not None or self.cancelled_at is not None
+
+
+class CollaborationTask(models.Model):
+    """协作任务: part of a ticket sent to another department, with an owner there and a
+    deadline. The ticket's owner stays the customer's one contact; the department answers the
+    task, never the customer. ``due_at`` is set by the sla app from the policy's task target
+    (null until it has, or when no policy has one). While a task is open the ticket waits for
+    collaboration (等待协作) and cannot be solved or closed."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tasks")
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="collaboration_tasks",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner in the department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="collaboration_tasks",
+    )
+    description = models.TextField(_("what is asked"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=TaskState.choices, default=TaskState.OPEN
+    )
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=500, blank=True)
+    overdue_at = models.DateTimeField(_("escalated as overdue at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("collaboration task")
+        verbose_name_plural = _("collaboration tasks")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["department", "state", "id"], name="task_department_idx"),
+            models.Index(fields=["ticket", "state"], name="task_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} → {self.department_id}: {self.description[:40]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == TaskState.OPEN
+
+    @property
+    def key(self) -> str:
+        """The key of this task's due work (its overdue escalation)."""
+        return f"tickets.task:{self.pk}"
+
+
+class CallBack(models.Model):
+    """回访: one attempt to call the customer back after the ticket was solved, due 24 hours
+    after solving (a retry after a missed call is a new attempt). Open while ``outcome`` is
+    empty and it is not cancelled; a satisfied outcome lets the ticket close."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="call_backs")
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    due_at = models.DateTimeField(_("due at"))
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=CallBackOutcome.choices, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("call-back")
+        verbose_name_plural = _("call-backs")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "done_at"], name="callback_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} call-back {self.attempt}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None and self.cancelled_at is None
+
+    @property
+    def key(self) -> str:
+        """The key of this call-back's due work (reminder, escalation)."""
+        return f"tickets.call_back:{self.pk}"
+
+
+class TicketLink(models.Model):
+    """Two related tickets (the same incident, a follow-up): stored once, lower number first."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    other = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("ticket link")
+        verbose_name_plural = _("ticket links")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "other"], name="ticket_link_unique"),
+            models.CheckConstraint(
+                condition=models.Q(ticket__lt=models.F("other")), name="ticket_link_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} ↔ #{self.other_id}"

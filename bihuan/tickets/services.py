@@ -45,6 +45,7 @@ from bihuan.tickets.choices import (
     TicketStatus,
     TicketType,
 )
+from bihuan.tickets.loop_rules import check_status_change
 from bihuan.tickets.models import Category, Commitment, Message, Ticket
 from bihuan.tickets.permissions import can_work_ticket
 from bihuan.tickets.state_machine import ON_CUSTOMER_MESSAGE, check_transition
@@ -425,22 +426,39 @@ def _touch(ticket: Ticket, now: datetime, fields: list[str]) -> None:
     ticket.save(update_fields=sorted(set(fields) | {"updated_at"}))
 
 
-def change_status(ticket: Ticket, *, status: str, actor: User) -> Ticket:
-    """Move the ticket to ``status`` if the state machine allows it (kanban and ticket page)."""
+def change_status(ticket: Ticket, *, status: str, actor: User, close_reason: str = "") -> Ticket:
+    """Move the ticket to ``status`` if the state machine and the loop's rules allow it
+    (``loop_rules``: no open task, and to close: commitments settled and the customer called
+    back, or ``close_reason`` saying why not)."""
     _require_worker(actor)
+    close_reason = _clean_text(close_reason, label=str(_("Reason")), limit=500, required=False)
     with transaction.atomic():
         locked = _lock(ticket)
-        _apply_status(locked, status, actor=actor, now=timezone.now())
+        _apply_status(locked, status, actor=actor, now=timezone.now(), close_reason=close_reason)
     return locked
 
 
-def _apply_status(ticket: Ticket, status: str, *, actor: User, now: datetime) -> None:
+def _apply_status(
+    ticket: Ticket,
+    status: str,
+    *,
+    actor: User | None,
+    now: datetime,
+    close_reason: str = "",
+    reason: str = "",
+) -> None:
     check_transition(ticket.status, status)
-    if status == TicketStatus.CLOSED:
-        _check_commitments_settled(ticket)
+    check_status_change(ticket, status, close_reason=close_reason)
     before = ticket.status
     ticket.status = status
     fields = ["status"]
+    extra: dict[str, Any] = {}
+    if status == TicketStatus.CLOSED and close_reason:
+        ticket.close_reason = close_reason
+        fields.append("close_reason")
+        extra["close_reason"] = close_reason
+    if reason:
+        extra["reason"] = reason
     if status == TicketStatus.SOLVED:
         ticket.solved_at = now
         fields.append("solved_at")
@@ -461,25 +479,10 @@ def _apply_status(ticket: Ticket, status: str, *, actor: User, now: datetime) ->
             "from": before,
             "to": status,
             "reopened": before == TicketStatus.SOLVED and status != TicketStatus.CLOSED,
+            **extra,
         },
     )
     _touch(ticket, now, fields)
-
-
-def _check_commitments_settled(ticket: Ticket) -> None:
-    """闭环: a ticket closes only when every key commitment was kept or cancelled."""
-    still_open = Commitment.objects.filter(
-        ticket_id=ticket.pk, done_at__isnull=True, cancelled_at__isnull=True
-    ).count()
-    if still_open:
-        raise Conflict(
-            _(
-                "%(count)s commitment(s) are still open: mark them kept or cancel them with a "
-                "reason before closing the ticket."
-            ),
-            code="commitments_open",
-            count=still_open,
-        )
 
 
 _UNSET: Any = object()
