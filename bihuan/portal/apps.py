@@ -6,3 +6,9 @@ class PortalConfig(AppConfig):
     name = "bihuan.portal"
     label = "portal"
     verbose_name = _("Customer portal")
+
+    def ready(self) -> None:
+        from bihuan.portal.panels import portal_file_notes
+        from bihuan.tickets.panels import register_message_notes
+
+        register_message_notes("portal_files", portal_file_notes)
