@@ -1,0 +1,59 @@
+"""The feedback app's reactions: a solved ticket invites a CSAT survey; due work sends,
+reminds, runs the NPS schedule and reports missed analyses and rectifications.
+
+Each handler is idempotent on its own (an invitation already sent, an analysis already
+reported overdue is left alone), so an event or a due item handled twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.utils import timezone
+
+from bihuan.core.consumers import consumer
+from bihuan.core.due_work import due_work
+from bihuan.core.models import DueItem, Event
+from bihuan.feedback import services
+from bihuan.tickets.choices import TicketStatus
+
+
+def _row_id(item: DueItem) -> int:
+    return int(item.key.rsplit(":", 1)[1])
+
+
+@consumer(
+    "feedback.invite_on_solved",
+    verbs=("ticket.status_changed",),
+    accepts=lambda event: event.get("to") == TicketStatus.SOLVED and event.ticket_id is not None,
+)
+def invite_on_solved(events: Sequence[Event]) -> None:
+    for event in events:
+        services.ticket_solved(int(event.ticket_id or 0), now=event.occurred_at)
+
+
+# Mail leaves before the invitation is marked sent: not atomic, safe to run twice.
+@due_work(services.SEND, atomic=False, lease=timedelta(minutes=5))
+def send_survey(item: DueItem) -> None:
+    services.send_invitation(_row_id(item), now=timezone.now())
+
+
+@due_work(services.REMIND, atomic=False, lease=timedelta(minutes=5))
+def remind_survey(item: DueItem) -> None:
+    services.remind_invitation(_row_id(item), now=timezone.now())
+
+
+@due_work(services.NPS)
+def nps_due(item: DueItem) -> None:
+    services.open_nps_invitation(_row_id(item), now=timezone.now())
+
+
+@due_work(services.ANALYSIS_DUE)
+def analysis_due(item: DueItem) -> None:
+    services.fire_analysis_overdue(_row_id(item), now=timezone.now())
+
+
+@due_work(services.RECTIFICATION_DUE)
+def rectification_due(item: DueItem) -> None:
+    services.fire_rectification_overdue(_row_id(item), now=timezone.now())
