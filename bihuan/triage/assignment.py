@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from bihuan.accounts.choices import AssignmentStrategy, Availability, Role
 from bihuan.accounts.models import Skill, Team, User
+from bihuan.core.models import Event
 from bihuan.tickets.choices import OPEN_STATUSES, Channel
 
 ASSIGNABLE_ROLES = (Role.AGENT, Role.ADVISOR, Role.SUPERVISOR)
@@ -80,3 +81,52 @@ def claim_agent(candidates: list[User], *, channel: str = "") -> User | None:
         locked.save(update_fields=["last_assigned_at"])
         return locked
     return None
+
+
+# --- Precedence ----------------------------------------------------------------------------
+#
+# Whoever asks for an owner (an agent, an automation rule, the routing rules, the queue's
+# strategy), one order decides whose choice stands:
+#
+#     1. an agent's explicit choice (the ticket page, the API, answering an unowned ticket)
+#     2. an automation rule
+#     3. the routing rules (a VIP customer's advisor)
+#     4. the queue's strategy (round robin, least open tickets, skills)
+#
+# A source may replace an owner chosen by the same or a lower level, never by a higher one.
+# The level of the current owner is read from the ticket's last ``ticket.assigned`` event.
+AGENT, AUTOMATION, ROUTING, QUEUE = 1, 2, 3, 4
+PRECEDENCE = {"agent": AGENT, "automation": AUTOMATION, "routing": ROUTING, "queue": QUEUE}
+_ROUTING_REASONS = {"vip_advisor", "routing"}
+_QUEUE_REASONS = {s.value for s in AssignmentStrategy}
+
+
+def level_of(*, reason: str, actor_id: int | None) -> int:
+    """The precedence level of an assignment recorded with ``reason`` by ``actor_id``."""
+    if reason == "automation":
+        return AUTOMATION
+    if reason in _ROUTING_REASONS:
+        return ROUTING
+    if reason in _QUEUE_REASONS:
+        return QUEUE
+    # "manual" and "first_reply" (and anything a person did): the agent's explicit choice.
+    return AGENT if actor_id is not None else QUEUE
+
+
+def current_level(ticket_id: int) -> int | None:
+    """The precedence level of the ticket's current owner (None: nobody owns it)."""
+    last = (
+        Event.objects.filter(ticket_id=ticket_id, verb="ticket.assigned")
+        .order_by("-id")
+        .values("actor_id", "data")
+        .first()
+    )
+    if last is None or last["data"].get("to") is None:
+        return None
+    return level_of(reason=str(last["data"].get("reason", "")), actor_id=last["actor_id"])
+
+
+def may_assign(ticket_id: int, *, source: str) -> bool:
+    """Whether ``source`` ("agent", "automation", "routing", "queue") may set the owner now."""
+    level = current_level(ticket_id)
+    return level is None or PRECEDENCE[source] <= level

@@ -353,8 +353,33 @@ def route_and_assign(ticket_id: int, *, language: str = RuleLanguage.ZH) -> Tick
         return ticket
 
 
-def assign_owner(ticket: Ticket, *, skills: Iterable[Any] = ()) -> User | None:
-    """Give an unowned ticket an owner: VIP advisor first, then the queue's strategy."""
+def assign_owner(
+    ticket: Ticket,
+    *,
+    skills: Iterable[Any] = (),
+    owner: User | None = None,
+    source: str = "queue",
+    details: dict[str, Any] | None = None,
+) -> User | None:
+    """The one assignment service, whoever calls it (see ``assignment`` for the precedence:
+    an agent's explicit choice, then an automation rule, then the routing rules, then the
+    queue's strategy).
+
+    With ``owner`` (an automation rule naming a person): that person, unless the current
+    owner was chosen at a higher level. Without: an unowned ticket gets the VIP customer's
+    advisor (routing level), else whoever the queue's strategy picks. Returns the new owner,
+    or None when nothing changed.
+    """
+    if owner is not None:
+        if owner.pk == ticket.owner_id or not assignment.may_assign(ticket.pk, source=source):
+            return None
+        reason = "automation" if source == "automation" else source
+        tickets.apply_automatic_changes(
+            ticket, tickets.TicketChanges(owner=owner), reason=reason, details=details
+        )
+        return owner
+    if ticket.owner_id is not None:
+        return None
     advisor = ticket.customer.advisor if ticket.customer.tier == "vip" else None
     chosen: User | None = None
     reason = ""
@@ -369,7 +394,9 @@ def assign_owner(ticket: Ticket, *, skills: Iterable[Any] = ()) -> User | None:
         chosen = assignment.claim_agent(candidates, channel=ticket.channel)
         reason = strategy
     if chosen is not None:
-        tickets.apply_automatic_changes(ticket, tickets.TicketChanges(owner=chosen), reason=reason)
+        tickets.apply_automatic_changes(
+            ticket, tickets.TicketChanges(owner=chosen), reason=reason, details=details
+        )
     return chosen
 
 
