@@ -57,6 +57,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
             phone=payload.phone,
             email=payload.email,
             external_id=payload.external_id,
+            external_source=payload.external_source,
         ),
         organisation=payload.organisation,
         tier=payload.tier,

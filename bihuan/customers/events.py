@@ -15,6 +15,18 @@ def _identity(event: Event) -> list[str]:
     return [str(value)] if value else []
 
 
+def _moved(event: Event) -> list[str]:
+    moved = event.get("moved") or {}
+    return [
+        _("%(tickets)s tickets, %(identities)s contacts, %(events)s events moved")
+        % {
+            "tickets": moved.get("tickets", 0),
+            "identities": moved.get("identities", 0),
+            "events": moved.get("events", 0),
+        }
+    ]
+
+
 declare(
     Verb("customer.created", describe=lambda e: _("created the customer record")),
     Verb(
@@ -23,6 +35,19 @@ declare(
         details=_identity,
     ),
     Verb("customer.updated", describe=lambda e: _("changed the customer record")),
+    Verb(
+        "customer.merged",
+        describe=lambda e: _("merged customer #%(id)s into this one") % {"id": e.get("merged", "")},
+        details=_moved,
+        notifies=gettext_lazy("nobody: kept for the audit log"),
+    ),
+    Verb(
+        "customer.merge_undone",
+        describe=lambda e: (
+            _("undid the merge of customer #%(id)s into this one") % {"id": e.get("merged", "")}
+        ),
+        notifies=gettext_lazy("nobody: kept for the audit log"),
+    ),
     Verb(
         "customer.viewed",
         describe=lambda e: _("opened the full customer record"),

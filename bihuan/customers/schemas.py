@@ -8,9 +8,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictStr
 
-from bihuan.core.masking import mask_email, mask_phone
 from bihuan.core.schema_types import EMAIL_PATTERN, NO_NUL, NOT_BLANK, PHONE_PATTERN, Tag
-from bihuan.customers.choices import IdentityKind
+from bihuan.customers.identity import display_value, masked_value
 from bihuan.customers.models import Customer, CustomerIdentity
 
 
@@ -21,6 +20,9 @@ class CustomerIn(Schema):
     phone: StrictStr = Field("", max_length=40, pattern=PHONE_PATTERN)
     email: StrictStr = Field("", max_length=254, pattern=EMAIL_PATTERN)
     external_id: StrictStr = Field("", max_length=254, pattern=NO_NUL)
+    external_source: StrictStr = Field(
+        "", max_length=64, pattern=NO_NUL, description="The system that issued external_id"
+    )
     organisation: StrictStr = Field("", max_length=200, pattern=NO_NUL)
     tier: Literal["standard", "silver", "gold", "vip"] = "standard"
     tags: list[Tag] = Field(default_factory=list, max_length=20)
@@ -74,11 +76,11 @@ class CustomerListQuery(Schema):
 
 
 def identity_value(identity: CustomerIdentity, *, masked: bool) -> str:
+    """On the full record as people read it (a Chinese phone as dialled at home, one abroad
+    in E.164), else masked as lists show it (138****5678)."""
     if not masked:
-        return identity.value
-    if identity.kind == IdentityKind.EMAIL:
-        return mask_email(identity.value)
-    return mask_phone(identity.value)
+        return display_value(identity.kind, identity.value)
+    return masked_value(identity.kind, identity.value)
 
 
 def customer_out(customer: Customer, *, masked: bool = True) -> dict[str, Any]:
@@ -92,7 +94,11 @@ def customer_out(customer: Customer, *, masked: bool = True) -> dict[str, Any]:
         "advisor_id": customer.advisor_id,
         "tags": sorted(t.name for t in customer.tags.all()),
         "identities": [
-            {"kind": i.kind, "value": identity_value(i, masked=masked), "is_primary": i.is_primary}
+            {
+                "kind": i.kind,
+                "value": identity_value(i, masked=masked),
+                "is_primary": i.is_primary,
+            }
             for i in sorted(customer.identities.all(), key=lambda i: (not i.is_primary, i.pk))
         ],
         "created_at": customer.created_at,

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import User
 from bihuan.core.bidi import neutralise_bidi
-from bihuan.core.errors import ValidationFailed
+from bihuan.core.errors import Conflict, NotFound, ValidationFailed
 from bihuan.core.events import record_event
-from bihuan.core.masking import mask_contact
+from bihuan.core.models import Event
 from bihuan.core.services import get_or_create_tags
 from bihuan.customers.choices import IdentityKind, LifecycleStage, Tier
-from bihuan.customers.identity import normalize_email, normalize_phone
-from bihuan.customers.models import Customer, CustomerIdentity, Organisation
+from bihuan.customers.identity import (
+    display_value,
+    masked_value,
+    normalize_email,
+    normalize_phone,
+    spellings,
+)
+from bihuan.customers.merging import chunked, merge_participants
+from bihuan.customers.models import Customer, CustomerIdentity, CustomerMerge, Organisation
 from bihuan.customers.permissions import require_customer_editor
 from bihuan.customers.queries import is_visible
 
@@ -25,41 +34,79 @@ IDENTITY_UNAVAILABLE = _(
 )
 
 
+class IdentityKey(NamedTuple):
+    """A normalised identity: its kind, value and (for an external id) the issuing source."""
+
+    kind: str
+    value: str
+    source: str = ""
+
+
 @dataclass(frozen=True)
 class ContactDetails:
-    """What a channel or API client knows about a sender; any field may be missing."""
+    """What a channel or API client knows about a sender; any field may be missing.
+
+    ``external_source`` names the system that issued ``external_id`` (the shop, the app):
+    the same id from two sources is two different people.
+    """
 
     name: str = ""
     phone: str = ""
     email: str = ""
     external_id: str = ""
+    external_source: str = ""
 
-    def identities(self) -> list[tuple[str, str]]:
-        """Normalised (kind, value) pairs, strongest first. Raises on malformed values."""
-        found: list[tuple[str, str]] = []
+    def identities(self) -> list[IdentityKey]:
+        """Normalised identities, strongest first. Raises on malformed values."""
+        found: list[IdentityKey] = []
         if self.external_id.strip():
             external = self.external_id.strip()
+            source = self.external_source.strip()
             if len(external) > 254:
                 raise ValidationFailed(_("The external id is too long."), code="invalid_external")
-            found.append((IdentityKind.EXTERNAL, external))
+            if len(source) > 64 or not source.isprintable():
+                raise ValidationFailed(
+                    _("The source of an external id is at most 64 printable characters."),
+                    code="invalid_source",
+                )
+            found.append(IdentityKey(IdentityKind.EXTERNAL, external, source))
         if self.email.strip():
-            found.append((IdentityKind.EMAIL, normalize_email(self.email)))
+            found.append(IdentityKey(IdentityKind.EMAIL, normalize_email(self.email)))
         if self.phone.strip():
-            found.append((IdentityKind.PHONE, normalize_phone(self.phone)))
+            found.append(IdentityKey(IdentityKind.PHONE, normalize_phone(self.phone)))
         return found
+
+
+def known_identities(keys: list[IdentityKey]) -> dict[IdentityKey, CustomerIdentity]:
+    """The stored identities of ``keys`` (one query), whatever spelling each was stored in."""
+    if not keys:
+        return {}
+    wanted: dict[tuple[str, str, str], IdentityKey] = {}
+    condition = Q()
+    for key in keys:
+        for spelling in spellings(key.kind, key.value):
+            wanted[(key.kind, key.source, spelling)] = key
+        condition |= Q(kind=key.kind, source=key.source, value__in=spellings(key.kind, key.value))
+    found: dict[IdentityKey, CustomerIdentity] = {}
+    rows = CustomerIdentity.objects.select_related("customer").filter(condition).order_by("id")
+    for row in rows:
+        match = wanted.get((row.kind, row.source, row.value))
+        if match is not None:
+            found.setdefault(match, row)
+    return found
 
 
 def _clean_name(name: str) -> str:
     return neutralise_bidi(name).strip()[:200]
 
 
-def _display_name(details: ContactDetails, identities: list[tuple[str, str]]) -> str:
+def _display_name(details: ContactDetails, identities: list[IdentityKey]) -> str:
     name = _clean_name(details.name)
     if name:
         return name[:200]
     if identities:
         # The name shows in every list: never the full phone or email it was made from.
-        return mask_contact(identities[0][1])[:200]
+        return masked_value(identities[0].kind, identities[0].value)[:200]
     return str(_("Anonymous customer"))
 
 
@@ -92,23 +139,16 @@ def resolve_customer(details: ContactDetails, *, actor: User | None) -> tuple[Cu
 
 
 def _resolve_once(
-    details: ContactDetails, identities: list[tuple[str, str]], actor: User | None
+    details: ContactDetails, identities: list[IdentityKey], actor: User | None
 ) -> tuple[Customer, bool]:
     now = timezone.now()
     customer: Customer | None = None
-    known: set[tuple[str, str]] = set()
-    if identities:
-        rows = list(
-            CustomerIdentity.objects.select_related("customer").filter(
-                kind__in=[k for k, _v in identities], value__in=[v for _k, v in identities]
-            )
-        )
-        by_pair = {(r.kind, r.value): r for r in rows}
-        known = set(by_pair)
-        for pair in identities:  # strongest identity decides when they disagree
-            if pair in by_pair:
-                customer = by_pair[pair].customer
-                break
+    by_key = known_identities(identities)
+    known = set(by_key)
+    for key in identities:  # strongest identity decides when they disagree
+        if key in by_key:
+            customer = by_key[key].customer
+            break
     if customer is not None and actor is not None and not is_visible(actor, customer):
         raise ValidationFailed(IDENTITY_UNAVAILABLE, code="identity_unavailable")
     created = customer is None
@@ -123,20 +163,21 @@ def _resolve_once(
             customer_id=customer.pk,
             data={"name": customer.name},
         )
-    new_pairs = [pair for pair in identities if pair not in known]
-    if new_pairs:
+    new_keys = [key for key in identities if key not in known]
+    if new_keys:
         has_primary = set(
             CustomerIdentity.objects.filter(customer=customer, is_primary=True).values_list(
                 "kind", flat=True
             )
         )
-        for kind, value in new_pairs:
+        for kind, value, source in new_keys:
             # A person typing details may link a new identity but never make it the one
             # replies go to: only the customer's first identity of a kind, or one a channel
             # received the customer's own message from, becomes primary.
             CustomerIdentity.objects.create(
                 customer=customer,
                 kind=kind,
+                source=source,
                 value=value,
                 is_primary=kind not in has_primary and (created or actor is None),
                 created_at=now,
@@ -150,7 +191,7 @@ def _resolve_once(
                     customer_id=customer.pk,
                     # The audit log says which identity, masked: the full value stays only
                     # on the identity row, seen through the audited customer record.
-                    data={"kind": kind, "value": mask_contact(value)},
+                    data={"kind": kind, "value": masked_value(kind, value)},
                 )
     return customer, created
 
@@ -168,18 +209,14 @@ def create_customer(
     if tier not in Tier.values:
         raise ValidationFailed(_("Unknown tier."), code="invalid_tier")
     identities = details.identities()
-    existing = (
-        CustomerIdentity.objects.select_related("customer")
-        .filter(kind__in=[k for k, _v in identities], value__in=[v for _k, v in identities])
-        .first()
-    )
-    if existing is not None and (existing.kind, existing.value) in identities:
+    existing = next(iter(known_identities(identities).values()), None)
+    if existing is not None:
         if not is_visible(actor, existing.customer):
             raise ValidationFailed(IDENTITY_UNAVAILABLE, code="identity_unavailable")
         raise ValidationFailed(
             _("%(value)s already belongs to customer %(id)s."),
             code="identity_taken",
-            value=existing.value,
+            value=display_value(existing.kind, existing.value),
             id=existing.customer_id,
         )
     with transaction.atomic():
@@ -254,3 +291,167 @@ def record_customer_viewed(customer: Customer, *, viewer: User, via: str) -> Non
         record_event(
             "customer.viewed", customer, actor=viewer, customer_id=customer.pk, data={"via": via}
         )
+
+
+def _lock_pair(first_id: int, second_id: int) -> dict[int, Customer]:
+    """Lock two customers in id order (the fixed order every merge and undo takes)."""
+    rows = Customer.objects.select_for_update().filter(pk__in=[first_id, second_id]).order_by("pk")
+    return {c.pk: c for c in rows}
+
+
+def merge_customers(merged: Customer, *, into: Customer, actor: User) -> CustomerMerge:
+    """Merge ``merged`` into ``into`` (the survivor): every ticket, identity and event of
+    ``merged`` moves to the survivor, in one transaction, and ``customer.merged`` records it.
+
+    The survivor keeps its profile; it gains the merged customer's tags, and its
+    organisation and advisor when it had none. An identity that was primary on ``merged``
+    stops being primary where the survivor has a primary one of its kind (one primary per
+    kind). ``merged`` stays as a record pointing at the survivor, in no list; the
+    ``CustomerMerge`` row keeps exactly what moved, so ``undo_customer_merge`` restores it.
+    Apps holding customer foreign keys move theirs through ``merging`` participants.
+    """
+    require_customer_editor(actor)
+    if merged.pk == into.pk:
+        raise ValidationFailed(_("A customer cannot be merged into itself."), code="merge_self")
+    if not (is_visible(actor, merged) and is_visible(actor, into)):
+        raise NotFound(_("Customer not found."))
+    with transaction.atomic():
+        locked = _lock_pair(merged.pk, into.pk)
+        if len(locked) != 2:
+            raise NotFound(_("Customer not found."))
+        source, survivor = locked[merged.pk], locked[into.pk]
+        if source.merged_into_id is not None or survivor.merged_into_id is not None:
+            raise Conflict(
+                _("One of these customers is already merged into another customer."),
+                code="already_merged",
+            )
+        now = timezone.now()
+        identities = list(CustomerIdentity.objects.filter(customer=source).order_by("id"))
+        primary_kinds = set(
+            CustomerIdentity.objects.filter(customer=survivor, is_primary=True).values_list(
+                "kind", flat=True
+            )
+        )
+        demoted = [i.pk for i in identities if i.is_primary and i.kind in primary_kinds]
+        CustomerIdentity.objects.filter(pk__in=demoted).update(is_primary=False)
+        CustomerIdentity.objects.filter(pk__in=[i.pk for i in identities]).update(customer=survivor)
+        event_ids = list(
+            Event.objects.filter(customer_id=source.pk).order_by("id").values_list("pk", flat=True)
+        )
+        for chunk in chunked(event_ids):
+            Event.objects.filter(pk__in=chunk).update(customer_id=survivor.pk)
+        survivor_tags = set(survivor.tags.values_list("pk", flat=True))
+        added_tags = sorted(set(source.tags.values_list("pk", flat=True)) - survivor_tags)
+        if added_tags:
+            survivor.tags.add(*added_tags)
+        moved: dict[str, Any] = {
+            "identities": [i.pk for i in identities],
+            "demoted": demoted,
+            "events": event_ids,
+            "tags": added_tags,
+            "organisation": None,
+            "advisor": None,
+        }
+        fields = ["updated_at"]
+        if survivor.organisation_id is None and source.organisation_id is not None:
+            survivor.organisation_id = moved["organisation"] = source.organisation_id
+            fields.append("organisation")
+        if survivor.advisor_id is None and source.advisor_id is not None:
+            survivor.advisor_id = moved["advisor"] = source.advisor_id
+            fields.append("advisor")
+        for participant in merge_participants():
+            moved[participant.name] = participant.move(source, survivor)
+        survivor.updated_at = now
+        survivor.save(update_fields=fields)
+        source.merged_into = survivor
+        source.updated_at = now
+        source.save(update_fields=["merged_into", "updated_at"])
+        record = CustomerMerge.objects.create(
+            survivor=survivor, merged=source, moved=moved, merged_by=actor, merged_at=now
+        )
+        record_event(
+            "customer.merged",
+            survivor,
+            actor=actor,
+            customer_id=survivor.pk,
+            data={
+                "merge": record.pk,
+                "merged": source.pk,
+                "name": source.name,
+                "moved": _counts(moved),
+            },
+        )
+    return record
+
+
+def undo_customer_merge(merged: Customer, *, actor: User) -> CustomerMerge:
+    """Undo the merge that made ``merged`` part of another customer: exactly the tickets,
+    identities, events, tags and fields that moved go back (rows added to the survivor since
+    stay with it), and ``customer.merge_undone`` records it.
+
+    Refused while the survivor is itself merged into a third customer (undo that first).
+    """
+    require_customer_editor(actor)
+    if not is_visible(actor, merged):
+        raise NotFound(_("Customer not found."))
+    with transaction.atomic():
+        record = (
+            CustomerMerge.objects.select_for_update()
+            .filter(merged_id=merged.pk, undone_at__isnull=True)
+            .order_by("-id")
+            .first()
+        )
+        if record is None:
+            raise Conflict(_("This customer is not merged into another."), code="not_merged")
+        locked = _lock_pair(record.merged_id, record.survivor_id)
+        source, survivor = locked[record.merged_id], locked[record.survivor_id]
+        if survivor.merged_into_id is not None or source.merged_into_id != survivor.pk:
+            raise Conflict(
+                _(
+                    "The customer it was merged into has since been merged into another: "
+                    "undo that merge first."
+                ),
+                code="merged_again",
+            )
+        moved = record.moved
+        now = timezone.now()
+        for participant in reversed(merge_participants()):
+            participant.undo(source, survivor, list(moved.get(participant.name, [])))
+        for chunk in chunked(moved.get("identities", [])):
+            CustomerIdentity.objects.filter(pk__in=chunk, customer=survivor).update(customer=source)
+        CustomerIdentity.objects.filter(pk__in=moved.get("demoted", []), customer=source).update(
+            is_primary=True
+        )
+        for chunk in chunked(moved.get("events", [])):
+            Event.objects.filter(pk__in=chunk, customer_id=survivor.pk).update(
+                customer_id=source.pk
+            )
+        if moved.get("tags"):
+            survivor.tags.remove(*moved["tags"])
+        fields = ["updated_at"]
+        if moved.get("organisation") and survivor.organisation_id == moved["organisation"]:
+            survivor.organisation = None
+            fields.append("organisation")
+        if moved.get("advisor") and survivor.advisor_id == moved["advisor"]:
+            survivor.advisor = None
+            fields.append("advisor")
+        survivor.updated_at = now
+        survivor.save(update_fields=fields)
+        source.merged_into = None
+        source.updated_at = now
+        source.save(update_fields=["merged_into", "updated_at"])
+        record.undone_at = now
+        record.undone_by = actor
+        record.save(update_fields=["undone_at", "undone_by"])
+        record_event(
+            "customer.merge_undone",
+            survivor,
+            actor=actor,
+            customer_id=survivor.pk,
+            data={"merge": record.pk, "merged": source.pk, "name": source.name},
+        )
+    return record
+
+
+def _counts(moved: dict[str, Any]) -> dict[str, int]:
+    return {name: len(ids) for name, ids in moved.items() if isinstance(ids, list)}

@@ -16,6 +16,7 @@ from bihuan.core.masking import mask_contact
 from bihuan.core.views import domain_errors
 from bihuan.customers import queries
 from bihuan.customers.forms import CustomerSearchForm
+from bihuan.customers.identity import display_value
 from bihuan.customers.models import Customer
 from bihuan.customers.services import record_customer_viewed
 
@@ -23,12 +24,13 @@ MAX_ID = 2**62
 
 
 def primary_contacts(customer: Customer) -> list[str]:
-    """The customer's phones and emails, primary first (identities must be prefetched)."""
+    """The customer's phones and emails, primary first, as people read them (a Chinese
+    phone as dialled at home: 13800138000) (identities must be prefetched)."""
     identities = sorted(
         (i for i in customer.identities.all() if i.kind in ("phone", "email")),
         key=lambda i: (not i.is_primary, i.kind != "phone", i.pk),
     )
-    return [i.value for i in identities]
+    return [display_value(i.kind, i.value) for i in identities]
 
 
 def masked_contact(customer: Customer) -> str:
