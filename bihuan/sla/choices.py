@@ -8,6 +8,8 @@ class Metric(models.TextChoices):
     FIRST_RESPONSE = "first_response", _("First response")
     NEXT_RESPONSE = "next_response", _("Next response")
     RESOLUTION = "resolution", _("Resolution")
+    # The deadline of each collaboration task (协作任务); it has no clock of its own.
+    TASK = "task", _("Collaboration task")
 
 
 # The clock states are the ticket's own SLA states (the ticket keeps a copy of the most

@@ -17,6 +17,7 @@ from typing import Any
 from bihuan.sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours
 
 WORKDAY = [(time(9), time(12)), (time(13), time(18))]
+TASK_MINUTES = 24 * 60
 
 # name, position, conditions, calendar ("office" or "always"), targets {metric: minutes}
 POLICIES: list[tuple[str, int, dict[str, list[Any]], str, dict[str, int]]] = [
@@ -80,6 +81,17 @@ def install_defaults(
                 target_model(policy=policy, metric=metric, minutes=minutes)
                 for metric, minutes in targets.items()
             )
+    install_task_targets(policy_model, target_model, always)
+
+
+def install_task_targets(policy_model: Any, target_model: Any, calendar: Any) -> None:
+    """Give every default policy without one its collaboration-task target (24 hours in
+    ``calendar``, the 24/7 one). Policies an admin added are left as they are."""
+    names = [name for name, *_rest in POLICIES]
+    for policy in policy_model.objects.filter(name__in=names):
+        target_model.objects.get_or_create(
+            policy=policy, metric="task", defaults={"minutes": TASK_MINUTES, "calendar": calendar}
+        )
 
 
 def install_default_policies() -> None:

@@ -75,3 +75,25 @@ declare(
         notifies=gettext_lazy("the owner, the queue supervisor and the department head"),
     ),
 )
+
+
+declare(
+    Verb(
+        "sla.task_deadline_set",
+        describe=lambda e: (
+            _("the collaboration task for %(department)s is due %(due)s")
+            % {"department": e.get("department_name", "—"), "due": _time(e.get("due_at"))}
+        ),
+        link=ticket_link,
+    ),
+    Verb(
+        "sla.task_overdue",
+        describe=lambda e: (
+            _("the collaboration task for %(department)s is overdue (due %(due)s)")
+            % {"department": e.get("department_name", "—"), "due": _time(e.get("due_at"))}
+        ),
+        notification=lambda e: _("a collaboration task of your department is overdue"),
+        link=ticket_link,
+        notifies=gettext_lazy("the department head, the task's owner and the ticket's owner"),
+    ),
+)

@@ -78,7 +78,12 @@ def escalate(item: DueItem) -> None:
 
 @consumer(
     "sla.commitment_timers",
-    verbs=("ticket.commitment_added", "ticket.commitment_done", "ticket.commitment_cancelled"),
+    verbs=(
+        "ticket.commitment_added",
+        "ticket.commitment_moved",
+        "ticket.commitment_done",
+        "ticket.commitment_cancelled",
+    ),
     accepts=lambda event: isinstance(event.get("commitment"), int),
 )
 def commitment_timers(events: Sequence[Event]) -> None:
@@ -98,3 +103,18 @@ def remind_commitment(item: DueItem) -> None:
 @due_work(services.MISSED)
 def commitment_missed(item: DueItem) -> None:
     services.miss_commitment(_commitment_id(item), now=timezone.now())
+
+
+@consumer(
+    "sla.task_deadlines",
+    verbs=("ticket.task_opened", "ticket.task_answered", "ticket.task_cancelled"),
+    accepts=lambda event: isinstance(event.get("task"), int),
+)
+def task_deadlines(events: Sequence[Event]) -> None:
+    for event in events:
+        services.schedule_task(int(event.get("task")))
+
+
+@due_work(services.TASK_OVERDUE)
+def task_overdue(item: DueItem) -> None:
+    services.escalate_task(int(item.key.rsplit(":", 1)[1]), now=timezone.now())

@@ -22,9 +22,10 @@ from bihuan.sla.business_hours import Schedule, add_business_time, business_betw
 from bihuan.sla.calendars import schedule_of
 from bihuan.sla.choices import ACTIVE_STATES, ClockState, EscalationLevel, Metric
 from bihuan.sla.models import BusinessCalendar, SlaClock, SlaPolicy
+from bihuan.tickets import collaboration
 from bihuan.tickets import services as tickets
 from bihuan.tickets.choices import MessageKind, TicketStatus
-from bihuan.tickets.models import Commitment, Message, Ticket
+from bihuan.tickets.models import CollaborationTask, Commitment, Message, Ticket
 
 WARN = "sla.warn"
 BREACH = "sla.breach"
@@ -630,4 +631,92 @@ def miss_commitment(commitment_id: int, *, now: datetime) -> bool:
     )
     chain = [chain_person(ticket, level) for level in EscalationLevel.values if level]
     notify(event, [p for p in [ticket.owner or commitment.created_by, *chain] if p is not None])
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Collaboration tasks (协作任务): a deadline from the policy, an escalation when overdue
+
+
+TASK_OVERDUE = "sla.task_overdue"
+
+
+def _task_key(task_id: int) -> str:
+    return f"tickets.task:{task_id}"
+
+
+def task_deadline(ticket: Ticket, start: datetime) -> datetime | None:
+    """The instant a task opened at ``start`` is due: the ticket's policy's task target,
+    counted in the target's calendar (the policy's by default). None without a target."""
+    policy = select_policy(ticket)
+    target = (
+        next((t for t in policy.targets.all() if t.metric == Metric.TASK), None) if policy else None
+    )
+    if policy is None or target is None:
+        return None
+    schedule = schedule_of(target.calendar or policy.calendar)
+    return add_business_time(schedule, start, timedelta(minutes=target.minutes))
+
+
+@transaction.atomic
+def schedule_task(task_id: int) -> datetime | None:
+    """Give an open task its deadline (once: a deadline already set is kept) and its overdue
+    escalation as due work; an answered or cancelled task has none. Safe to run twice."""
+    found = CollaborationTask.objects.filter(pk=task_id).values_list("ticket_id", flat=True).first()
+    ticket = lock_ticket(found) if found is not None else None
+    task = CollaborationTask.objects.filter(pk=task_id).first()
+    key = _task_key(task_id)
+    if ticket is None or task is None or not task.is_open:
+        due_work.cancel(TASK_OVERDUE, key=key)
+        return None
+    if task.due_at is None:
+        due = task_deadline(ticket, task.created_at)
+        if due is None:
+            return None
+        collaboration.set_task_due(task.pk, due_at=due)
+        task.due_at = due
+        record_event(
+            "sla.task_deadline_set",
+            task,
+            ticket_id=ticket.pk,
+            customer_id=ticket.customer_id,
+            at=timezone.now(),
+            data={
+                "task": task.pk,
+                "department_name": task.department.name,
+                "due_at": due.isoformat(),
+            },
+        )
+    if task.overdue_at is None:
+        due_work.schedule(TASK_OVERDUE, key=key, due_at=task.due_at)
+    return task.due_at
+
+
+@transaction.atomic
+def escalate_task(task_id: int, *, now: datetime) -> bool:
+    """An open task passed its deadline: record it once and tell the department's head (and
+    the task's owner there, and the ticket's owner, who speaks to the customer)."""
+    found = CollaborationTask.objects.filter(pk=task_id).values_list("ticket_id", flat=True).first()
+    ticket = lock_ticket(found) if found is not None else None
+    if ticket is None:
+        return False
+    task = collaboration.mark_task_overdue(task_id, now=now)
+    if task is None:
+        return False
+    event = record_event(
+        "sla.task_overdue",
+        task,
+        ticket_id=ticket.pk,
+        customer_id=ticket.customer_id,
+        at=now,
+        data={
+            "task": task.pk,
+            "department": task.department_id,
+            "department_name": task.department.name,
+            "due_at": _iso(task.due_at),
+            "to": task.department.head_id,
+        },
+    )
+    people = [task.department.head, task.assignee, ticket.owner]
+    notify(event, [p for p in people if p is not None and p.is_active])
     return True

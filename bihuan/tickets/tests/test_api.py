@@ -243,8 +243,12 @@ def test_patch_changes_fields_and_status_with_the_state_machine(org: Any) -> Non
     assert (body["status"], body["priority"], body["tags"]) == ("solved", "urgent", ["加急"])
     assert body["owner"]["username"] == "zhangwei"
     assert body["need_confirmed"] is True
+    # The request's own events (other apps' reactions may run meanwhile and add theirs).
     verbs = list(
-        Event.objects.filter(ticket_id=ticket.pk).order_by("id").values_list("verb", flat=True)
+        Event.objects.filter(ticket_id=ticket.pk, verb__startswith="ticket.")
+        .exclude(verb__startswith="ticket.call_back")
+        .order_by("id")
+        .values_list("verb", flat=True)
     )
     assert verbs == [
         "ticket.created",

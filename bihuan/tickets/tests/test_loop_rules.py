@@ -208,7 +208,9 @@ def test_a_ticket_closes_once_every_commitment_is_kept_or_cancelled(org: Org, se
         services.cancel_commitment(commitment, reason="客户改为自行处理", actor=org.agent)
     services.change_status(ticket, status=TicketStatus.SOLVED, actor=org.agent)
 
-    closed = services.change_status(ticket, status=TicketStatus.CLOSED, actor=org.agent)
+    closed = services.change_status(
+        ticket, status=TicketStatus.CLOSED, actor=org.agent, close_reason="客户电话确认已解决"
+    )
 
     assert closed.status == TicketStatus.CLOSED
 
@@ -248,7 +250,9 @@ def test_a_closed_ticket_refuses_every_change_with_409(
     other = services.add_commitment(ticket, description="另一个", due_at=_later(), actor=org.agent)
     services.complete_commitment(commitment, actor=org.agent)
     services.cancel_commitment(other, reason="合并处理", actor=org.agent)
-    services.change_status(ticket, status=TicketStatus.CLOSED, actor=org.agent)
+    services.change_status(
+        ticket, status=TicketStatus.CLOSED, actor=org.agent, close_reason="客户电话确认已解决"
+    )
     open_one = Commitment.objects.create(
         ticket=ticket, description="遗留", due_at=_later(), created_at=timezone.now()
     )
