@@ -53,7 +53,7 @@ def test_moving_a_commitment_tells_the_customer_the_new_date(org: Org) -> None:
     assert event.data == {
         "commitment": commitment.pk,
         "description": "退款到账",
-        "from": DUE.isoformat(),
+        "from": "2026-03-03T07:00:00+00:00",  # as stored (UTC)
         "due_at": LATER.isoformat(),
         "reason": "the bank needs two more days",
         "message": reply.pk,
