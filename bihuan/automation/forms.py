@@ -97,7 +97,8 @@ class RuleForm(forms.Form):
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args: Any, instance: AutomationRule | None = None, **kwargs: Any) -> None:
-        if instance is not None and not args and "data" not in kwargs:
+        bound = args[0] if args else kwargs.get("data")
+        if instance is not None and bound is None:
             kwargs["initial"] = initial_of(instance)
         super().__init__(*args, **kwargs)
         labels = dict(TicketStatus.choices)

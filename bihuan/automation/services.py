@@ -367,14 +367,43 @@ def run_rules_for_event(event: Event, *, chain: list[int]) -> list[RuleRun]:
             "position", "id"
         )
     )
-    runs = []
-    for rule in rules:
-        if rule.pk in chain:
-            continue
-        run = run_rule(rule, ticket_id=int(event.ticket_id), key=f"event:{event.pk}", chain=chain)
-        if run is not None:
-            runs.append(run)
+    with transaction.atomic():
+        # Which rules apply is decided once, on the ticket as the event left it: a rule's
+        # change is a new event of its own (with its chain), never a reason for the next
+        # rule of this same event to match.
+        ticket = _locked_ticket(int(event.ticket_id))
+        if ticket is None:
+            return []
+        tags = set(ticket.tags.values_list("name", flat=True))
+        wanted = [
+            rule
+            for rule in rules
+            if rule.pk not in chain and rule_conditions.matches(rule.conditions, ticket, tags=tags)
+        ]
+        runs = []
+        for rule in wanted:
+            run = run_rule(
+                rule,
+                ticket_id=ticket.pk,
+                key=f"event:{event.pk}",
+                chain=chain,
+                conditions_checked=True,
+            )
+            if run is not None:
+                runs.append(run)
     return runs
+
+
+def _locked_ticket(ticket_id: int) -> Ticket | None:
+    """Lock the ticket row (alone: nullable joins cannot be locked on PostgreSQL), then read
+    it with what the conditions look at; None if it is gone or closed."""
+    Ticket.objects.select_for_update().only("pk").filter(pk=ticket_id).first()
+    ticket = (
+        Ticket.objects.select_related("customer", "category", "team", "department", "owner")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    return None if ticket is None or ticket.is_closed else ticket
 
 
 def run_time_rule(*, rule_id: int, ticket_id: int, timer_id: int) -> RuleRun | None:
@@ -390,25 +419,29 @@ def run_time_rule(*, rule_id: int, ticket_id: int, timer_id: int) -> RuleRun | N
     return run_rule(rule, ticket_id=ticket_id, key=f"timer:{timer_id}", chain=[])
 
 
-def run_rule(rule: AutomationRule, *, ticket_id: int, key: str, chain: list[int]) -> RuleRun | None:
+def run_rule(
+    rule: AutomationRule,
+    *,
+    ticket_id: int,
+    key: str,
+    chain: list[int],
+    conditions_checked: bool = False,
+) -> RuleRun | None:
     """Run ``rule`` on the ticket if its conditions hold (once per trigger ``key``).
 
     Records ``automation.rule_applied`` naming the rule and what each action did, and marks
     the events the actions wrote with the chain (``chain`` + this rule).
     """
     with transaction.atomic():
-        Ticket.objects.select_for_update().only("pk").filter(pk=ticket_id).first()
-        ticket = (
-            Ticket.objects.select_related("customer", "category", "team", "department", "owner")
-            .filter(pk=ticket_id)
-            .first()
-        )
-        if ticket is None or ticket.is_closed:
+        ticket = _locked_ticket(ticket_id)
+        if ticket is None:
             return None
         if RuleRun.objects.filter(rule=rule, trigger_key=key).exists():
             return None
         tags = set(ticket.tags.values_list("name", flat=True))
-        if not rule_conditions.matches(rule.conditions, ticket, tags=tags):
+        if not conditions_checked and not rule_conditions.matches(
+            rule.conditions, ticket, tags=tags
+        ):
             return None
         now = timezone.now()
         marker = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
@@ -502,7 +535,13 @@ def _apply_action(
         owner = User.objects.filter(pk=_int(value)).first()
         if owner is None:
             raise tickets.unknown_reference("owner", value)
-        triage.assign_owner(ticket, owner=owner, source="automation", details=details)
+        if ticket.owner_id != owner.pk and (
+            triage.assign_owner(ticket, owner=owner, source="automation", details=details) is None
+        ):
+            raise Conflict(
+                _("An agent chose this ticket's owner; a rule does not override that."),
+                code="owner_chosen_by_agent",
+            )
     elif kind == ActionType.SET_STATUS:
         if ticket.status != value:
             tickets.change_status(ticket, status=str(value), actor=_acting_user(rule, ticket))
