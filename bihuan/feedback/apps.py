@@ -9,4 +9,4 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the consumer, the due-work kinds and the ticket page's feedback panel.
-        from bihuan.feedback import handlers  # noqa: F401
+        from bihuan.feedback import handlers, panels  # noqa: F401

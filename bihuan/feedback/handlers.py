@@ -46,7 +46,8 @@ def remind_survey(item: DueItem) -> None:
 
 @due_work(services.NPS)
 def nps_due(item: DueItem) -> None:
-    services.open_nps_invitation(_row_id(item), now=timezone.now())
+    # "customers.customer:<id>:<due epoch>"
+    services.open_nps_invitation(int(item.key.split(":")[1]), now=timezone.now())
 
 
 @due_work(services.ANALYSIS_DUE)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
@@ -280,7 +281,6 @@ def _plan_nps(customer: Customer, *, now: datetime) -> None:
     ``NPS_INTERVAL`` after the last one."""
     if is_opted_out(customer.pk):
         return
-    key = customer_key(customer.pk)
     last = (
         SurveyInvitation.objects.filter(customer=customer, kind=SurveyKind.NPS)
         .order_by("-created_at")
@@ -290,10 +290,23 @@ def _plan_nps(customer: Customer, *, now: datetime) -> None:
     due = now + NPS_DELAY
     if last is not None:
         due = max(due, last + NPS_INTERVAL)
-    pending = DueItem.objects.filter(kind=NPS, key=key, state=WorkState.PENDING).first()
-    if pending is not None and pending.due_at <= due:
+    if _pending_nps(customer.pk).filter(due_at__lte=due).exists():
         return  # already planned, and no later than this
-    due_work.schedule(NPS, key=key, due_at=due)
+    _schedule_nps(customer.pk, due)
+
+
+def _pending_nps(customer_id: int) -> QuerySet[DueItem]:
+    return DueItem.objects.filter(
+        kind=NPS, key__startswith=f"{customer_key(customer_id)}:", state=WorkState.PENDING
+    )
+
+
+def _schedule_nps(customer_id: int, due: datetime) -> None:
+    # One key per occurrence: the handler plans the next one while its own item is still
+    # pending (the same key would move the running item instead).
+    for key in _pending_nps(customer_id).filter(claimed_by="").values_list("key", flat=True):
+        due_work.cancel(NPS, key=key)  # not the one running now (it plans this one)
+    due_work.schedule(NPS, key=f"{customer_key(customer_id)}:{int(due.timestamp())}", due_at=due)
 
 
 @transaction.atomic
@@ -325,7 +338,7 @@ def open_nps_invitation(customer_id: int, *, now: datetime) -> SurveyInvitation 
         invitation.save(update_fields=["agent", "team", "channel"])
     due_work.schedule(SEND, key=invitation_key(invitation.pk), due_at=now)
     if last_ticket is not None and last_ticket.created_at > now - NPS_INTERVAL:
-        due_work.schedule(NPS, key=customer_key(customer.pk), due_at=now + NPS_INTERVAL)
+        _schedule_nps(customer.pk, now + NPS_INTERVAL)
     return invitation
 
 
@@ -499,7 +512,8 @@ def opt_out_of_surveys(token: str, *, now: datetime | None = None) -> SurveyOptO
     SurveyInvitation.objects.filter(pk__in=pending, state=InvitationState.PENDING).update(
         state=InvitationState.OPTED_OUT
     )
-    due_work.cancel(NPS, key=customer_key(customer.pk))
+    for key in _pending_nps(customer.pk).values_list("key", flat=True):
+        due_work.cancel(NPS, key=key)
     record_event(
         "feedback.opted_out",
         opt_out,

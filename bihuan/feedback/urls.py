@@ -1,4 +1,31 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from bihuan.feedback import views
 
 app_name = "feedback"
-urlpatterns: list = []  # type: ignore[type-arg]
+urlpatterns = [
+    # Public: the customer's survey link (no sign-in).
+    path("survey/<str:token>/", views.survey, name="survey"),
+    path("survey/<str:token>/opt-out/", views.opt_out, name="opt_out"),
+    # Staff pages.
+    path("feedback/", views.index, name="index"),
+    path("feedback/entries/new/", views.record_entry, name="record_entry"),
+    path("feedback/entries/<int:entry_id>/", views.entry, name="entry"),
+    path("feedback/entries/<int:entry_id>/analysis/", views.record_analysis, name="analysis"),
+    path("feedback/entries/<int:entry_id>/assign/", views.assign_analysis, name="assign"),
+    path("feedback/entries/<int:entry_id>/change/", views.record_change, name="change"),
+    path("feedback/rectifications/", views.rectifications, name="rectifications"),
+    path("feedback/rectifications/new/", views.open_rectification, name="open_rectification"),
+    path(
+        "feedback/rectifications/<int:rectification_id>/",
+        views.rectification,
+        name="rectification",
+    ),
+    path(
+        "feedback/rectifications/<int:rectification_id>/move/",
+        views.move_rectification,
+        name="move",
+    ),
+    path("feedback/reports/", views.reports, name="reports"),
+    path("feedback/tickets/<int:number>/internal/", views.flag_internal, name="flag_internal"),
+]

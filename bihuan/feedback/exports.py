@@ -1,0 +1,99 @@
+"""The feedback report as CSV or XLSX, safe to open in a spreadsheet.
+
+A cell whose text starts like a formula (``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return) is written with a leading apostrophe, so neither Excel nor LibreOffice ever runs it;
+numbers stay numbers. Labels are the only text (queue, agent and category names, which a
+person typed): the rates are computed here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+
+from bihuan.feedback.queries import ReportPeriod, ReportRow
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A number as it is; text defused when a spreadsheet would read it as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def report_table(rows: Sequence[ReportRow]) -> list[list[Any]]:
+    header = [
+        _("Group"),
+        _("Solved tickets"),
+        _("With feedback"),
+        _("Collection rate (%)"),
+        _("CSAT answers"),
+        _("CSAT (% satisfied)"),
+        _("CSAT average"),
+        _("NPS answers"),
+        _("NPS"),
+        _("Analyses due"),
+        _("Analyses on time (%)"),
+        _("Rectifications due"),
+        _("Rectifications on time (%)"),
+        _("Acceptance rate (%)"),
+        _("Internal feedback"),
+        _("Internal-feedback conversion (%)"),
+    ]
+    table: list[list[Any]] = [header]
+    for r in rows:
+        table.append(
+            [
+                r.label,
+                r.solved,
+                r.collected,
+                r.collection_rate,
+                r.csat_answers,
+                r.csat,
+                r.csat_average,
+                r.nps_answers,
+                r.nps,
+                r.analyses_due,
+                r.analysis_on_time_rate,
+                r.rectifications_due,
+                r.rectification_on_time_rate,
+                r.acceptance_rate,
+                r.internal,
+                r.conversion_rate,
+            ]
+        )
+    return [[safe_cell(v) for v in line] for line in table]
+
+
+def report_csv(rows: Sequence[ReportRow]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerows(report_table(rows))
+    # A BOM so that Excel opens the Chinese labels as UTF-8.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def report_xlsx(rows: Sequence[ReportRow], period: ReportPeriod) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    for line in report_table(rows):
+        # Control characters are not allowed in XLSX text: dropped, not an error.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in line])
+    for cell in sheet[1]:
+        cell.font = cell.font.copy(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

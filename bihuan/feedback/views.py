@@ -1,0 +1,495 @@
+"""The feedback pages: the public survey (no sign-in), the register, the analysis of a
+negative entry, the rectification ledger, the reports with their exports, and the ticket
+page's internal-feedback flag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from bihuan.accounts.views import signed_in_user
+from bihuan.core.errors import DomainError, ValidationFailed
+from bihuan.core.views import domain_errors
+from bihuan.feedback import exports, queries, services
+from bihuan.feedback.choices import (
+    CAUSE_DETAILS,
+    RECTIFICATION_MOVES,
+    AnalysisState,
+    EntryKind,
+    EntrySource,
+    RectificationState,
+    SurveyKind,
+)
+from bihuan.feedback.forms import (
+    AnalysisForm,
+    AssignForm,
+    ChangeForm,
+    EntryForm,
+    InternalFeedbackForm,
+    MoveForm,
+    RectificationForm,
+    ReportForm,
+    SurveyForm,
+)
+from bihuan.feedback.models import SurveyInvitation, SurveyResponse
+from bihuan.tickets.queries import get_ticket_to_change
+
+# What the button says for each move.
+MOVE_LABELS: dict[str, Any] = {
+    RectificationState.IN_PROGRESS: gettext_lazy("Start the rectification"),
+    RectificationState.AWAITING_ACCEPTANCE: gettext_lazy("Submit for acceptance"),
+    RectificationState.ACCEPTED: gettext_lazy("Accept"),
+    RectificationState.RETURNED: gettext_lazy("Return"),
+}
+
+
+def _keep(request: HttpRequest) -> str:
+    """The list's filters, for its page links (the cursor is added by the link)."""
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    encoded = query.urlencode()
+    return f"{encoded}&" if encoded else ""
+
+
+# --- The public survey ------------------------------------------------------------------------
+
+
+def _survey_page(
+    request: HttpRequest,
+    invitation: SurveyInvitation,
+    form: SurveyForm,
+    *,
+    response: SurveyResponse | None,
+    status: int = 200,
+    error: str = "",
+) -> HttpResponse:
+    kind = invitation.kind
+    scores = range(1, 6) if kind == SurveyKind.CSAT else range(11)
+    chosen = form["score"].value()
+    return render(
+        request,
+        "feedback/survey.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "scores": scores,
+            "chosen": str(chosen) if chosen not in (None, "") else "",
+            "response": response,
+            "error": error,
+            "token": request.resolver_match.kwargs["token"] if request.resolver_match else "",
+        },
+        status=status,
+    )
+
+
+def _link_problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return render(
+        request,
+        "feedback/survey_closed.html",
+        {"message": str(exc), "code": exc.code},
+        status=exc.status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    """The survey a mailed link opens: a score, reasons and a comment, on a phone first.
+    A second submit within the window changes the answer; a bad link or a late answer gets
+    a clear message and changes nothing."""
+    now = timezone.now()
+    try:
+        invitation = services.invitation_for_token(token)
+        response = services.check_link_usable(invitation, now=now)
+    except DomainError as exc:
+        return _link_problem(request, exc)
+    reasons = queries.list_reasons() if invitation.kind == SurveyKind.CSAT else []
+    if request.method != "POST":
+        initial: dict[str, Any] = {}
+        if response is not None:
+            initial = {
+                "score": response.score,
+                "comment": response.comment,
+                "follow_up": response.follow_up,
+                "reasons": [str(pk) for pk in response.reasons.values_list("pk", flat=True)],
+            }
+        score = request.GET.get("score", "")
+        if response is None and score.isascii() and score.isdigit() and len(score) <= 2:
+            initial["score"] = int(score)  # a score clicked in the mail
+        return _survey_page(
+            request, invitation, SurveyForm(initial=initial, reasons=reasons), response=response
+        )
+    form = SurveyForm(request.POST, reasons=reasons)
+    if not form.is_valid():
+        return _survey_page(request, invitation, form, response=response, status=422)
+    data = form.cleaned_data
+    try:
+        saved = services.answer_survey(
+            token,
+            services.SurveyAnswer(
+                score=data["score"],
+                reasons=tuple(int(r) for r in data["reasons"]),
+                comment=data["comment"],
+                follow_up=data["follow_up"],
+            ),
+        )
+    except ValidationFailed as exc:
+        return _survey_page(
+            request, invitation, form, response=response, status=exc.status, error=str(exc)
+        )
+    except DomainError as exc:
+        return _link_problem(request, exc)
+    return render(
+        request,
+        "feedback/survey_thanks.html",
+        {"response": saved, "token": token, "changed": saved.edit_count > 0},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    """No more surveys for this customer (asked to confirm, so that a mail scanner's GET
+    does not opt anyone out)."""
+    try:
+        invitation = services.invitation_for_token(token)
+    except DomainError as exc:
+        return _link_problem(request, exc)
+    if request.method != "POST":
+        return render(request, "feedback/opt_out.html", {"invitation": invitation, "done": False})
+    try:
+        services.opt_out_of_surveys(token)
+    except DomainError as exc:
+        return _link_problem(request, exc)
+    return render(request, "feedback/opt_out.html", {"invitation": invitation, "done": True})
+
+
+# --- The register -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@domain_errors
+def index(request: HttpRequest) -> HttpResponse:
+    """The feedback register (客户反馈登记表), newest first, with a hand-entry form."""
+    user = signed_in_user(request)
+    kind = request.GET.get("kind", "")
+    source = request.GET.get("source", "")
+    filters = queries.EntryFilters(
+        kind=kind if kind in EntryKind.values else "",
+        source=source if source in EntrySource.values else "",
+        negative=request.GET.get("negative") == "1",
+        open_analysis=request.GET.get("open") == "1",
+    )
+    page = queries.list_entries(user, filters, cursor=request.GET.get("cursor"))
+    return render(
+        request,
+        "feedback/index.html",
+        {
+            "page": page,
+            "filters": filters,
+            "kinds": EntryKind.choices,
+            "sources": EntrySource.choices,
+            "form": EntryForm(),
+            "now": timezone.now(),
+            "keep": _keep(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+@domain_errors
+def record_entry(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    form = EntryForm(request.POST)
+    if not form.is_valid():
+        first = next(iter(form.errors.values()))[0]
+        raise ValidationFailed(str(first))
+    data = form.cleaned_data
+    tickets = queries.ticket_tickets(user, data["tickets"])
+    entry = services.record_entry(
+        services.EntryFields(
+            kind=data["kind"],
+            source=data["source"],
+            summary=data["summary"],
+            tickets=tuple(tickets),
+            category=form.category_object(),
+            product=data["product"],
+            emotion=data["emotion"],
+        ),
+        actor=user,
+    )
+    messages.success(request, _("Feedback recorded."))
+    return redirect("feedback:entry", entry_id=entry.pk)
+
+
+@login_required
+@require_GET
+@domain_errors
+def entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """One register entry: its source, its analysis (form for the owner), and what it led
+    to."""
+    user = signed_in_user(request)
+    found = queries.get_entry(user, entry_id)
+    analysis = getattr(found, "analysis", None)
+    can_analyse = (
+        analysis is not None
+        and analysis.state == AnalysisState.OPEN
+        and (user.sees_everything or analysis.owner_id == user.pk)
+    )
+    return render(
+        request,
+        "feedback/entry.html",
+        {
+            "entry": found,
+            "analysis": analysis,
+            "can_analyse": can_analyse,
+            "is_manager": user.sees_everything,
+            "analysis_form": AnalysisForm(),
+            "assign_form": AssignForm(initial={"owner": analysis.owner_id if analysis else None}),
+            "change_form": ChangeForm(),
+            "rectification_form": RectificationForm(
+                initial={
+                    "analysis": analysis.pk if analysis else None,
+                    "problem": found.summary[:500],
+                    "category": found.category_id or "",
+                }
+            ),
+            "cause_details": CAUSE_DETAILS,
+            "linked": list(found.linked_tickets.order_by("pk").values_list("pk", flat=True)),
+            "rectifications": list(found.rectifications.order_by("-id")),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+@domain_errors
+def record_analysis(request: HttpRequest, entry_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    analysis = queries.get_analysis(user, entry_id)
+    form = AnalysisForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(str(next(iter(form.errors.values()))[0]))
+    data = form.cleaned_data
+    services.record_analysis(
+        analysis,
+        services.AnalysisFields(
+            cause_category=data["cause_category"],
+            cause_detail=data["cause_detail"],
+            facts=data["facts"],
+            is_systemic=data["is_systemic"],
+        ),
+        actor=user,
+    )
+    messages.success(request, _("Analysis recorded."))
+    return redirect("feedback:entry", entry_id=entry_id)
+
+
+@login_required
+@require_POST
+@domain_errors
+def assign_analysis(request: HttpRequest, entry_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    analysis = queries.get_analysis(user, entry_id)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(_("Choose an active colleague."))
+    services.assign_analysis(analysis, owner=form.cleaned_data["owner"], actor=user)
+    messages.success(request, _("Analysis assigned."))
+    return redirect("feedback:entry", entry_id=entry_id)
+
+
+@login_required
+@require_POST
+@domain_errors
+def record_change(request: HttpRequest, entry_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    found = queries.get_entry(user, entry_id)
+    form = ChangeForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(_("Say what changed."))
+    services.record_change(found, note=form.cleaned_data["note"], actor=user)
+    messages.success(request, _("Marked as having led to a change."))
+    return redirect("feedback:entry", entry_id=entry_id)
+
+
+# --- The ledger -------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@domain_errors
+def rectifications(request: HttpRequest) -> HttpResponse:
+    """The rectification ledger (整改台账)."""
+    user = signed_in_user(request)
+    state = request.GET.get("state", "")
+    page = queries.list_rectifications(
+        user,
+        state=state if state in RectificationState.values else "",
+        cursor=request.GET.get("cursor"),
+    )
+    return render(
+        request,
+        "feedback/rectifications.html",
+        {
+            "page": page,
+            "state": state,
+            "states": RectificationState.choices,
+            "form": RectificationForm() if user.sees_everything else None,
+            "now": timezone.now(),
+            "keep": _keep(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+@domain_errors
+def open_rectification(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    form = RectificationForm(request.POST)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        label = form.fields[field].label if field in form.fields else ""
+        raise ValidationFailed(f"{label}: {errors[0]}" if label else str(errors[0]))
+    data = form.cleaned_data
+    analysis = None
+    if data.get("analysis"):
+        analysis = queries.get_analysis_by_id(user, int(data["analysis"]))
+    item = services.open_rectification(
+        services.RectificationFields(
+            problem=data["problem"],
+            owner_department=data["owner_department"],
+            owner=data["owner"],
+            measures=data["measures"],
+            deadline=data["deadline"],
+            acceptance_criteria=data["acceptance_criteria"],
+            category=form.category_object(),
+            analysis=analysis,
+            weeks=data["weeks"],
+        ),
+        actor=user,
+    )
+    messages.success(request, _("Rectification opened."))
+    return redirect("feedback:rectification", rectification_id=item.pk)
+
+
+@login_required
+@require_GET
+@domain_errors
+def rectification(request: HttpRequest, rectification_id: int) -> HttpResponse:
+    """One ledger item: what, who, by when, its moves, and the weekly complaint counts
+    before and after the measure."""
+    user = signed_in_user(request)
+    item = queries.get_rectification(user, rectification_id)
+    moves = RECTIFICATION_MOVES[item.state]
+    manager_moves = (RectificationState.ACCEPTED, RectificationState.RETURNED)
+    allowed = [
+        (to, MOVE_LABELS[to])
+        for to in moves
+        if (
+            user.sees_everything
+            if to in manager_moves
+            else services.can_work_rectification(user, item)
+        )
+    ]
+    return render(
+        request,
+        "feedback/rectification.html",
+        {
+            "item": item,
+            "moves": allowed,
+            "comparison": queries.complaint_weeks(item),
+            "entries": list(item.entries.order_by("-id")),
+            "linked": list(item.linked_tickets.order_by("pk").values_list("pk", flat=True)),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+@domain_errors
+def move_rectification(request: HttpRequest, rectification_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    item = queries.get_rectification(user, rectification_id)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(_("Choose what to do."))
+    services.move_rectification(
+        item, to=form.cleaned_data["to"], reason=form.cleaned_data["reason"], actor=user
+    )
+    messages.success(request, _("Rectification updated."))
+    return redirect("feedback:rectification", rectification_id=rectification_id)
+
+
+# --- Reports ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@domain_errors
+def reports(request: HttpRequest) -> HttpResponse:
+    """The feedback rates by period and group; ``?format=csv`` or ``xlsx`` downloads them."""
+    user = signed_in_user(request)
+    form = ReportForm(request.GET)
+    if not form.is_valid():
+        raise ValidationFailed(_("Give dates as YYYY-MM-DD."), code="invalid_date")
+    period = queries.parse_period(request.GET.get("start"), request.GET.get("end"))
+    dimension = form.cleaned_data.get("by") or ""
+    rows = queries.feedback_report(user, period, dimension)
+    name = f"feedback-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    wanted = request.GET.get("format", "")
+    if wanted == "csv":
+        response = HttpResponse(exports.report_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    if wanted == "xlsx":
+        response = HttpResponse(
+            exports.report_xlsx(rows, period),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    query = request.GET.copy()
+    query.pop("format", None)
+    return render(
+        request,
+        "feedback/reports.html",
+        {
+            "rows": rows,
+            "form": ReportForm(initial={"start": period.start, "end": period.end, "by": dimension}),
+            "period": period,
+            "query": query.urlencode(),
+        },
+    )
+
+
+# --- The ticket page --------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@domain_errors
+def flag_internal(request: HttpRequest, number: int) -> HttpResponse:
+    """Internal feedback from the ticket page's panel (内部反馈)."""
+    user = signed_in_user(request)
+    ticket = get_ticket_to_change(user, number)
+    form = InternalFeedbackForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(_("Choose what it is and describe it."))
+    services.flag_internal_feedback(
+        ticket, topic=form.cleaned_data["topic"], summary=form.cleaned_data["summary"], actor=user
+    )
+    messages.success(request, _("Thank you: your feedback is in the register."))
+    return redirect(reverse("tickets:detail", kwargs={"number": number}))
