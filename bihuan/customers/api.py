@@ -17,7 +17,11 @@ from bihuan.customers.schemas import (
     CustomerListQuery,
     CustomerOut,
     CustomerPageOut,
+    DuplicatesOut,
+    MergeIn,
+    MergeOut,
     customer_out,
+    merge_out,
 )
 from bihuan.customers.services import ContactDetails
 
@@ -92,3 +96,44 @@ def get_customer(request: HttpRequest, customer_id: int = Path(..., ge=1, le=MAX
             for t in history
         ],
     }
+
+
+@router.get(
+    "/customers/{customer_id}/duplicates",
+    response={200: DuplicatesOut, **error_responses(400, 401, 404, 422)},
+    summary="Likely duplicates: the same phone, email, or name and organisation (masked)",
+)
+def list_duplicates(request: HttpRequest, customer_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = current_user(request)
+    customer = queries.get_customer(user, customer_id)
+    return {
+        "items": [
+            {"customer": customer_out(s.customer), "reasons": list(s.reasons)}
+            for s in queries.list_likely_duplicates(user, customer)
+        ]
+    }
+
+
+@router.post(
+    "/customers/{customer_id}/merge",
+    response={200: MergeOut, **error_responses(400, 401, 403, 404, 409, 422)},
+    summary="Merge another customer into this one (its tickets, contacts and events move)",
+)
+def merge_customer(
+    request: HttpRequest, payload: MergeIn, customer_id: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user = current_user(request)
+    survivor = queries.get_customer(user, customer_id)
+    merged = queries.get_customer(user, payload.merged_id)
+    return merge_out(services.merge_customers(merged, into=survivor, actor=user))
+
+
+@router.post(
+    "/customers/{customer_id}/unmerge",
+    response={200: MergeOut, **error_responses(400, 401, 403, 404, 409, 422)},
+    summary="Undo the merge of this customer into another: exactly what moved moves back",
+)
+def unmerge_customer(request: HttpRequest, customer_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    user = current_user(request)
+    merged = queries.get_customer(user, customer_id)
+    return merge_out(services.undo_customer_merge(merged, actor=user))

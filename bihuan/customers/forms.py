@@ -20,3 +20,9 @@ class CustomerSearchForm(forms.Form):
         ),
     )
     cursor = forms.CharField(max_length=500, required=False)
+
+
+class MergeForm(forms.Form):
+    """Which customer to merge into the one whose page this is."""
+
+    merged = forms.IntegerField(label=_("Customer to merge"), min_value=1, max_value=2**62)

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, StrictStr
 
 from bihuan.core.schema_types import EMAIL_PATTERN, NO_NUL, NOT_BLANK, PHONE_PATTERN, Tag
 from bihuan.customers.identity import display_value, masked_value
-from bihuan.customers.models import Customer, CustomerIdentity
+from bihuan.customers.models import Customer, CustomerIdentity, CustomerMerge
 
 
 class CustomerIn(Schema):
@@ -102,4 +102,41 @@ def customer_out(customer: Customer, *, masked: bool = True) -> dict[str, Any]:
             for i in sorted(customer.identities.all(), key=lambda i: (not i.is_primary, i.pk))
         ],
         "created_at": customer.created_at,
+    }
+
+
+class DuplicateOut(Schema):
+    customer: CustomerOut
+    reasons: list[Literal["same_phone", "same_email", "same_name_and_organisation"]]
+
+
+class DuplicatesOut(Schema):
+    items: list[DuplicateOut]
+
+
+class MergeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    merged_id: int = Field(..., ge=1, le=2**62, description="The customer merged away")
+
+
+class MergeOut(Schema):
+    id: int
+    survivor_id: int
+    merged_id: int
+    merged_at: datetime
+    undone_at: datetime | None
+    moved: dict[str, int] = Field(..., description="How many rows of each kind moved")
+
+
+def merge_out(merge: CustomerMerge) -> dict[str, Any]:
+    return {
+        "id": merge.pk,
+        "survivor_id": merge.survivor_id,
+        "merged_id": merge.merged_id,
+        "merged_at": merge.merged_at,
+        "undone_at": merge.undone_at,
+        "moved": {
+            name: len(ids) for name, ids in sorted(merge.moved.items()) if isinstance(ids, list)
+        },
     }
