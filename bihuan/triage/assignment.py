@@ -103,14 +103,15 @@ _QUEUE_REASONS = {s.value for s in AssignmentStrategy}
 
 def level_of(*, reason: str, actor_id: int | None) -> int:
     """The precedence level of an assignment recorded with ``reason`` by ``actor_id``."""
+    if actor_id is not None:
+        return AGENT  # a person chose ("manual" on the ticket page, "first_reply")
     if reason == "automation":
         return AUTOMATION
     if reason in _ROUTING_REASONS:
         return ROUTING
     if reason in _QUEUE_REASONS:
         return QUEUE
-    # "manual" and "first_reply" (and anything a person did): the agent's explicit choice.
-    return AGENT if actor_id is not None else QUEUE
+    return QUEUE
 
 
 def current_level(ticket_id: int) -> int | None:
