@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.params.functions import Path
 
 from bihuan.accounts.api_auth import current_user
@@ -110,7 +110,7 @@ def record_entry(request: HttpRequest, payload: EntryIn) -> Any:
         ),
         actor=user,
     )
-    return 201, _entry(user, entry.pk)
+    return Status(201, _entry(user, entry.pk))
 
 
 @router.get(
@@ -198,7 +198,7 @@ def open_rectification(request: HttpRequest, payload: RectificationIn) -> Any:
         ),
         actor=user,
     )
-    return 201, _rectification(user, item.pk)
+    return Status(201, _rectification(user, item.pk))
 
 
 @router.get(

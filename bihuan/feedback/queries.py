@@ -204,7 +204,7 @@ def departments() -> list[Department]:
 @dataclass(frozen=True)
 class WeekCount:
     starts: datetime
-    count: int | None  # None: a week still to come
+    count: int | None  # None: a week not over yet
 
 
 @dataclass(frozen=True)
@@ -264,9 +264,9 @@ def complaint_weeks(item: Rectification, *, now: datetime | None = None) -> Befo
     )
 
     def week(starts: datetime) -> WeekCount:
-        if starts >= moment:
-            return WeekCount(starts, None)
         ends = starts + timedelta(weeks=1)
+        if ends > moment:
+            return WeekCount(starts, None)  # not over yet: a part-week would read as a fall
         return WeekCount(starts, sum(1 for at in instants if starts <= at < ends))
 
     before = [week(pivot - timedelta(weeks=n)) for n in range(item.weeks, 0, -1)]
