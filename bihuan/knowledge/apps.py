@@ -8,5 +8,5 @@ class KnowledgeConfig(AppConfig):
     verbose_name = _("Knowledge base")
 
     def ready(self) -> None:
-        # Register the due-work kinds (review deadlines).
-        from bihuan.knowledge import tasks  # noqa: F401
+        # Register the due-work kinds (review deadlines) and the consumers (automatic answers).
+        from bihuan.knowledge import handlers, tasks  # noqa: F401

@@ -35,3 +35,21 @@ class Scenario(models.TextChoices):
     DELAY = "delay", _("Delay notice")
     CALLBACK = "callback", _("Call-back")
     CLOSING = "closing", _("Closing")
+
+
+class AutoAnswerOutcome(models.TextChoices):
+    ANSWERED = "answered", _("Answered automatically")
+    SKIPPED = "skipped", _("Left to an agent")
+
+
+class SkipReason(models.TextChoices):
+    COMPLAINT = "complaint", _("A complaint")
+    UPSET = "upset", _("The customer is angry or dissatisfied")
+    NOT_INQUIRY = "not_inquiry", _("Not an inquiry")
+    NO_ANSWER = "no_answer", _("No answer above the threshold")
+    ALREADY_HANDLED = "already_handled", _("An agent replied first")
+
+
+class HandoverReason(models.TextChoices):
+    CUSTOMER_WROTE = "customer_wrote", _("The customer wrote again")
+    NOT_HELPFUL = "not_helpful", _("Marked as not helpful")

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy
 
 from bihuan.core.catalogue import Verb, declare
 from bihuan.core.models import Event
-from bihuan.knowledge.choices import ArticleStatus
+from bihuan.knowledge.choices import ArticleStatus, HandoverReason, SkipReason
+from bihuan.tickets.choices import Channel
 
 
 def article_link(event: Event) -> str | None:
@@ -29,6 +30,33 @@ def _status_changed(event: Event) -> str:
         "before": _status(event.get("from")),
         "after": _status(event.get("to")),
     }
+
+
+def _confidence(event: Event) -> str:
+    return _("confidence %(confidence)s (threshold %(threshold)s)") % {
+        "confidence": event.get("confidence", ""),
+        "threshold": event.get("threshold", ""),
+    }
+
+
+def _skip_reason(value: object) -> str:
+    try:
+        return str(SkipReason(str(value)).label)
+    except ValueError:
+        return "—"
+
+
+def _channel(value: object) -> str:
+    try:
+        return str(Channel(str(value)).label)
+    except ValueError:
+        return "—"
+
+
+def _handed_over(event: Event) -> str:
+    if event.get("reason") == HandoverReason.NOT_HELPFUL:
+        return _("the customer said the automatic answer did not help: passed to an agent")
+    return _("the customer wrote again after the automatic answer: passed to an agent")
 
 
 declare(
@@ -69,5 +97,28 @@ declare(
     Verb(
         "knowledge.macro_applied",
         describe=lambda e: _("applied the macro “%(title)s”") % {"title": e.get("title", "")},
+    ),
+    Verb(
+        "knowledge.auto_answered",
+        describe=lambda e: (
+            _("answered automatically with the article “%(title)s”") % {"title": e.get("title", "")}
+        ),
+        details=lambda e: [_confidence(e)],
+    ),
+    Verb(
+        "knowledge.auto_answer_skipped",
+        describe=lambda e: (
+            _("left the ticket to an agent: %(reason)s") % {"reason": _skip_reason(e.get("reason"))}
+        ),
+    ),
+    Verb(
+        "knowledge.auto_answer_handed_over",
+        describe=_handed_over,
+    ),
+    Verb(
+        "knowledge.auto_answers_configured",
+        describe=lambda e: (
+            _("changed automatic answers for %(channel)s") % {"channel": _channel(e.get("channel"))}
+        ),
     ),
 )

@@ -8,11 +8,14 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from bihuan.accounts.choices import Role
+from bihuan.accounts.models import User
 from bihuan.core.models import Tag
+from bihuan.knowledge.answering import DEFAULT_THRESHOLD
 from bihuan.knowledge.choices import ArticleStatus, Audience, Language, Scenario
 from bihuan.knowledge.models import KnowledgeCategory, ReplyTemplate
 from bihuan.knowledge.services import ArticleFields, MacroFields, TemplateFields
-from bihuan.tickets.choices import Priority, TicketStatus
+from bihuan.tickets.choices import Channel, Priority, TicketStatus
 from bihuan.tickets.models import Category
 
 
@@ -223,3 +226,23 @@ class MacroForm(forms.Form):
             category=data.get("category"),
             add_tags=data.get("add_tags") or "",
         )
+
+
+class AutoAnswerForm(forms.Form):
+    """One channel's automatic answers (admins)."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    is_enabled = forms.BooleanField(label=_("Answer inquiries automatically"), required=False)
+    threshold = forms.FloatField(
+        label=_("Confidence threshold"), min_value=0, max_value=1, initial=DEFAULT_THRESHOLD
+    )
+    sender = forms.ModelChoiceField(
+        label=_("Sent as"),
+        queryset=User.objects.filter(is_active=True)
+        .exclude(role=Role.DEPARTMENT_MEMBER)
+        .order_by("username"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)

@@ -10,8 +10,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from bihuan.knowledge.choices import ArticleStatus, Audience, Language, Scenario, UseKind
-from bihuan.tickets.choices import Priority, TicketStatus
+from bihuan.knowledge.choices import (
+    ArticleStatus,
+    Audience,
+    AutoAnswerOutcome,
+    HandoverReason,
+    Language,
+    Scenario,
+    SkipReason,
+    UseKind,
+)
+from bihuan.tickets.choices import Channel, Priority, TicketStatus
 
 
 class KnowledgeCategory(models.Model):
@@ -349,3 +358,84 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class AutoAnswerChannel(models.Model):
+    """An admin's choice to answer inquiries on one channel automatically (智能预处理).
+
+    Off unless a row says on. ``threshold`` is the confidence an article must reach;
+    ``sender`` is the staff account the answers are sent as (shown as their author)."""
+
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, unique=True)
+    is_enabled = models.BooleanField(_("answer automatically"), default=False)
+    threshold = models.FloatField(_("confidence threshold"))
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent as"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("automatic answer setting")
+        verbose_name_plural = _("automatic answer settings")
+        ordering = ["channel"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold__gte=0) & Q(threshold__lte=1),
+                name="auto_answer_threshold_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.channel
+
+
+class AutoAnswer(models.Model):
+    """What the answerer did with one ticket (at most once: the row is the idempotency key):
+    answered it with an article, or left it to an agent and why; and when the customer wrote
+    again, that it went to a person (``handed_over_at``). The tickets app keeps no such field:
+    this row and the ``knowledge.auto_*`` events are the record."""
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="+", verbose_name=_("ticket")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=AutoAnswerOutcome.choices)
+    reason = models.CharField(_("reason"), max_length=32, blank=True, choices=SkipReason.choices)
+    article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confidence = models.FloatField(_("confidence"), default=0)
+    threshold = models.FloatField(_("threshold"))
+    message = models.ForeignKey(
+        "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+    handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
+    handover_reason = models.CharField(
+        _("handover reason"), max_length=32, blank=True, choices=HandoverReason.choices
+    )
+
+    class Meta:
+        verbose_name = _("automatic answer")
+        verbose_name_plural = _("automatic answers")
+        indexes = [
+            models.Index(fields=["channel", "created_at"], name="auto_answer_channel_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.outcome}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.outcome == AutoAnswerOutcome.ANSWERED
+
+    @property
+    def is_waiting(self) -> bool:
+        """Answered and the customer has not written since."""
+        return self.is_answered and self.handed_over_at is None

@@ -16,11 +16,13 @@ from bihuan.core.errors import NotFound
 from bihuan.core.models import Tag
 from bihuan.core.pagination import Page, paginate
 from bihuan.knowledge import search
-from bihuan.knowledge.choices import ArticleStatus, Language, UseKind
+from bihuan.knowledge.choices import ArticleStatus, AutoAnswerOutcome, Language, UseKind
 from bihuan.knowledge.models import (
     Article,
     ArticleUse,
     ArticleVersion,
+    AutoAnswer,
+    AutoAnswerChannel,
     KnowledgeCategory,
     Macro,
     ReplyTemplate,
@@ -30,7 +32,7 @@ from bihuan.knowledge.models import (
     TemplateUse,
 )
 from bihuan.knowledge.permissions import article_scope, is_editor, template_scope
-from bihuan.tickets.choices import MessageKind
+from bihuan.tickets.choices import Channel, MessageKind
 from bihuan.tickets.models import Message, Ticket
 from bihuan.tickets.permissions import visible_tickets
 
@@ -98,13 +100,13 @@ def search_articles(
 
     ids = ranked(terms)
     if not ids and mode == "all":
-        fixed = search.corrected(terms, _vocabulary_near)
+        fixed = search.corrected(terms, vocabulary_near)
         if fixed is not None:
             ids = ranked(fixed)
     return _in_order(ids, _with_related(visible_articles(viewer)))
 
 
-def _vocabulary_near(word: str) -> list[str]:
+def vocabulary_near(word: str) -> list[str]:
     """Vocabulary words of the same first letter and nearly the same length."""
     return list(
         SearchWord.objects.filter(
@@ -399,3 +401,63 @@ def usage_report(viewer: User, *, days: int = 30) -> UsageReport:
         ReplyTemplate.objects.filter(use_count__gt=0).order_by("-use_count", "id")[:20]
     )
     return UsageReport(since=since, agents=agents, articles=articles, templates=templates)
+
+
+# --- Automatic answers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AutoAnswerRow:
+    """One channel on the automatic-answers page: its setting and its last days."""
+
+    channel: str
+    label: str
+    setting: AutoAnswerChannel | None
+    answered: int
+    skipped: int
+    handed_over: int
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.setting is not None and self.setting.is_enabled
+
+    @property
+    def kept(self) -> int:
+        """Answered and the customer did not write again."""
+        return self.answered - self.handed_over
+
+
+def auto_answer_overview(*, days: int = 30) -> list[AutoAnswerRow]:
+    """Every channel with its automatic-answer setting and what the answerer did over the
+    last ``days`` (two queries, whatever the number of channels)."""
+    settings = {
+        s.channel: s for s in AutoAnswerChannel.objects.select_related("sender", "updated_by")
+    }
+    since = timezone.now() - timedelta(days=days)
+    counts = {
+        row["channel"]: row
+        for row in AutoAnswer.objects.filter(created_at__gte=since)
+        .values("channel")
+        .annotate(
+            answered=Count("pk", filter=Q(outcome=AutoAnswerOutcome.ANSWERED)),
+            skipped=Count("pk", filter=Q(outcome=AutoAnswerOutcome.SKIPPED)),
+            handed_over=Count("pk", filter=Q(handed_over_at__isnull=False)),
+        )
+        .order_by()
+    }
+    return [
+        AutoAnswerRow(
+            channel=str(value),
+            label=str(label),
+            setting=settings.get(str(value)),
+            answered=int(counts.get(value, {}).get("answered", 0)),
+            skipped=int(counts.get(value, {}).get("skipped", 0)),
+            handed_over=int(counts.get(value, {}).get("handed_over", 0)),
+        )
+        for value, label in Channel.choices
+    ]
+
+
+def auto_answer_for_ticket(ticket: Ticket) -> AutoAnswer | None:
+    """What the answerer did with ``ticket`` (the viewer already sees the ticket)."""
+    return AutoAnswer.objects.select_related("article").filter(ticket_id=ticket.pk).first()

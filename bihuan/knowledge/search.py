@@ -152,5 +152,39 @@ def ranked_article_ids(
         return [int(row[0]) for row in cursor.fetchall()]
 
 
+def count_matching(
+    term: Term, *, statuses: Sequence[str], language: str = "", audience: str = ""
+) -> int:
+    """How many articles in ``statuses`` contain ``term`` (any of its words): the document
+    frequency a confidence score weighs a word by, the same on both databases."""
+    if not statuses:
+        return 0
+    filters = [f"a.status IN ({', '.join(['%s'] * len(statuses))})"]
+    params: list[str | int] = list(statuses)
+    if language:
+        filters.append("a.language = %s")
+        params.append(language)
+    if audience:
+        filters.append("a.audience = %s")
+        params.append(audience)
+    where = " AND ".join(filters)
+    if connection.vendor == "postgresql":
+        sql = f"""
+            SELECT count(*) FROM knowledge_article a, to_tsquery('simple', %s) AS q
+            WHERE ({VECTOR}) @@ q AND {where}
+        """  # noqa: S608 - the interpolated parts are constants of this module
+        args: list[str | int] = [_tsquery([term], "all"), *params]
+    else:
+        sql = f"""
+            SELECT count(*) FROM knowledge_article_fts f JOIN knowledge_article a ON a.id = f.rowid
+            WHERE knowledge_article_fts MATCH %s AND {where}
+        """  # noqa: S608 - the interpolated parts are constants of this module
+        args = [_fts5([term], "all"), *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
 # PostgreSQL: the stored, weighted tsvector of migration 0004 (title 'A', body 'B').
 VECTOR = "a.search_vector"

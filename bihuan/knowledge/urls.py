@@ -41,6 +41,7 @@ urlpatterns = [
         name="synonym_delete",
     ),
     path("knowledge/categories/", views.categories, name="categories"),
+    path("knowledge/auto-answers/", views.auto_answers, name="auto_answers"),
     path("knowledge/templates/", views.templates, name="templates"),
     path("knowledge/templates/<int:template_id>/", views.template_edit, name="template_edit"),
     path("knowledge/macros/", views.macros, name="macros"),

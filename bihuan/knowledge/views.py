@@ -23,10 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bihuan.accounts.views import signed_in_user
 from bihuan.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from bihuan.core.views import domain_errors
+from bihuan.knowledge import auto_answers as auto_answer_services
 from bihuan.knowledge import queries, services
+from bihuan.knowledge.answering import DEFAULT_THRESHOLD
 from bihuan.knowledge.choices import ArticleStatus, Language, Scenario, UseKind
 from bihuan.knowledge.forms import (
     ArticleForm,
+    AutoAnswerForm,
     CategoryForm,
     MacroForm,
     PolicyChangeForm,
@@ -441,6 +444,47 @@ def synonym_delete(request: HttpRequest, synonym_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @domain_errors
+def auto_answers(request: HttpRequest) -> HttpResponse:
+    """Automatic answers per channel: supervisors and admins see what they did, admins switch
+    them on or off (one channel per form)."""
+    user = signed_in_user(request)
+    if not is_editor(user):
+        raise PermissionDenied(_("Only supervisors and admins may do this."))
+    form = AutoAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            auto_answer_services.configure_auto_answers(
+                auto_answer_services.ChannelSetting(
+                    channel=data["channel"],
+                    is_enabled=data["is_enabled"],
+                    threshold=data["threshold"],
+                    sender=data["sender"],
+                ),
+                actor=user,
+            )
+        except ValidationFailed as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Automatic answers saved."))
+            return redirect("knowledge:auto_answers")
+    return render(
+        request,
+        "knowledge/auto_answers.html",
+        {
+            "form": form,
+            "rows": queries.auto_answer_overview(),
+            "senders": form.fields["sender"].queryset,  # type: ignore[attr-defined]
+            "default_threshold": DEFAULT_THRESHOLD,
+            "can_change": user.is_admin,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@domain_errors
 def categories(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not is_editor(user):
@@ -556,6 +600,7 @@ def ticket_panel(request: HttpRequest, number: int) -> HttpResponse:
             "query": query,
             "rows": [(a, plain_text(a.answer or a.body)[:160]) for a in articles],
             "macros": queries.list_macros(),
+            "auto_answer": queries.auto_answer_for_ticket(ticket),
         },
     )
 

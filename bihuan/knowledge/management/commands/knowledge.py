@@ -1,6 +1,13 @@
-"""``bihuan knowledge defaults --as USERNAME``: load the default shared reply templates (话术,
-Chinese and English, one or more per scenario). Templates that exist by title and language
-are kept; running it again adds nothing."""
+"""``bihuan knowledge``: knowledge base tasks.
+
+- ``defaults --as USERNAME``: load the default shared reply templates (话术, Chinese and
+  English, one or more per scenario). Templates that exist by title and language are kept;
+  running it again adds nothing.
+- ``evaluate-answers [--split test] [--threshold T] [--tune]``: ask the knowledge base the
+  labelled questions (``bihuan/knowledge/labelled``) as the automatic answerer does and print
+  the precision and the share answered. ``--tune`` picks the threshold on the dev part only.
+  The labelled articles (the demo's public ones) must be published in the database.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +17,48 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bihuan.accounts.models import User
 from bihuan.core.errors import DomainError
+from bihuan.knowledge import answer_evaluation as evaluation
+from bihuan.knowledge.answering import DEFAULT_THRESHOLD
 from bihuan.knowledge.defaults import install_default_templates
 
 
 class Command(BaseCommand):
-    help = "Knowledge base tasks: 'defaults' loads the default shared reply templates."
+    help = (
+        "Knowledge base tasks: 'defaults' loads the default shared reply templates; "
+        "'evaluate-answers' measures automatic answers on the labelled questions."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("subcommand", choices=["defaults"])
+        parser.add_argument("subcommand", choices=["defaults", "evaluate-answers"])
         parser.add_argument(
             "--as",
             dest="username",
-            required=True,
-            help="A supervisor or admin, recorded as the author of the templates.",
+            help="defaults: a supervisor or admin, recorded as the author of the templates.",
+        )
+        parser.add_argument(
+            "--split",
+            choices=["dev", "test", "all"],
+            default="test",
+            help="evaluate-answers: the part of the labelled questions to measure (test).",
+        )
+        parser.add_argument(
+            "--threshold",
+            type=float,
+            default=None,
+            help=f"evaluate-answers: the confidence threshold (default {DEFAULT_THRESHOLD}).",
+        )
+        parser.add_argument(
+            "--tune",
+            action="store_true",
+            help="evaluate-answers: choose the threshold on the dev part, then measure.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "evaluate-answers":
+            self._evaluate(options)
+            return
+        if not options["username"]:
+            raise CommandError("defaults needs --as USERNAME.")
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"No user {options['username']!r}.")
@@ -34,3 +67,39 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{created} reply templates added.")
+
+    def _evaluate(self, options: dict[str, Any]) -> None:
+        threshold = options["threshold"]
+        if threshold is not None and not 0 <= threshold <= 1:
+            raise CommandError("--threshold must be between 0 and 1.")
+        questions = evaluation.load_questions()
+        try:
+            slugs = evaluation.article_slugs(evaluation.load_articles())
+        except evaluation.MissingArticles as exc:
+            raise CommandError(
+                f"Labelled articles not published here: {exc}. Load the demo first "
+                "(bihuan demo load) or evaluate on a database that has them."
+            ) from exc
+        dev = [q for q in questions if q.split == "dev"]
+        chosen = "given" if threshold is not None else "default"
+        if options["tune"]:
+            threshold = evaluation.tune_threshold(evaluation.ask_all(dev, slugs))
+            chosen = "tuned on dev"
+        if threshold is None:
+            threshold = DEFAULT_THRESHOLD
+        split = options["split"]
+        part = [q for q in questions if split == "all" or q.split == split]
+        asked = evaluation.ask_all(part, slugs)
+        self.stdout.write(
+            f"labelled questions: {len(questions)} (dev {len(dev)}, "
+            f"test {len(questions) - len(dev)}); threshold {threshold:.2f} ({chosen})"
+        )
+        for language in ("all", "zh", "en"):
+            subset = [a for a in asked if language == "all" or a.item.language == language]
+            result = evaluation.measure(subset, threshold=threshold)
+            self.stdout.write(
+                f"{split} {language}: precision {result.precision:.3f} "
+                f"({result.right}/{result.answered} right), "
+                f"answered {result.share_answered:.1%} of {result.questions}, "
+                f"right answers for {result.recall:.1%} of {result.answerable} answerable"
+            )
