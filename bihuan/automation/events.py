@@ -73,6 +73,14 @@ declare(
         link=ticket_link,
     ),
     Verb(
+        "automation.complaint_stage_assigned",
+        describe=lambda e: (
+            _("the complaint stage %(stage)s went to the ticket's owner")
+            % {"stage": _stage(e.get("stage"))}
+        ),
+        link=ticket_link,
+    ),
+    Verb(
         "automation.complaint_stage_overdue",
         describe=lambda e: (
             _("the complaint stage %(stage)s is overdue (due %(due)s)")

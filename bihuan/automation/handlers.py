@@ -58,6 +58,8 @@ def _concerns_complaints(event: Event) -> bool:
         return False
     if event.verb == "ticket.created":
         return bool(event.get("kind") == TicketType.COMPLAINT)
+    if event.verb == "ticket.assigned":
+        return event.get("to") is not None
     if event.verb == "ticket.updated":
         change = event.get("changes", {}).get("kind")
         return isinstance(change, list) and change[-1:] == [TicketType.COMPLAINT]
@@ -66,15 +68,18 @@ def _concerns_complaints(event: Event) -> bool:
 
 @consumer(
     "automation.complaint_playbook",
-    verbs=("ticket.created", "ticket.updated", "ticket.message_added"),
+    verbs=("ticket.created", "ticket.updated", "ticket.message_added", "ticket.assigned"),
     accepts=_concerns_complaints,
     batch_size=50,
 )
 def complaint_playbook(events: Sequence[Event]) -> None:
-    """A complaint opens its playbook; a reply after acceptance is its progress update."""
+    """A complaint opens its playbook; a reply after acceptance is its progress update; the
+    ticket's new owner takes the stage nobody owned."""
     for event in events:
         ticket_id = int(event.ticket_id or 0)
-        if event.verb == "ticket.message_added":
+        if event.verb == "ticket.assigned":
+            services.follow_ticket_owner(ticket_id)
+        elif event.verb == "ticket.message_added":
             complaint = (
                 Complaint.objects.select_for_update()
                 .select_related("ticket")

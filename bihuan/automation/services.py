@@ -873,3 +873,28 @@ def warn_progress_missing(complaint_id: int) -> bool:
         )
         notify(event, _escalation_recipients(ticket, None))
     return True
+
+
+def follow_ticket_owner(ticket_id: int) -> int:
+    """The ticket got an owner: the open stage nobody owns yet becomes theirs (the stage
+    started before anyone owned the ticket). Returns how many stages changed."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+        if ticket is None or ticket.owner_id is None:
+            return 0
+        steps = list(
+            ComplaintStep.objects.select_for_update().filter(
+                complaint__ticket_id=ticket_id, owner__isnull=True, completed_at__isnull=True
+            )
+        )
+        for step in steps:
+            step.owner_id = ticket.owner_id
+            step.save(update_fields=["owner"])
+            record_event(
+                "automation.complaint_stage_assigned",
+                ticket,
+                ticket_id=ticket.pk,
+                customer_id=ticket.customer_id,
+                data={"complaint": step.complaint_id, "stage": step.stage, "to": ticket.owner_id},
+            )
+    return len(steps)
