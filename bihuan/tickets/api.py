@@ -9,21 +9,33 @@ from ninja import Query, Router, Status
 from ninja.params.functions import Header, Path
 
 from bihuan.accounts.api_auth import current_user
-from bihuan.accounts.models import Team
+from bihuan.accounts.models import Department, Team, User
 from bihuan.core.api_errors import error_responses
 from bihuan.core.idempotency import run_idempotent
 from bihuan.customers.models import Customer
 from bihuan.customers.queries import visible_customers
 from bihuan.customers.services import ContactDetails
-from bihuan.tickets import queries, services
+from bihuan.tickets import closing, collaboration, commitments, queries, services
 from bihuan.tickets.models import Category
 from bihuan.tickets.schemas import (
     PRIORITY_BY_NAME,
+    CallBackIn,
+    CallBackListOut,
+    CallBackOut,
+    CloseIn,
     CommitmentCancelIn,
     CommitmentIn,
+    CommitmentMoveIn,
     CommitmentOut,
     ListQuery,
     MessageIn,
+    ReasonIn,
+    TaskAnswerIn,
+    TaskAssignIn,
+    TaskIn,
+    TaskListOut,
+    TaskOut,
+    TaskQuery,
     TicketDetailOut,
     TicketIn,
     TicketPageOut,
@@ -273,3 +285,172 @@ def cancel_commitment(
     return CommitmentOut.of(
         services.cancel_commitment(commitment, reason=payload.reason, actor=user)
     )
+
+
+# --- Collaboration tasks (协作任务) ------------------------------------------------------------
+
+
+@router.get(
+    "/tasks",
+    response={200: TaskListOut, **error_responses(400, 401, 422)},
+    summary="A department's task queue (the caller's department by default), soonest due first",
+)
+def list_tasks(request: HttpRequest, params: Query[TaskQuery]) -> Any:
+    tasks = queries.list_tasks(
+        current_user(request),
+        state=params.state,
+        department_id=params.department_id,
+        mine=params.mine,
+    )
+    return {"items": [TaskOut.of(t) for t in tasks]}
+
+
+@router.get(
+    "/tickets/{number}/tasks",
+    response={200: TaskListOut, **error_responses(400, 401, 404, 422)},
+)
+def ticket_tasks(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    ticket = queries.get_ticket_to_change(current_user(request), number)
+    return {"items": [TaskOut.of(t) for t in queries.ticket_tasks(ticket)]}
+
+
+@router.post(
+    "/tickets/{number}/tasks",
+    response={201: TaskOut, **error_responses(400, 401, 403, 404, 409, 422)},
+    summary="Ask another department for help (the ticket waits for collaboration)",
+)
+def open_task(
+    request: HttpRequest, payload: TaskIn, number: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user = current_user(request)
+    ticket = queries.get_ticket_to_change(user, number)
+    department = services.get_or_invalid(Department, payload.department_id, label="department")
+    assignee = services.get_or_invalid(User, payload.assignee_id, label="owner")
+    task = collaboration.open_task(
+        ticket,
+        department=department,
+        description=payload.description,
+        assignee=assignee,
+        actor=user,
+    )
+    return Status(201, TaskOut.of(task))
+
+
+@router.post(
+    "/tickets/{number}/tasks/{task_id}/answer",
+    response={200: TaskOut, **error_responses(400, 401, 403, 404, 409, 422)},
+    summary="The department's answer (members of the task's department)",
+)
+def answer_task(
+    request: HttpRequest,
+    payload: TaskAnswerIn,
+    number: int = Path(..., ge=1, le=MAX_ID),
+    task_id: int = Path(..., ge=1, le=MAX_ID),
+) -> Any:
+    user = current_user(request)
+    task = queries.get_task(user, number, task_id)
+    return TaskOut.of(collaboration.answer_task(task, answer=payload.answer, actor=user))
+
+
+@router.post(
+    "/tickets/{number}/tasks/{task_id}/assign",
+    response={200: TaskOut, **error_responses(400, 401, 403, 404, 409, 422)},
+)
+def assign_task(
+    request: HttpRequest,
+    payload: TaskAssignIn,
+    number: int = Path(..., ge=1, le=MAX_ID),
+    task_id: int = Path(..., ge=1, le=MAX_ID),
+) -> Any:
+    user = current_user(request)
+    task = queries.get_task(user, number, task_id)
+    assignee = services.get_or_invalid(User, payload.assignee_id, label="owner")
+    return TaskOut.of(collaboration.assign_task(task, assignee=assignee, actor=user))
+
+
+@router.post(
+    "/tickets/{number}/tasks/{task_id}/cancel",
+    response={200: TaskOut, **error_responses(400, 401, 403, 404, 409, 422)},
+)
+def cancel_task(
+    request: HttpRequest,
+    payload: ReasonIn,
+    number: int = Path(..., ge=1, le=MAX_ID),
+    task_id: int = Path(..., ge=1, le=MAX_ID),
+) -> Any:
+    user = current_user(request)
+    task = queries.get_task(user, number, task_id)
+    return TaskOut.of(collaboration.cancel_task(task, reason=payload.reason, actor=user))
+
+
+# --- Call-back (回访), closing, delay notice ----------------------------------------------------
+
+
+@router.get(
+    "/tickets/{number}/call-backs",
+    response={200: CallBackListOut, **error_responses(400, 401, 404, 422)},
+)
+def ticket_call_backs(request: HttpRequest, number: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    ticket = queries.get_ticket_to_change(current_user(request), number)
+    return {"items": [CallBackOut.of(c) for c in queries.ticket_call_backs(ticket)]}
+
+
+@router.post(
+    "/tickets/{number}/call-backs/{call_back_id}",
+    response={200: CallBackOut, **error_responses(400, 401, 403, 404, 409, 422)},
+    summary="Record a call-back's outcome (satisfied, not satisfied: reopen, not reached: retry)",
+)
+def record_call_back(
+    request: HttpRequest,
+    payload: CallBackIn,
+    number: int = Path(..., ge=1, le=MAX_ID),
+    call_back_id: int = Path(..., ge=1, le=MAX_ID),
+) -> Any:
+    user = current_user(request)
+    call_back = queries.get_call_back(user, number, call_back_id)
+    recorded = closing.record_call_back(
+        call_back,
+        outcome=payload.outcome,
+        note=payload.note,
+        retry_at=payload.retry_at,
+        actor=user,
+    )
+    return CallBackOut.of(recorded)
+
+
+@router.post(
+    "/tickets/{number}/close",
+    response={200: TicketDetailOut, **error_responses(400, 401, 403, 404, 409, 422)},
+    summary="Close a solved ticket: after a satisfied call-back, or with the reason why not",
+)
+def close_ticket(
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: CloseIn,
+    number: int = Path(..., ge=1, le=MAX_ID),
+) -> Any:
+    user = current_user(request)
+    ticket = queries.get_ticket_to_change(user, number)
+    closing.close_ticket(ticket, actor=user, reason=payload.reason)
+    closed = queries.get_created_ticket(number)
+    response["ETag"] = _etag(closed)
+    return ticket_detail_out(closed)
+
+
+@router.post(
+    "/tickets/{number}/commitments/{commitment_id}/move",
+    response={200: CommitmentOut, **error_responses(400, 401, 403, 404, 409, 422)},
+    summary="Move a commitment's due time; the customer is told the new date and the reason",
+)
+def move_commitment(
+    request: HttpRequest,
+    payload: CommitmentMoveIn,
+    number: int = Path(..., ge=1, le=MAX_ID),
+    commitment_id: int = Path(..., ge=1, le=MAX_ID),
+) -> Any:
+    user = current_user(request)
+    commitment = queries.get_commitment(user, number, commitment_id)
+    moved = commitments.move_commitment(
+        commitment, due_at=payload.due_at, reason=payload.reason, actor=user
+    )
+    return CommitmentOut.of(moved)

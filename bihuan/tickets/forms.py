@@ -17,7 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from bihuan.accounts.choices import Role
 from bihuan.accounts.models import Department, Team, User
 from bihuan.core.models import Tag
-from bihuan.tickets.choices import Channel, Emotion, Priority, TicketStatus, TicketType
+from bihuan.tickets.choices import (
+    CallBackOutcome,
+    Channel,
+    Emotion,
+    Priority,
+    TicketStatus,
+    TicketType,
+)
 from bihuan.tickets.models import Category, Ticket
 from bihuan.tickets.queries import SORTS, VIEWS, TicketFilters
 from bihuan.tickets.services import form_version
@@ -418,3 +425,95 @@ class CommitmentCancelForm(forms.Form):
 class KanbanMoveForm(forms.Form):
     number = forms.IntegerField(min_value=1, max_value=MAX_ID)
     status = forms.ChoiceField(choices=TicketStatus.choices)
+
+
+# --- Collaboration tasks, call-backs, closing, delay notice -------------------------------
+
+_SMALL = {"class": "form-control form-control-sm"}
+_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+def _datetime_field(label: Any, *, required: bool = True) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        input_formats=_DATETIME_FORMATS,
+        widget=forms.DateTimeInput(
+            attrs={**_SMALL, "type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+
+
+class TaskForm(forms.Form):
+    """Open a collaboration task: the department, optionally its member, and what is asked."""
+
+    department = forms.TypedChoiceField(label=_("Department"), coerce=int, choices=())
+    assignee = forms.TypedChoiceField(
+        label=_("Owner in the department"), coerce=int, required=False, empty_value=None, choices=()
+    )
+    description = forms.CharField(
+        label=_("What is asked"),
+        max_length=5000,
+        widget=forms.Textarea(
+            attrs={**_SMALL, "rows": 2, "placeholder": _("e.g. Find the cause of the fault")}
+        ),
+    )
+
+    def __init__(
+        self, *args: Any, departments: list[Department], members: list[User], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.departments = {d.pk: d for d in departments}
+        self.members = {u.pk: u for u in members}
+        self.fields["department"].choices = [  # type: ignore[attr-defined]
+            (d.pk, d.name) for d in departments
+        ]
+        self.fields["department"].widget.attrs.update({"class": "form-select form-select-sm"})
+        self.fields["assignee"].choices = [  # type: ignore[attr-defined]
+            ("", _("Anyone in the department"))
+        ] + [(u.pk, f"{u} · {u.department}") for u in members]
+        self.fields["assignee"].widget.attrs.update({"class": "form-select form-select-sm"})
+
+
+class TaskAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Answer"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={**_SMALL, "rows": 2}),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.TextInput(attrs=_SMALL)
+    )
+
+
+class CloseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for closing without a call-back"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs=_SMALL),
+    )
+
+
+class CallBackForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CallBackOutcome.choices)
+    note = forms.CharField(
+        label=_("Note"), max_length=2000, required=False, widget=forms.TextInput(attrs=_SMALL)
+    )
+    retry_at = _datetime_field(_("Try again at (not reached)"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].widget.attrs.update({"class": "form-select form-select-sm"})
+
+
+class CommitmentMoveForm(forms.Form):
+    due_at = _datetime_field(_("New due time"))
+    reason = forms.CharField(
+        label=_("Reason (told to the customer)"),
+        max_length=500,
+        widget=forms.TextInput(attrs=_SMALL),
+    )

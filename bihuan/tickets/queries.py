@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +25,14 @@ from bihuan.customers.identity import looks_like_email, looks_like_phone
 from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.customers.queries import TicketSummary, find_customers_by_contact, visible_customers
 from bihuan.tickets.choices import OPEN_STATUSES, Channel, SlaState, TicketStatus
-from bihuan.tickets.models import Commitment, Message, Ticket
+from bihuan.tickets.models import (
+    CallBack,
+    CollaborationTask,
+    Commitment,
+    Message,
+    Ticket,
+    TicketLink,
+)
 from bihuan.tickets.permissions import visible_tickets
 from bihuan.tickets.search import ranked_ticket_ids
 
@@ -567,3 +574,91 @@ def reply_channels(ticket: Ticket) -> list[ReplyChannel]:
         ReplyChannel(value, str(Channel(value).label), value in SENDING_CHANNELS)
         for value in distinct
     ]
+
+
+# --- Collaboration tasks and call-backs ------------------------------------------------------
+
+TASK_STATES = ("open", "answered", "cancelled", "all")
+TASK_LIST_LIMIT = 200
+
+
+def task_scope(viewer: User) -> Q:
+    """The tasks ``viewer`` works or may see: admins and supervisors every task; others the
+    tasks of their department and the tasks on tickets they see."""
+    if not viewer.is_active:
+        return Q(pk__in=[])
+    if viewer.sees_everything:
+        return Q()
+    scope = Q(ticket__in=visible_tickets(viewer).values("pk"))
+    if viewer.department_id:
+        scope |= Q(department_id=viewer.department_id)
+    return scope
+
+
+def list_tasks(
+    viewer: User,
+    *,
+    state: str = "open",
+    department_id: int | None = None,
+    mine: bool = False,
+) -> list[CollaborationTask]:
+    """A department's task queue: by default the viewer's department's open tasks, the
+    soonest due first (tasks without a deadline last). Bounded, three tables joined."""
+    if state not in TASK_STATES:
+        raise ValidationFailed(_("Unknown task state."), code="invalid_state")
+    tasks = CollaborationTask.objects.filter(task_scope(viewer))
+    if department_id is not None:
+        tasks = tasks.filter(department_id=department_id)
+    elif not viewer.sees_everything and viewer.department_id:
+        tasks = tasks.filter(department_id=viewer.department_id)
+    if state != "all":
+        tasks = tasks.filter(state=state)
+    if mine:
+        tasks = tasks.filter(assignee_id=viewer.pk)
+    return list(
+        tasks.select_related(
+            "ticket", "department", "assignee", "created_by", "ticket__owner"
+        ).order_by(F("due_at").asc(nulls_last=True), "id")[:TASK_LIST_LIMIT]
+    )
+
+
+def get_task(viewer: User, number: int, task_id: int) -> CollaborationTask:
+    """A task of a ticket the viewer may see, or NotFound."""
+    task = (
+        CollaborationTask.objects.filter(task_scope(viewer), ticket_id=number, pk=task_id)
+        .select_related("ticket", "department", "assignee")
+        .first()
+    )
+    if task is None:
+        raise NotFound(_("Collaboration task not found."))
+    return task
+
+
+def ticket_tasks(ticket: Ticket) -> list[CollaborationTask]:
+    return list(
+        CollaborationTask.objects.filter(ticket_id=ticket.pk)
+        .select_related("department", "assignee", "answered_by", "created_by")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_call_backs(ticket: Ticket) -> list[CallBack]:
+    return list(
+        CallBack.objects.filter(ticket_id=ticket.pk).select_related("done_by").order_by("id")
+    )
+
+
+def get_call_back(viewer: User, number: int, call_back_id: int) -> CallBack:
+    """A call-back of a ticket the viewer may see, or NotFound."""
+    ticket = get_ticket_to_change(viewer, number)
+    call_back = CallBack.objects.filter(ticket=ticket, pk=call_back_id).first()
+    if call_back is None:
+        raise NotFound(_("Call-back not found."))
+    return call_back
+
+
+def ticket_links(ticket: Ticket) -> list[Ticket]:
+    """The tickets linked to ``ticket`` (either side of the link)."""
+    ids = list(TicketLink.objects.filter(ticket_id=ticket.pk).values_list("other_id", flat=True))
+    ids += list(TicketLink.objects.filter(other_id=ticket.pk).values_list("ticket_id", flat=True))
+    return list(Ticket.objects.filter(pk__in=ids).order_by("pk"))

@@ -14,7 +14,7 @@ from bihuan.core.errors import ValidationFailed
 from bihuan.core.schema_types import EMAIL_PATTERN, NO_NUL, NOT_BLANK, PHONE_PATTERN, Tag
 from bihuan.core.time_window import check_date
 from bihuan.tickets.choices import Priority
-from bihuan.tickets.models import Commitment, Ticket
+from bihuan.tickets.models import CallBack, CollaborationTask, Commitment, Ticket
 from bihuan.tickets.queries import TimelineEntry
 
 StatusName = Literal["new", "open", "pending_customer", "pending_collaboration", "solved", "closed"]
@@ -24,6 +24,9 @@ ChannelName = Literal[
     "email", "web", "chat", "api", "phone", "wechat", "wecom", "dingtalk", "feishu", "sms"
 ]
 EmotionName = Literal["satisfied", "neutral", "dissatisfied", "angry", ""]
+SlaStateName = Literal["running", "paused", "warning", "breached", "met", ""]
+TaskStateName = Literal["open", "answered", "cancelled"]
+OutcomeName = Literal["satisfied", "not_satisfied", "not_reached"]
 ViewName = Literal["mine", "unassigned", "department", "open", "waiting", "solved", "all"]
 SortName = Literal["-updated", "updated", "-created", "created", "-priority", "priority"]
 
@@ -153,6 +156,12 @@ class TicketOut(Schema):
     first_response_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
+    sla_state: SlaStateName = Field(
+        ..., description="The most urgent SLA clock's state; empty when no policy applies"
+    )
+    sla_due_at: datetime | None = Field(
+        ..., description="When the most urgent running SLA target is due (null: none running)"
+    )
 
 
 class TicketDetailOut(TicketOut):
@@ -161,6 +170,8 @@ class TicketDetailOut(TicketOut):
     solution: str
     commitments: list[CommitmentOut]
     shared_department_ids: list[int]
+    close_reason: str
+    merged_into: int | None
 
 
 class TicketPageOut(Schema):
@@ -247,6 +258,8 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
         "first_response_at": ticket.first_response_at,
         "solved_at": ticket.solved_at,
         "closed_at": ticket.closed_at,
+        "sla_state": ticket.sla_state,
+        "sla_due_at": ticket.sla_due_at,
     }
 
 
@@ -258,6 +271,8 @@ def ticket_detail_out(ticket: Ticket) -> dict[str, Any]:
         "solution": ticket.solution,
         "commitments": [CommitmentOut.of(c) for c in ticket.commitments.all()],
         "shared_department_ids": sorted(d.pk for d in ticket.shared_departments.all()),
+        "close_reason": ticket.close_reason,
+        "merged_into": ticket.merged_into_id,
     }
 
 
@@ -287,3 +302,120 @@ def parse_day(value: str | None) -> date | None:
             _("“%(value)s” is not a valid date."), code="invalid_date", value=value
         ) from exc
     return check_date(day, label=str(_("Date")))
+
+
+# --- Collaboration tasks, call-backs, closing, delay notice -------------------------------
+
+
+class TaskIn(StrictIn):
+    department_id: StrictInt = Field(..., ge=1, le=2**62)
+    description: StrictStr = Field(..., min_length=1, max_length=5000, pattern=NOT_BLANK)
+    assignee_id: StrictInt | None = Field(
+        None, ge=1, le=2**62, description="A member of the department (optional)"
+    )
+
+
+class TaskAnswerIn(StrictIn):
+    answer: StrictStr = Field(..., min_length=1, max_length=10_000, pattern=NOT_BLANK)
+
+
+class TaskAssignIn(StrictIn):
+    assignee_id: StrictInt | None = Field(..., ge=1, le=2**62, description="null: nobody")
+
+
+class ReasonIn(StrictIn):
+    reason: StrictStr = Field(..., min_length=1, max_length=500, pattern=NOT_BLANK)
+
+
+class CloseIn(StrictIn):
+    reason: StrictStr = Field(
+        "",
+        max_length=500,
+        pattern=NO_NUL,
+        description="Why the ticket closes without a satisfied call-back (needed then)",
+    )
+
+
+class CallBackIn(StrictIn):
+    outcome: OutcomeName
+    note: StrictStr = Field("", max_length=2000, pattern=NO_NUL)
+    retry_at: datetime | None = Field(
+        None, description="Not reached only: when to try again (default four hours later)"
+    )
+
+
+class CommitmentMoveIn(StrictIn):
+    due_at: datetime = Field(..., description="The new due time, with a time zone, in the future")
+    reason: StrictStr = Field(
+        ..., min_length=1, max_length=500, pattern=NOT_BLANK, description="Told to the customer"
+    )
+
+
+class TaskOut(Schema):
+    id: int
+    ticket: int
+    department: Ref
+    assignee: UserRef | None
+    description: str
+    state: TaskStateName
+    due_at: datetime | None
+    overdue_at: datetime | None
+    answer: str
+    answered_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str
+    created_at: datetime
+
+    @staticmethod
+    def of(task: CollaborationTask) -> dict[str, Any]:
+        return {
+            "id": task.pk,
+            "ticket": task.ticket_id,
+            "department": _ref(task.department),
+            "assignee": user_ref(task.assignee),
+            "description": task.description,
+            "state": task.state,
+            "due_at": task.due_at,
+            "overdue_at": task.overdue_at,
+            "answer": task.answer,
+            "answered_at": task.answered_at,
+            "cancelled_at": task.cancelled_at,
+            "cancel_reason": task.cancel_reason,
+            "created_at": task.created_at,
+        }
+
+
+class TaskListOut(Schema):
+    items: list[TaskOut]
+
+
+class CallBackOut(Schema):
+    id: int
+    attempt: int
+    due_at: datetime
+    outcome: OutcomeName | Literal[""]
+    note: str
+    done_at: datetime | None
+    cancelled_at: datetime | None
+
+    @staticmethod
+    def of(call_back: CallBack) -> dict[str, Any]:
+        return {
+            "id": call_back.pk,
+            "attempt": call_back.attempt,
+            "due_at": call_back.due_at,
+            "outcome": call_back.outcome,
+            "note": call_back.note,
+            "done_at": call_back.done_at,
+            "cancelled_at": call_back.cancelled_at,
+        }
+
+
+class CallBackListOut(Schema):
+    items: list[CallBackOut]
+
+
+class TaskQuery(Schema):
+    state: Literal["open", "answered", "cancelled", "all"] = "open"
+    department_id: int | None = Field(None, ge=1, le=2**62)
+    mine: bool = False

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bihuan.tickets import views
+from bihuan.tickets import loop_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -26,5 +26,29 @@ urlpatterns = [
         views.cancel_commitment,
         name="cancel_commitment",
     ),
+    path(
+        "tickets/<int:number>/commitments/<int:commitment_id>/move/",
+        loop_views.move_commitment,
+        name="move_commitment",
+    ),
     path("tickets/<int:number>/record.csv", views.export_record, name="export_record"),
+    path("tasks/", loop_views.task_queue, name="tasks"),
+    path("tickets/<int:number>/tasks/", loop_views.open_task, name="open_task"),
+    path(
+        "tickets/<int:number>/tasks/<int:task_id>/answer/",
+        loop_views.answer_task,
+        name="answer_task",
+    ),
+    path("tickets/<int:number>/tasks/<int:task_id>/take/", loop_views.take_task, name="take_task"),
+    path(
+        "tickets/<int:number>/tasks/<int:task_id>/cancel/",
+        loop_views.cancel_task,
+        name="cancel_task",
+    ),
+    path(
+        "tickets/<int:number>/call-backs/<int:call_back_id>/",
+        loop_views.record_call_back,
+        name="record_call_back",
+    ),
+    path("tickets/<int:number>/close/", loop_views.close_ticket, name="close"),
 ]

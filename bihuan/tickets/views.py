@@ -49,6 +49,7 @@ from bihuan.tickets.forms import (
     TicketPropertiesForm,
     load_options,
 )
+from bihuan.tickets.loop_views import loop_context
 from bihuan.tickets.models import Message, Ticket
 from bihuan.tickets.panels import render_message_notes, render_ticket_panels
 from bihuan.tickets.permissions import can_work_ticket
@@ -443,6 +444,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "now": timezone.now(),
         "sla_countdown": sla_countdown(ticket.sla_due_at, timezone.now()),
         "panels": render_ticket_panels(request, ticket),
+        **loop_context(request, ticket),
     }
 
 
