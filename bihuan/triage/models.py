@@ -200,3 +200,71 @@ class TriageDecision(models.Model):
     @property
     def final_value(self) -> str:
         return self.corrected_value if self.is_corrected else self.value
+
+
+class OrderNumberPattern(models.Model):
+    """An admin's regular expression that recognises an order or tracking number in
+    messages (淘宝订单号, 顺丰运单号…).
+
+    ``regex`` is a Python regular expression; the number is its named group ``number`` when
+    it has one (so the pattern may require a keyword around it: ``京东订单\\D{0,6}(?P<number>
+    \\d{10,13})``), else the whole match. ``example`` is a text the pattern must find a number
+    in: the service refuses a pattern that finds nothing in its own example.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    regex = models.CharField(_("regular expression"), max_length=300)
+    example = models.CharField(_("example"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("order number pattern")
+        verbose_name_plural = _("order number patterns")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrderNumberMention(models.Model):
+    """An order or tracking number found in one message by one pattern (once per message
+    and number). The customer's numbers are read through the ticket, so they follow the
+    ticket when customers are merged."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="+", verbose_name=_("ticket")
+    )
+    message = models.ForeignKey(
+        "tickets.Message", on_delete=models.CASCADE, related_name="+", verbose_name=_("message")
+    )
+    pattern = models.ForeignKey(
+        OrderNumberPattern,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mentions",
+        verbose_name=_("pattern"),
+    )
+    # The pattern's name when the number was found: kept if the pattern is renamed or deleted.
+    label = models.CharField(_("kind"), max_length=100)
+    number = models.CharField(_("number"), max_length=100)
+    created_at = models.DateTimeField(_("found at"))
+
+    class Meta:
+        verbose_name = _("order number mention")
+        verbose_name_plural = _("order number mentions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "number"], name="order_number_once_per_message"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["ticket", "id"], name="order_number_ticket_idx"),
+            models.Index(fields=["number"], name="order_number_number_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.number}"

@@ -3,12 +3,12 @@ is recorded in the audit log, and can be undone exactly."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils.translation import override
 
 from bihuan.core.errors import Conflict, PermissionDenied, ValidationFailed
 from bihuan.core.models import Event
@@ -199,7 +199,7 @@ def test_impossible_merges_and_undos_are_refused_and_change_nothing(
         merge_customers(survivor, into=third, actor=org.agent)
     before = _state()
 
-    attempt = {
+    attempt: Callable[[], object] = {
         "itself": lambda: merge_customers(survivor, into=survivor, actor=org.agent),
         "merged_again": lambda: undo_customer_merge(merged, actor=org.agent),  # survivor moved on
         "not_merged": lambda: undo_customer_merge(third, actor=org.agent),
@@ -327,14 +327,13 @@ def test_the_customer_page_suggests_merges_and_undoes_them(org: Org) -> None:
     client.force_login(org.agent)
     page = reverse("customers:detail", args=[survivor.pk])
 
-    with override("en"):
-        shown = client.get(page)
-        merged = client.post(reverse("customers:merge", args=[survivor.pk]), {"merged": second.pk})
-        merged_page = client.get(reverse("customers:detail", args=[second.pk]))
-        undone = client.post(reverse("customers:unmerge", args=[second.pk]))
+    shown = client.get(page)
+    merged = client.post(reverse("customers:merge", args=[survivor.pk]), {"merged": second.pk})
+    merged_page = client.get(reverse("customers:detail", args=[second.pk]))
+    undone = client.post(reverse("customers:unmerge", args=[second.pk]))
 
     assert [c.pk for c, _contact, _reasons in shown.context["duplicates"]] == [second.pk]
-    assert [str(r) for r in shown.context["duplicates"][0][2]] == ["same name and organisation"]
+    assert f'data-customer="{second.pk}"' in shown.content.decode()
     assert 'data-testid="merge"' in shown.content.decode()
     assert merged.status_code == 302
     assert merged["Location"] == page
