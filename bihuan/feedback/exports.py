@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+from openpyxl.styles import Font  # type: ignore[import-untyped]
 
 from bihuan.feedback.queries import ReportPeriod, ReportRow
 
@@ -93,7 +94,7 @@ def report_xlsx(rows: Sequence[ReportRow], period: ReportPeriod) -> bytes:
         # Control characters are not allowed in XLSX text: dropped, not an error.
         sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in line])
     for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
