@@ -61,3 +61,26 @@ class NotSolvedForm(_BootstrapForm):
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class RatingForm(forms.Form):
+    """How satisfied the customer is with the help (the CSAT scale, 1–5)."""
+
+    score = forms.TypedChoiceField(
+        label=_("How satisfied are you with our help?"),
+        choices=[
+            ("5", _("Very satisfied")),
+            ("4", _("Satisfied")),
+            ("3", _("Neither")),
+            ("2", _("Dissatisfied")),
+            ("1", _("Very dissatisfied")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Anything to add?"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from bihuan.core.errors import NotFound
 from bihuan.core.models import Event
 from bihuan.core.pagination import Page, paginate
+from bihuan.feedback.choices import SurveyKind
+from bihuan.feedback.models import SurveyResponse
 from bihuan.knowledge import search
 from bihuan.knowledge.choices import ArticleStatus, Audience
 from bihuan.knowledge.models import Article
@@ -206,6 +208,11 @@ def is_confirmed(ticket: Ticket) -> bool:
     if ticket.solved_at is not None:
         events = events.filter(occurred_at__gte=ticket.solved_at)
     return events.exists()
+
+
+def csat_answer(ticket: Ticket) -> SurveyResponse | None:
+    """The customer's CSAT answer on the ticket (from the portal or the mailed survey)."""
+    return SurveyResponse.objects.filter(invitation__ticket=ticket, kind=SurveyKind.CSAT).first()
 
 
 def get_file(viewer: PortalViewer, number: int, file_id: int) -> PortalFile:

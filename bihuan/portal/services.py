@@ -37,6 +37,9 @@ from bihuan.core.events import record_event
 from bihuan.customers.choices import IdentityKind
 from bihuan.customers.identity import looks_like_email, normalize_email, normalize_phone
 from bihuan.customers.models import Customer, CustomerIdentity
+from bihuan.feedback import services as feedback_services
+from bihuan.feedback.choices import ResponseSource
+from bihuan.feedback.models import SurveyResponse
 from bihuan.portal.choices import CodePurpose
 from bihuan.portal.models import PortalCode, PortalFile, PortalSession
 from bihuan.portal.queries import get_ticket, is_confirmed
@@ -66,6 +69,14 @@ class InvalidCode(DomainError):
 INVALID_CODE = gettext_lazy(
     "This code is not valid. Codes expire after %(minutes)s minutes and work once; ask for a "
     "new one."
+)
+
+
+CODE_SENT = gettext_lazy(
+    "If the details match, we have sent a one-time code to the email address on record."
+)
+NEEDS_NUMBER_OR_EMAIL = gettext_lazy(
+    "Give a request number and the phone or email on it, or an email address to sign in with."
 )
 
 
@@ -437,3 +448,15 @@ def report_not_solved(viewer: PortalViewer, *, number: int, body: str) -> Messag
             data={"message": message.pk},
         )
     return message
+
+
+def rate_help(
+    viewer: PortalViewer, *, number: int, score: int, comment: str = ""
+) -> SurveyResponse:
+    """The customer rates the help on a solved or closed request (1–5): kept as the ticket's
+    CSAT answer by the feedback app, the same one its mailed survey asks for (changeable
+    within its edit window, refused after)."""
+    ticket = get_ticket(viewer, number)
+    return feedback_services.record_csat(
+        ticket, score=score, comment=comment, source=ResponseSource.PORTAL
+    )

@@ -16,6 +16,7 @@ urlpatterns = [
     path("portal/requests/<int:number>/reply/", views.reply, name="reply"),
     path("portal/requests/<int:number>/confirm/", views.confirm, name="confirm"),
     path("portal/requests/<int:number>/not-solved/", views.not_solved, name="not_solved"),
+    path("portal/requests/<int:number>/rating/", views.rate, name="rate"),
     path("portal/requests/<int:number>/files/<int:file_id>/", views.file, name="file"),
     path("portal/help/", views.articles, name="articles"),
     path("portal/help/<int:article_id>/", views.article, name="article"),

@@ -29,7 +29,14 @@ from bihuan.customers.choices import IdentityKind
 from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.knowledge.markdown import render_markdown
 from bihuan.portal import queries, services
-from bihuan.portal.forms import CodeForm, LookupForm, MessageForm, NotSolvedForm, SignInForm
+from bihuan.portal.forms import (
+    CodeForm,
+    LookupForm,
+    MessageForm,
+    NotSolvedForm,
+    RatingForm,
+    SignInForm,
+)
 from bihuan.portal.viewer import PortalViewer
 from bihuan.tickets.choices import TicketStatus
 from bihuan.tickets.permissions import visible_tickets
@@ -199,6 +206,8 @@ def ticket(request: HttpRequest, viewer: PortalViewer, number: int) -> HttpRespo
         "is_solved": found.status == TicketStatus.SOLVED,
         "is_closed": found.status == TicketStatus.CLOSED,
         "is_confirmed": queries.is_confirmed(found),
+        "csat": queries.csat_answer(found),
+        "rating_form": RatingForm(),
         "reply_form": MessageForm(),
         "not_solved_form": NotSolvedForm(),
         "max_files": services.MAX_FILES,
@@ -240,6 +249,24 @@ def not_solved(request: HttpRequest, viewer: PortalViewer, number: int) -> HttpR
         return redirect("portal:ticket", number=number)
     services.report_not_solved(viewer, number=number, body=form.cleaned_data["body"])
     messages.success(request, _("We have reopened your request and will come back to you."))
+    return redirect("portal:ticket", number=number)
+
+
+@require_POST
+@viewer_required
+@portal_errors
+def rate(request: HttpRequest, viewer: PortalViewer, number: int) -> HttpResponse:
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose how satisfied you are, from 1 to 5."))
+        return redirect("portal:ticket", number=number)
+    services.rate_help(
+        viewer,
+        number=number,
+        score=int(form.cleaned_data["score"]),
+        comment=form.cleaned_data["comment"],
+    )
+    messages.success(request, _("Thank you for rating our help."))
     return redirect("portal:ticket", number=number)
 
 

@@ -31,6 +31,12 @@ def _objects(org: Any, objects: dict[str, Any]) -> dict[str, Any]:
 
 ACCESS = AccessSpec(
     parameter_kinds={"file_id": "portal_file"},
+    api_bodies={
+        ("POST", "/api/v1/portal/requests/{number}/messages"): {"body": "你好"},
+        ("POST", "/api/v1/portal/requests/{number}/confirmation"): None,
+        ("POST", "/api/v1/portal/requests/{number}/reopening"): {"body": "还没好"},
+        ("POST", "/api/v1/portal/requests/{number}/rating"): {"score": 5},
+    },
     web_post_data={"portal:staff_file": None},
     make_objects=_objects,
     public_prefixes=("/portal/",),

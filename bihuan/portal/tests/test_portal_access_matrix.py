@@ -21,6 +21,7 @@ from django.urls import get_resolver
 from django.urls.resolvers import URLPattern, URLResolver
 from django.utils import timezone
 
+from bihuan.feedback.models import SurveyResponse
 from bihuan.portal.models import PortalCode, PortalFile, PortalSession
 from bihuan.portal.tests.conftest import OpenPortal, last_code
 from bihuan.tickets.models import Ticket
@@ -35,6 +36,7 @@ TICKET_ROUTES: dict[str, tuple[str, dict[str, str] | None]] = {
     "portal:reply": ("POST", {"body": "你好"}),
     "portal:confirm": ("POST", {}),
     "portal:not_solved": ("POST", {"body": "还没好"}),
+    "portal:rate": ("POST", {"score": "5"}),
 }
 # Pages anyone may open (they show nothing of any ticket).
 PUBLIC_ROUTES = {
@@ -86,7 +88,11 @@ def victim(customer_ticket: Ticket, settings: Any, tmp_path: Any, open_portal: O
 
 def _state() -> dict[str, Any]:
     state = db_state()
-    state["portal"] = (PortalFile.objects.count(), PortalSession.objects.count())
+    state["portal"] = (
+        PortalFile.objects.count(),
+        PortalSession.objects.count(),
+        SurveyResponse.objects.count(),
+    )
     return state
 
 
@@ -112,7 +118,7 @@ def _check(
 
 
 def _to_lookup(response: Any) -> bool:
-    return response.status_code == 302 and response["Location"] == "/portal/"
+    return bool(response.status_code == 302 and response["Location"] == "/portal/")
 
 
 def test_an_anonymous_visitor_is_sent_to_the_lookup_form(victim: Any) -> None:

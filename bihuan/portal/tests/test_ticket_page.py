@@ -12,6 +12,8 @@ from django.test import Client
 from django.utils import translation
 
 from bihuan.core.models import Event
+from bihuan.feedback.choices import ResponseSource
+from bihuan.feedback.models import SurveyResponse
 from bihuan.portal.models import PortalFile
 from bihuan.portal.tests.conftest import OpenPortal
 from bihuan.tickets import services
@@ -60,11 +62,11 @@ def test_the_page_shows_the_public_timeline_the_status_and_the_commitment(
 
 
 def test_a_reply_with_files_becomes_the_customers_message_on_the_web_channel(
-    answered: Ticket, open_portal: OpenPortal, settings: Any, tmp_path: Any
+    org: Any, answered: Ticket, open_portal: OpenPortal, settings: Any, tmp_path: Any
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     client = open_portal(answered)
-    services.change_status(answered, status=TicketStatus.PENDING_CUSTOMER, actor=answered.owner)
+    services.change_status(answered, status=TicketStatus.PENDING_CUSTOMER, actor=org.agent)
 
     response = client.post(
         f"/portal/requests/{answered.pk}/reply/",
@@ -206,3 +208,41 @@ def test_a_closed_ticket_takes_no_reply(
     assert 'data-testid="reply"' not in page
     assert refused.status_code == 302
     assert Message.objects.count() == before
+
+
+def test_the_customer_rates_a_solved_ticket_as_its_csat_answer(
+    org: Any, answered: Ticket, open_portal: OpenPortal
+) -> None:
+    _solve(org, answered)
+    client = open_portal(answered)
+
+    client.post(f"/portal/requests/{answered.pk}/rating/", {"score": "4", "comment": "挺快的"})
+    page = client.get(f"/portal/requests/{answered.pk}/").content.decode()
+
+    answer = SurveyResponse.objects.get()
+    assert (answer.score, answer.comment, answer.source) == (4, "挺快的", ResponseSource.PORTAL)
+    assert answer.invitation.ticket_id == answered.pk
+    assert 'data-testid="rated" data-score="4"' in page
+
+
+@pytest.mark.parametrize("score", ["0", "6", "five", ""])
+def test_a_rating_outside_one_to_five_is_refused(
+    org: Any, answered: Ticket, open_portal: OpenPortal, score: str
+) -> None:
+    _solve(org, answered)
+    client = open_portal(answered)
+    before = Event.objects.count()
+
+    client.post(f"/portal/requests/{answered.pk}/rating/", {"score": score})
+
+    assert SurveyResponse.objects.count() == 0
+    assert Event.objects.count() == before
+
+
+def test_an_unsolved_ticket_cannot_be_rated(answered: Ticket, open_portal: OpenPortal) -> None:
+    client = open_portal(answered)
+
+    response = client.post(f"/portal/requests/{answered.pk}/rating/", {"score": "5"})
+
+    assert response.status_code == 302
+    assert SurveyResponse.objects.count() == 0
