@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -22,16 +23,66 @@ else:
     ModelAdmin = admin.ModelAdmin
 
 
+class MailboxForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The password is never sent back to the browser; left empty, the stored one stays."""
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "name",
+            "address",
+            "team",
+            "is_active",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "imap_username",
+            "imap_password",
+            "imap_folder",
+            "poll_seconds",
+        ]
+        widgets = {"imap_password": forms.PasswordInput(render_value=False)}
+        help_texts = {
+            "imap_password": _("Stored encrypted. Leave empty to keep the current password."),
+            "address": _("Mail to this address is accepted (LMTP) and opens tickets."),
+        }
+
+
 @admin.register(Mailbox)
 class MailboxAdmin(ModelAdmin):
+    form = MailboxForm
     list_display = ["name", "address", "team", "imap_host", "is_active", "last_polled_at"]
     readonly_fields = ["uidvalidity", "last_uid", "last_polled_at", "last_error"]
-    exclude = ["created_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "address", "team", "is_active"]}),
+        (
+            _("IMAP (leave the server empty for mail delivered by LMTP or a pipe)"),
+            {
+                "fields": [
+                    "imap_host",
+                    "imap_port",
+                    "imap_security",
+                    "imap_username",
+                    "imap_password",
+                    "imap_folder",
+                    "poll_seconds",
+                ]
+            },
+        ),
+        (
+            _("State"),
+            {"fields": ["last_polled_at", "last_error", "uidvalidity", "last_uid"]},
+        ),
+    ]
 
     def save_model(self, request: HttpRequest, obj: Mailbox, form: Any, change: bool) -> None:
         obj.address = obj.address.strip().lower()  # recipients are matched lower-cased
         if obj.created_at is None:
             obj.created_at = timezone.now()
+        if change and not form.cleaned_data.get("imap_password"):
+            # An empty password field means "unchanged": keep what is stored.
+            stored = Mailbox.objects.filter(pk=obj.pk).values_list("imap_password", flat=True)
+            obj.imap_password = stored.first() or ""
         super().save_model(request, obj, form, change)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from bihuan.core.catalogue import Verb, declare
 from bihuan.core.masking import mask_email
@@ -34,6 +34,23 @@ def _held(event: Event) -> str:
     if event.get("reason") == "unverified_sender":
         return _("held an email whose sender could not be verified")
     return _("held an email from someone who is not the ticket's customer")
+
+
+def _files(event: Event) -> str:
+    names = event.get("files") or []
+    count = len(names) if isinstance(names, list) else 0
+    if event.get("draft"):
+        return ngettext(
+            "attached %(count)d file to the next email reply",
+            "attached %(count)d files to the next email reply",
+            count,
+        ) % {"count": count}
+    return ngettext("attached %(count)d file", "attached %(count)d files", count) % {"count": count}
+
+
+def _file_names(event: Event) -> list[str]:
+    names = event.get("files") or []
+    return [", ".join(str(name) for name in names)] if isinstance(names, list) else []
 
 
 def _released(event: Event) -> str:
@@ -67,4 +84,24 @@ declare(
         link=ticket_link,
     ),
     Verb("email.released", describe=_released, details=_sender, link=ticket_link),
+    Verb("email.files_attached", describe=_files, details=_file_names, link=ticket_link),
+    Verb(
+        "email.file_removed",
+        describe=lambda e: _("removed a file from the next email reply"),
+        details=lambda e: [str(e.get("file") or "")],
+        link=ticket_link,
+    ),
+    Verb(
+        "email.mailbox_password_rekeyed",
+        describe=lambda e: _("re-encrypted a mailbox password under the current secret key"),
+        details=lambda e: [str(e.get("address") or "")],
+    ),
+    Verb(
+        "email.notifications_changed",
+        describe=lambda e: (
+            _("turned notification emails on")
+            if e.get("enabled")
+            else _("turned notification emails off")
+        ),
+    ),
 )

@@ -2,6 +2,9 @@
 
 - A consumer of ``ticket.message_added`` queues the mail of each reply sent by email (in its
   own transaction, once per message), which schedules a delivery as due work.
+- ``channels.email_notifications``: notifications of mentions, SLA warnings, breaches and
+  escalations repeated by email to the users who turned that on (in the reaction's
+  transaction, once per notification).
 - ``channels.deliver_email``: one SMTP delivery, retried by the engine with backoff; the last
   attempt marks the delivery failed with the reason.
 - ``channels.poll_mailbox``: one poll of one IMAP mailbox, which schedules the next one
@@ -42,21 +45,18 @@ def queue_email_replies(events: Sequence[Event]) -> None:
         services.queue_email_reply(message)
 
 
+def _notifies(event: Event) -> bool:
+    # Of the new messages, only internal notes that mention colleagues notify anyone.
+    return event.verb != "ticket.message_added" or bool(event.data.get("mentions"))
+
+
 @consumer(
-    "channels.email_mentions",
-    verbs=("ticket.message_added",),
-    accepts=lambda event: bool(event.data.get("mentions")),
+    "channels.email_notifications",
+    verbs=services.NOTIFICATION_EMAIL_VERBS,
+    accepts=_notifies,
 )
-def email_mentions(events: Sequence[Event]) -> None:
-    by_message = {
-        e.data["message"]: list(e.data["mentions"])
-        for e in events
-        if isinstance(e.data.get("message"), int)
-    }
-    for message in Message.objects.filter(pk__in=list(by_message)).select_related(
-        "ticket", "author"
-    ):
-        services.notify_mentioned_by_email(message, user_ids=by_message[message.pk])
+def email_notifications(events: Sequence[Event]) -> None:
+    services.email_notifications(events)
 
 
 @due_work(services.DELIVERY_KIND, atomic=False, max_attempts=services.MAX_DELIVERY_ATTEMPTS)

@@ -8,6 +8,7 @@ produced, so a crash anywhere before the commit leaves nothing and a repeat find
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,12 +19,16 @@ from bihuan.channels.choices import (
     InboundStatus,
     MailPurpose,
 )
+from bihuan.channels.secrets import EncryptedCharField
+
+MAX_PASSWORD_LENGTH = 255  # the plain password; the column holds its longer Fernet token
 
 
 class Mailbox(models.Model):
     """An address we receive mail on, bound to the queue (and department) its tickets go to.
 
     ``imap_host`` set: polled over IMAP; empty: mail arrives by LMTP or ``bihuan mail ingest``.
+    The LMTP receiver accepts mail only for the addresses of active mailboxes.
     ``uidvalidity``/``last_uid`` are the polling cursor, advanced in the same transaction as
     each stored message, so a restart resumes after the last message committed.
     """
@@ -45,7 +50,13 @@ class Mailbox(models.Model):
         _("IMAP security"), max_length=16, choices=ImapSecurity.choices, default=ImapSecurity.SSL
     )
     imap_username = models.CharField(_("IMAP user name"), max_length=255, blank=True)
-    imap_password = models.CharField(_("IMAP password"), max_length=255, blank=True)
+    # Stored encrypted (``channels.secrets``): the database never holds the plain password.
+    imap_password = EncryptedCharField(
+        _("IMAP password"),
+        max_length=1000,
+        blank=True,
+        validators=[MaxLengthValidator(MAX_PASSWORD_LENGTH)],
+    )
     imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
     poll_seconds = models.PositiveIntegerField(_("poll every (seconds)"), default=60)
     uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
@@ -204,6 +215,14 @@ class OutboundEmail(models.Model):
         related_name="outbound_email",
     )
     message_id = models.CharField(max_length=255, unique=True)
+    # The in-app notification this mail repeats by email: unique, so each is mailed once.
+    notification = models.OneToOneField(
+        "core.Notification",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     purpose = models.CharField(
         _("purpose"), max_length=16, choices=MailPurpose.choices, default=MailPurpose.REPLY
     )
@@ -229,3 +248,68 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} → {self.to_address}"
+
+
+class MessageFile(models.Model):
+    """A file sent with a ticket message through Bihuan itself: a visitor's attachment on the
+    web form, or an agent's attachment on an email reply.
+
+    An agent's file is a draft (``ticket_message`` None) from its upload until the agent's
+    next email reply on the ticket is queued, which takes every draft of that agent uploaded
+    before the reply was written; the mail carries them as MIME parts. Files are stored
+    through Django's storage API under content-addressed names.
+    """
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    ticket_message = models.ForeignKey(
+        "tickets.Message",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="files",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )  # None: a visitor of the public web form
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=255)
+    size = models.PositiveIntegerField(_("size"))
+    file = models.FileField(max_length=255)
+    created_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("file")
+        verbose_name_plural = _("files")
+        indexes = [
+            models.Index(fields=["ticket_message", "id"], name="file_message_idx"),
+            models.Index(fields=["ticket", "uploaded_by", "ticket_message"], name="file_draft_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def is_draft(self) -> bool:
+        return self.ticket_message_id is None
+
+
+class NotificationEmailPreference(models.Model):
+    """Whether a colleague also gets their notifications by email (mentions, SLA warnings and
+    breaches, escalations). Off unless the user turns it on: no row means off."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    is_enabled = models.BooleanField(_("email me my notifications"), default=False)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("notification email preference")
+        verbose_name_plural = _("notification email preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {'on' if self.is_enabled else 'off'}"

@@ -1,4 +1,5 @@
-"""What the channels app adds to the ticket page: the delivery state of email replies.
+"""What the channels app adds to the ticket page: the delivery state of email replies, the
+files of each message, and the file input of the reply composer (``_reply_files.html``).
 
 Registered with the tickets app's one-way hook (``bihuan.tickets.panels``): tickets never
 imports channels.
@@ -6,12 +7,13 @@ imports channels.
 
 from __future__ import annotations
 
-from django.utils.html import format_html
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from bihuan.channels.choices import DeliveryStatus
-from bihuan.channels.queries import delivery_states
+from bihuan.channels.queries import FileLink, delivery_states, message_files
 from bihuan.tickets.choices import Channel, MessageKind
 from bihuan.tickets.models import Message
 from bihuan.tickets.panels import register_message_notes
@@ -50,4 +52,29 @@ def delivery_notes(messages: list[Message]) -> dict[int, SafeString]:
     return notes
 
 
+def file_notes(messages: list[Message]) -> dict[int, SafeString]:
+    """The files of each message (downloads), whatever channel brought or took them."""
+    notes: dict[int, SafeString] = {}
+    for message_id, links in message_files([m.pk for m in messages]).items():
+        items = format_html_join(
+            ", ",
+            '{} <span class="text-muted-2">({})</span>',
+            ((_file_link(link), filesizeformat(link.size)) for link in links),
+        )
+        notes[message_id] = format_html(
+            '<span class="message-files small text-truncate" data-testid="message-files"'
+            ' title="{}"><span aria-hidden="true">📎</span> {}</span>',
+            _("Attachments"),
+            items,
+        )
+    return notes
+
+
+def _file_link(link: FileLink) -> SafeString:
+    if not link.is_stored:  # over the size limit: listed, not kept
+        return format_html("{}", link.filename)
+    return format_html('<a href="{}" data-testid="message-file">{}</a>', link.url, link.filename)
+
+
 register_message_notes("email_delivery", delivery_notes)
+register_message_notes("files", file_notes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
@@ -11,7 +13,7 @@ from bihuan.accounts.models import User
 from bihuan.channels.choices import InboundStatus
 from bihuan.channels.email.html import sanitize_html
 from bihuan.channels.email.parsing import parse_email
-from bihuan.channels.models import EmailAttachment, InboundEmail, OutboundEmail
+from bihuan.channels.models import EmailAttachment, InboundEmail, MessageFile, OutboundEmail
 from bihuan.core.errors import NotFound
 from bihuan.core.pagination import Page, paginate
 from bihuan.tickets.models import Ticket
@@ -91,3 +93,57 @@ def delivery_states(message_ids: list[int]) -> dict[int, OutboundEmail]:
         "ticket_message_id", "status", "last_error", "to_address", "sent_at", "failed_at"
     )
     return {row.ticket_message_id: row for row in rows if row.ticket_message_id is not None}
+
+
+def get_message_file(viewer: User, file_id: int) -> MessageFile:
+    """A file the viewer may download: one on a message of a ticket they see, or one of their
+    own drafts (a draft is nobody else's business until it is sent)."""
+    found = MessageFile.objects.filter(pk=file_id).first()
+    if found is None:
+        raise NotFound(_("File not found."))
+    if found.is_draft and found.uploaded_by_id != viewer.pk:
+        raise NotFound(_("File not found."))
+    if not Ticket.objects.filter(Q(pk=found.ticket_id) & ticket_scope(viewer)).exists():
+        raise NotFound(_("File not found."))
+    return found
+
+
+def list_reply_drafts(viewer: User, ticket: Ticket) -> list[MessageFile]:
+    """The viewer's files waiting for their next email reply on ``ticket``."""
+    return list(
+        MessageFile.objects.filter(
+            ticket=ticket, uploaded_by=viewer, ticket_message__isnull=True
+        ).order_by("id")
+    )
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """One file shown on a timeline message, with where to download it."""
+
+    filename: str
+    size: int
+    url: str
+    is_stored: bool = True
+
+
+def message_files(message_ids: list[int]) -> dict[int, list[FileLink]]:
+    """The files of each ticket message: sent with a reply or the web form, or received with
+    an email (two queries for a whole timeline page)."""
+    found: dict[int, list[FileLink]] = {}
+    sent = MessageFile.objects.filter(ticket_message_id__in=message_ids).order_by("id")
+    for row in sent.only("ticket_message_id", "filename", "size"):
+        if row.ticket_message_id is not None:
+            found.setdefault(row.ticket_message_id, []).append(
+                FileLink(row.filename, row.size, reverse("channels:file", args=[row.pk]))
+            )
+    received = (
+        EmailAttachment.objects.filter(inbound__ticket_message_id__in=message_ids, is_inline=False)
+        .values_list("pk", "inbound__ticket_message_id", "filename", "size", "is_stored")
+        .order_by("id")
+    )
+    for pk, message_id, filename, size, is_stored in received:
+        found.setdefault(message_id, []).append(
+            FileLink(filename, size, reverse("channels:attachment", args=[pk]), is_stored)
+        )
+    return found

@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,8 +29,8 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from bihuan.accounts.models import User
 from bihuan.channels.choices import (
@@ -49,18 +51,28 @@ from bihuan.channels.models import (
     EmailAttachment,
     InboundEmail,
     Mailbox,
+    MessageFile,
+    NotificationEmailPreference,
     OutboundEmail,
     QuarantinedEmail,
 )
-from bihuan.core import due_work
-from bihuan.core.errors import Conflict, DomainError, ValidationFailed
+from bihuan.core import catalogue, due_work
+from bihuan.core.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from bihuan.core.events import record_event
+from bihuan.core.models import Event, Notification
 from bihuan.customers.choices import IdentityKind
 from bihuan.customers.models import CustomerIdentity
 from bihuan.customers.services import ContactDetails
 from bihuan.tickets import services as ticket_services
 from bihuan.tickets.choices import Channel, MessageKind
 from bihuan.tickets.models import Category, Message, Ticket
+from bihuan.tickets.permissions import can_work_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -495,7 +507,8 @@ def queue_email_reply(message: Message) -> OutboundEmail | None:
     """Queue the mail that carries an agent's reply sent by email; once per message.
 
     Goes to the ticket customer's primary email address only: a held stranger is never sent
-    anything. Without one, the delivery is recorded as failed with the reason.
+    anything. Without one, the delivery is recorded as failed with the reason. The files the
+    reply's author attached for it (drafts uploaded before the reply was written) go with it.
     """
     if message.kind != MessageKind.REPLY or message.channel != Channel.EMAIL:
         return None
@@ -505,6 +518,7 @@ def queue_email_reply(message: Message) -> OutboundEmail | None:
         if existing is not None:
             return existing
         now = timezone.now()
+        files = _claim_draft_files(message)
         address = _customer_email(ticket)
         thread = _thread_ids(ticket)
         outbound = OutboundEmail.objects.create(
@@ -534,10 +548,26 @@ def queue_email_reply(message: Message) -> OutboundEmail | None:
             ticket_id=ticket.pk,
             customer_id=ticket.customer_id,
             at=now,
-            data={"message": message.pk, "to": address},
+            data={"message": message.pk, "to": address, "files": files},
         )
         due_work.schedule(DELIVERY_KIND, key=delivery_key(outbound), due_at=now)
     return outbound
+
+
+def _claim_draft_files(message: Message) -> int:
+    """Give the author's draft files on the ticket to their email reply; returns how many.
+
+    Only drafts uploaded before the reply was written: a file added while the reaction was
+    on its way belongs to the next reply.
+    """
+    if message.author_id is None:
+        return 0
+    return MessageFile.objects.filter(
+        ticket_id=message.ticket_id,
+        uploaded_by_id=message.author_id,
+        ticket_message__isnull=True,
+        created_at__lte=message.created_at,
+    ).update(ticket_message=message)
 
 
 def deliver_outbound_email(outbound_id: int, *, attempt: int) -> None:
@@ -634,6 +664,7 @@ class WebFormSubmission:
     email: str = ""
     phone: str = ""
     category: Category | None = None
+    files: Sequence[IncomingFile] = ()
 
 
 def submit_web_form(submission: WebFormSubmission, *, client_address: str) -> Ticket:
@@ -641,8 +672,12 @@ def submit_web_form(submission: WebFormSubmission, *, client_address: str) -> Ti
 
     At most ``BIHUAN_WEBFORM_PER_WINDOW`` submissions per address in ten minutes; beyond
     that nothing is created. The customer is matched by email or phone like on any channel.
+    Attached files (``UPLOAD_MAX_FILES``, each at most ``UPLOAD_MAX_FILE_BYTES``) are checked
+    before anything is written and go on the ticket's first message.
     """
+    _check_files(submission.files)
     _check_rate(client_address)
+    stored = [_store_upload(upload) for upload in submission.files]
     with transaction.atomic():
         ticket = ticket_services.create_ticket(
             ticket_services.NewTicket(
@@ -657,6 +692,9 @@ def submit_web_form(submission: WebFormSubmission, *, client_address: str) -> Ti
             ),
             actor=None,
         )
+        if stored:
+            first = ticket.messages.order_by("id").first()
+            _save_files(ticket, stored, message=first, uploaded_by=None)
         if submission.email:
             queue_acknowledgement(ticket)
     return ticket
@@ -779,42 +817,337 @@ def _held_note(inbound: InboundEmail) -> str:
     return f"{header}\n\n{inbound.body}"[:MAX_BODY]
 
 
-def notify_mentioned_by_email(message: Message, *, user_ids: list[int]) -> list[OutboundEmail]:
-    """Mail the colleagues @mentioned in an internal note who have an email address.
+# --- Mailbox passwords ----------------------------------------------------------------------
 
-    Automatic mail (``Auto-Submitted: auto-generated``); never to the customer. Runs in the
-    consumer's transaction, so each note is mailed once.
+
+def rekey_mailbox_passwords() -> int:
+    """Re-encrypt every stored mailbox password under the current secret key (after moving
+    the old key to ``SECRET_KEY_FALLBACKS``); returns how many were re-encrypted.
+
+    A password no key opens any more reads as "" and is left alone, never overwritten.
+    """
+    count = 0
+    for mailbox in Mailbox.objects.exclude(imap_password="").order_by("pk"):
+        if not mailbox.imap_password:
+            continue  # undecryptable: keep the token, the admin re-enters the password
+        with transaction.atomic():
+            # The field encrypts on write, with the first (current) key.
+            Mailbox.objects.filter(pk=mailbox.pk).update(imap_password=mailbox.imap_password)
+            record_event(
+                "email.mailbox_password_rekeyed", mailbox, data={"address": mailbox.address}
+            )
+        count += 1
+    return count
+
+
+# --- Notifications to colleagues by email ----------------------------------------------
+
+# The notifications that are also mailed to users who opted in: mentions, SLA warnings and
+# breaches, escalations and commitments coming due or missed.
+NOTIFICATION_EMAIL_VERBS = (
+    "ticket.message_added",
+    "sla.warning",
+    "sla.breached",
+    "sla.escalated",
+    "sla.commitment_due_soon",
+    "sla.commitment_missed",
+)
+
+
+def set_notification_emails(user: User, *, is_enabled: bool) -> NotificationEmailPreference:
+    """Turn the user's notification emails on or off (their own choice; off by default)."""
+    if not user.is_active:
+        raise PermissionDenied(gettext_lazy("This account is not active."), code="inactive")
+    with transaction.atomic():
+        now = timezone.now()
+        preference, _created = (
+            NotificationEmailPreference.objects.select_for_update().get_or_create(
+                user=user, defaults={"is_enabled": False, "updated_at": now}
+            )
+        )
+        if preference.is_enabled == is_enabled and not _created:
+            return preference
+        preference.is_enabled = is_enabled
+        preference.updated_at = now
+        preference.save(update_fields=["is_enabled", "updated_at"])
+        record_event(
+            "email.notifications_changed",
+            preference,
+            actor=user,
+            at=now,
+            data={"enabled": is_enabled},
+        )
+    return preference
+
+
+def wants_notification_emails(user: User) -> bool:
+    return NotificationEmailPreference.objects.filter(user=user, is_enabled=True).exists()
+
+
+def email_notifications(events: Sequence[Event]) -> list[OutboundEmail]:
+    """Queue one mail per in-app notification of ``events`` whose recipient opted in.
+
+    The notifications were written with their events; this repeats them by email to
+    users with an address, in each user's language, marked ``Auto-Submitted`` and never to
+    a customer. ``OutboundEmail.notification`` is unique, so running twice mails once.
     """
     if not outbound_sender():
         return []
-    ticket = message.ticket
-    author = message.author
-    author_name = (author.display_name or author.username) if author is not None else ""
-    now = timezone.now()
+    by_id = {event.pk: event for event in events if event.ticket_id is not None}
+    opted_in = NotificationEmailPreference.objects.filter(is_enabled=True).values("user_id")
+    notifications = (
+        Notification.objects.filter(event_id__in=list(by_id), recipient_id__in=opted_in)
+        .filter(recipient__is_active=True)
+        .exclude(recipient__email="")
+        .select_related("recipient")
+        .order_by("id")
+    )
+    already = set(
+        OutboundEmail.objects.filter(notification__in=notifications).values_list(
+            "notification_id", flat=True
+        )
+    )
+    tickets = Ticket.objects.in_bulk({e.ticket_id for e in by_id.values() if e.ticket_id})
     queued = []
-    for user in User.objects.filter(pk__in=user_ids, is_active=True).exclude(email=""):
-        body = gettext("%(author)s mentioned you on ticket #%(number)s “%(subject)s”:") % {
-            "author": author_name,
-            "number": ticket.pk,
-            "subject": ticket.subject,
-        }
-        outbound = OutboundEmail.objects.create(
-            ticket=ticket,
-            message_id=make_message_id(ticket.pk),
-            purpose=MailPurpose.NOTIFICATION,
-            to_address=user.email,
-            subject=_reply_subject(ticket),
-            body_text=f"{body}\n\n{message.body}",
-            body_html=render_html(f"{body}\n\n{message.body}"),
-            created_at=now,
-        )
-        record_event(
-            "email.queued",
-            outbound,
-            ticket_id=ticket.pk,
-            at=now,
-            data={"to": user.email, "notification": True},
-        )
-        due_work.schedule(DELIVERY_KIND, key=delivery_key(outbound), due_at=now)
-        queued.append(outbound)
+    with transaction.atomic():
+        for notification in notifications:
+            if notification.pk in already:
+                continue
+            event = by_id[notification.event_id]
+            ticket = tickets.get(event.ticket_id or 0)
+            if ticket is None:
+                continue
+            queued.append(_queue_notification(notification, event, ticket))
     return queued
+
+
+def _queue_notification(notification: Notification, event: Event, ticket: Ticket) -> OutboundEmail:
+    user = notification.recipient
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject, body = _notification_text(event, ticket)
+    now = timezone.now()
+    outbound = OutboundEmail.objects.create(
+        ticket=ticket,
+        notification=notification,
+        message_id=make_message_id(ticket.pk),
+        purpose=MailPurpose.NOTIFICATION,
+        to_address=user.email,
+        subject=subject,
+        body_text=body,
+        body_html=render_html(body),
+        created_at=now,
+    )
+    record_event(
+        "email.queued",
+        outbound,
+        ticket_id=ticket.pk,
+        at=now,
+        data={"to": user.email, "notification": True, "verb": event.verb},
+    )
+    due_work.schedule(DELIVERY_KIND, key=delivery_key(outbound), due_at=now)
+    return outbound
+
+
+def _notification_text(event: Event, ticket: Ticket) -> tuple[str, str]:
+    """Subject and body of a notification mail, in the active language."""
+    actor = event.actor
+    who = (actor.display_name or actor.username) if actor is not None else gettext("Bihuan")
+    what = catalogue.notification_text(event)
+    lines = [
+        f"{who} {what}",
+        gettext("Ticket #%(number)s “%(subject)s”")
+        % {"number": ticket.pk, "subject": ticket.subject},
+    ]
+    lines += catalogue.details(event)
+    if event.verb == "ticket.message_added" and isinstance(event.data.get("message"), int):
+        note = Message.objects.filter(pk=event.data["message"]).values_list("body", flat=True)
+        lines += ["", *note]
+    link = catalogue.link(event)
+    origins = list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []))
+    if link and origins:
+        lines += ["", origins[0].rstrip("/") + link]
+    lines += [
+        "",
+        gettext("You get this mail because you turned on notification emails in Bihuan."),
+    ]
+    subject = f"[#{ticket.pk}] {what}: {_TICKET_TAG.sub(' ', ticket.subject).strip()}"
+    return subject[:998], "\n".join(lines)[:MAX_BODY]
+
+
+# --- Files: web-form attachments and attachments of email replies --------------------------
+
+UPLOAD_MAX_FILES = 5  # per web form, and drafts waiting for one email reply
+UPLOAD_MAX_FILE_BYTES = 10 * 1024 * 1024
+REPLY_MAX_TOTAL_BYTES = 15 * 1024 * 1024  # what most providers accept once base64-encoded
+FILES_UPLOADED = "email.files_attached"
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file someone uploads; the services check it before anything is stored."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+def clean_filename(name: str) -> str:
+    """The file name without any path, control or direction characters, at most 255."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip().lstrip(".")
+    if len(base) > 255:
+        stem, dot, extension = base.rpartition(".")
+        keep = bool(dot) and len(extension) < 20  # keep a real extension, cut the stem
+        base = stem[: 254 - len(extension)] + dot + extension if keep else base[:255]
+    return base or "file"
+
+
+def _check_files(
+    files: Sequence[IncomingFile], *, waiting: int = 0, waiting_bytes: int = 0
+) -> None:
+    if len(files) + waiting > UPLOAD_MAX_FILES:
+        raise ValidationFailed(
+            ngettext(
+                "At most %(count)d file can be attached.",
+                "At most %(count)d files can be attached.",
+                UPLOAD_MAX_FILES,
+            ),
+            code="too_many_files",
+            count=UPLOAD_MAX_FILES,
+        )
+    for upload in files:
+        if not upload.data:
+            raise ValidationFailed(
+                gettext_lazy("The file “%(name)s” is empty."),
+                code="empty_file",
+                name=clean_filename(upload.name),
+            )
+        if len(upload.data) > UPLOAD_MAX_FILE_BYTES:
+            raise ValidationFailed(
+                gettext_lazy("The file “%(name)s” is larger than %(limit)d MB."),
+                code="file_too_large",
+                name=clean_filename(upload.name),
+                limit=UPLOAD_MAX_FILE_BYTES // (1024 * 1024),
+            )
+
+
+@dataclass(frozen=True)
+class _StoredUpload:
+    filename: str
+    content_type: str
+    size: int
+    name: str
+
+
+def _store_upload(upload: IncomingFile) -> _StoredUpload:
+    """Write the bytes to storage under a content-addressed name (before the transaction:
+    a rollback leaves at most an orphan file, never a row without its file)."""
+    sha = hashlib.sha256(upload.data).hexdigest()
+    name = f"mail/uploads/{sha[:2]}/{sha}"
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(upload.data))
+    content_type = upload.content_type.strip()[:255] if "/" in upload.content_type else ""
+    return _StoredUpload(
+        filename=clean_filename(upload.name),
+        content_type=content_type or "application/octet-stream",
+        size=len(upload.data),
+        name=name,
+    )
+
+
+def _save_files(
+    ticket: Ticket,
+    stored: list[_StoredUpload],
+    *,
+    message: Message | None,
+    uploaded_by: User | None,
+) -> list[MessageFile]:
+    now = timezone.now()
+    rows = MessageFile.objects.bulk_create(
+        [
+            MessageFile(
+                ticket=ticket,
+                ticket_message=message,
+                uploaded_by=uploaded_by,
+                filename=item.filename,
+                content_type=item.content_type,
+                size=item.size,
+                file=item.name,
+                created_at=now,
+            )
+            for item in stored
+        ]
+    )
+    record_event(
+        FILES_UPLOADED,
+        ticket,
+        actor=uploaded_by,
+        ticket_id=ticket.pk,
+        customer_id=ticket.customer_id,
+        at=now,
+        data={
+            "files": [item.filename for item in stored],
+            "draft": message is None,
+            "message": message.pk if message is not None else None,
+        },
+    )
+    return rows
+
+
+def attach_reply_files(
+    ticket: Ticket, *, files: Sequence[IncomingFile], actor: User
+) -> list[MessageFile]:
+    """Attach files to the agent's next email reply on ``ticket`` (drafts until it is sent).
+
+    At most ``UPLOAD_MAX_FILES`` drafts per agent and ticket, each at most
+    ``UPLOAD_MAX_FILE_BYTES``, together at most ``REPLY_MAX_TOTAL_BYTES``; roles that may
+    not reply are refused. Nothing is stored when any file is refused.
+    """
+    if not can_work_ticket(actor):
+        raise PermissionDenied(
+            gettext_lazy("Your role may add internal notes to this ticket but not change it."),
+            code="read_only_role",
+        )
+    if not files:
+        raise ValidationFailed(gettext_lazy("Choose a file to attach."), code="no_file")
+    drafts = MessageFile.objects.filter(
+        ticket=ticket, uploaded_by=actor, ticket_message__isnull=True
+    ).values_list("size", flat=True)
+    waiting = list(drafts)
+    _check_files(files, waiting=len(waiting))
+    if sum(waiting) + sum(len(f.data) for f in files) > REPLY_MAX_TOTAL_BYTES:
+        raise ValidationFailed(
+            gettext_lazy("The files of one reply may be at most %(limit)d MB together."),
+            code="files_too_large",
+            limit=REPLY_MAX_TOTAL_BYTES // (1024 * 1024),
+        )
+    if ticket.is_closed:
+        raise Conflict(gettext_lazy("The ticket is closed."), code="ticket_closed")
+    stored = [_store_upload(upload) for upload in files]
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        return _save_files(locked, stored, message=None, uploaded_by=actor)
+
+
+def remove_reply_file(draft: MessageFile, *, actor: User) -> None:
+    """Take a draft off the agent's next email reply (only their own, only before sending)."""
+    with transaction.atomic():
+        locked = MessageFile.objects.select_for_update().filter(pk=draft.pk).first()
+        if locked is None or locked.uploaded_by_id != actor.pk:
+            raise NotFound(gettext_lazy("File not found."))
+        if locked.ticket_message_id is not None:
+            raise Conflict(
+                gettext_lazy("This file has been sent already; it stays on its reply."),
+                code="file_sent",
+            )
+        now = timezone.now()
+        record_event(
+            "email.file_removed",
+            locked.ticket,
+            actor=actor,
+            ticket_id=locked.ticket_id,
+            at=now,
+            data={"file": locked.filename},
+        )
+        # The stored bytes stay: their content-addressed name may be shared by other rows.
+        locked.delete()

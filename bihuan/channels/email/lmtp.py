@@ -4,6 +4,10 @@ LMTP answers each recipient after the message data; this receiver answers ``250`
 the message is committed (stored or quarantined), and ``451`` (try again later) when it could
 not be, so the mail server keeps the message in its queue: nothing is lost between the two.
 Ingestion runs in a worker thread so one slow message never stalls the other connections.
+
+Recipients are checked at ``RCPT TO``: an address that is none of our active mailboxes gets
+``550 5.1.1`` there, so the mail server bounces it to its sender at once instead of us
+storing mail nobody reads. A message to several of our mailboxes is stored once.
 """
 
 from __future__ import annotations
@@ -22,10 +26,18 @@ from bihuan.channels.services import IngestResult, ingest_email
 logger = logging.getLogger(__name__)
 
 
+def _is_our_mailbox(address: str) -> bool:
+    close_old_connections()
+    try:
+        return Mailbox.objects.filter(address__iexact=address.strip(), is_active=True).exists()
+    finally:
+        close_old_connections()
+
+
 def _ingest(raw: bytes, recipients: list[str]) -> IngestResult:
     close_old_connections()
     try:
-        lowered = [r.lower() for r in recipients]
+        lowered = [r.strip().lower() for r in recipients]
         mailbox = Mailbox.objects.filter(address__in=lowered, is_active=True).order_by("pk").first()
         return ingest_email(raw, mailbox=mailbox)
     finally:
@@ -33,7 +45,7 @@ def _ingest(raw: bytes, recipients: list[str]) -> IngestResult:
 
 
 class DeliveryHandler:
-    """aiosmtpd handler: accepts any recipient, stores the message once for all of them."""
+    """aiosmtpd handler: accepts our mailboxes' addresses, stores the message once for all."""
 
     async def handle_RCPT(
         self,
@@ -43,6 +55,13 @@ class DeliveryHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        try:
+            known = await asyncio.to_thread(_is_our_mailbox, address)
+        except Exception:
+            logger.exception("LMTP could not look up a recipient; the mail server retries")
+            return "451 4.3.0 Temporary failure, try again later"
+        if not known:
+            return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 

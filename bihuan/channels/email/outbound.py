@@ -3,6 +3,8 @@
 A reply carries the ticket number in the subject (``[#1234]``), our signed Message-ID, and
 ``In-Reply-To`` / ``References`` naming the customer's latest mail and the thread before it,
 so that whichever header the customer's client keeps, the answer threads back to its ticket.
+Files the agent attached to the reply go as MIME parts after the text and HTML
+(``multipart/mixed`` around ``multipart/alternative``), non-ASCII names per RFC 2231.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.html import escape, linebreaks
 
 from bihuan.channels.choices import MailPurpose
-from bihuan.channels.models import OutboundEmail
+from bihuan.channels.models import MessageFile, OutboundEmail
 
 TIMEOUT_SECONDS = 30
 
@@ -51,6 +53,11 @@ def build_message(outbound: OutboundEmail) -> EmailMultiAlternatives:
     )
     if outbound.body_html:
         message.attach_alternative(outbound.body_html, "text/html")
+    if outbound.ticket_message_id is not None and outbound.purpose == MailPurpose.REPLY:
+        files = MessageFile.objects.filter(ticket_message_id=outbound.ticket_message_id)
+        for attached in files.order_by("id"):
+            with attached.file.open("rb") as handle:
+                message.attach(attached.filename, handle.read(), attached.content_type)
     return message
 
 

@@ -3,14 +3,10 @@ SMTP session on loopback, retried, and threaded back when the customer answers."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -18,6 +14,7 @@ from bihuan.channels.choices import DeliveryStatus
 from bihuan.channels.email.message_ids import ticket_of_message_id
 from bihuan.channels.models import OutboundEmail
 from bihuan.channels.services import ingest_email
+from bihuan.channels.tests.conftest import Sink
 from bihuan.channels.tests.dovecot import free_port
 from bihuan.channels.tests.mail import build_mail, corpus
 from bihuan.core.models import DueItem, Event, WorkState
@@ -29,34 +26,6 @@ from bihuan.tickets.models import Ticket
 from conftest import Org
 
 pytestmark = pytest.mark.django_db
-
-
-class Sink:
-    """An SMTP server that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.received: list[EmailMessage] = []
-        self.recipients: list[list[str]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
-        self.received.append(message_from_bytes(raw, policy=policy.default))
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[Sink]:
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.BIHUAN_MAIL_FROM = "闭环客服 <support@shop.example.cn>"
-    yield sink
-    controller.stop()
 
 
 def _reply(
@@ -158,20 +127,3 @@ def test_a_reply_by_another_channel_sends_no_mail(
 
     assert OutboundEmail.objects.count() == 0
     assert smtp.received == []
-
-
-def test_a_colleague_mentioned_in_a_note_is_told_by_email(org: Org, smtp: Sink) -> None:
-    org.other_agent.email = "lina@shop.example.cn"
-    org.other_agent.save(update_fields=["email"])
-    ticket = make_ticket(email="wangfang@example.cn")
-
-    ticket_services.add_internal_note(ticket, body="@lina 请看一下这个退款", actor=org.agent)
-    Runner("test").run_until_idle()
-
-    [sent] = smtp.received
-    assert smtp.recipients == [["lina@shop.example.cn"]]
-    assert sent["Auto-Submitted"] == "auto-generated"
-    assert sent["Subject"] == f"[#{ticket.pk}] 订单还没发货"
-    text = sent.get_body(("plain",))
-    assert text is not None
-    assert "@lina 请看一下这个退款" in text.get_content()

@@ -3,11 +3,7 @@ held-mail list is one click away in the top bar."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,8 +12,7 @@ from django.utils.translation import gettext
 
 from bihuan.accounts.models import User
 from bihuan.channels.services import queue_email_reply
-from bihuan.channels.tests.dovecot import free_port
-from bihuan.channels.tests.test_outbound import Sink
+from bihuan.channels.tests.conftest import Sink
 from bihuan.core.runner import Runner
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets import services as ticket_services
@@ -26,20 +21,6 @@ from bihuan.tickets.models import Ticket
 from conftest import Org
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[Sink]:
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.BIHUAN_MAIL_FROM = "闭环客服 <support@shop.example.cn>"
-    yield sink
-    controller.stop()
 
 
 def _page(user: User, ticket: Ticket) -> str:

@@ -7,7 +7,26 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bihuan.channels.services import UPLOAD_MAX_FILE_BYTES, UPLOAD_MAX_FILES
 from bihuan.tickets.models import Category
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); the service checks them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
 
 
 class ContactForm(forms.Form):
@@ -22,6 +41,7 @@ class ContactForm(forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=100)
     email = forms.EmailField(label=_("Email"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
     # Hidden from people by CSS and aria-hidden; bots fill every field they find.
     website = forms.CharField(label=_("Website"), required=False)
 
@@ -32,6 +52,10 @@ class ContactForm(forms.Form):
             field.widget.attrs.setdefault("class", css)
         self.fields["description"].widget.attrs["rows"] = 6
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        # Formatted per request, so that it is in the visitor's language.
+        self.fields["attachments"].help_text = _(
+            "At most %(count)d files of up to %(limit)d MB each (photos, receipts, PDFs)."
+        ) % {"count": UPLOAD_MAX_FILES, "limit": UPLOAD_MAX_FILE_BYTES // (1024 * 1024)}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from bihuan.channels import services
+from bihuan.channels.uploads import incoming_files
 from bihuan.channels.webform.forms import ContactForm
 from bihuan.core.errors import DomainError
 
@@ -15,7 +16,7 @@ from bihuan.core.errors import DomainError
 def contact(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "channels/webform/contact.html", {"form": ContactForm()})
-    form = ContactForm(request.POST)
+    form = ContactForm(request.POST, request.FILES)
     if form.is_bot:
         # Answer a bot as if it had worked, so that it learns nothing; store nothing.
         return render(request, "channels/webform/thanks.html", {"number": None})
@@ -23,6 +24,7 @@ def contact(request: HttpRequest) -> HttpResponse:
         return render(request, "channels/webform/contact.html", {"form": form}, status=422)
     data = form.cleaned_data
     try:
+        files = incoming_files(data["attachments"])
         ticket = services.submit_web_form(
             services.WebFormSubmission(
                 subject=data["subject"],
@@ -31,6 +33,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                 name=data["name"],
                 email=data["email"] or "",
                 phone=data["phone"] or "",
+                files=files,
             ),
             client_address=request.META.get("REMOTE_ADDR", ""),
         )

@@ -1,6 +1,7 @@
 """``bihuan mail``: the email channel from the command line.
 
 ``bihuan mail lmtp`` runs the LMTP receiver; ``bihuan mail poll`` polls the IMAP mailboxes once;
+``bihuan mail rekey`` re-encrypts the stored mailbox passwords after a secret-key rotation;
 ``bihuan mail idle`` watches them with IMAP IDLE, so new mail becomes a ticket at once.
 ``bihuan mail ingest [FILE…]`` reads RFC 822 messages from files (or standard input, as a mail
 server's pipe transport calls it) and prints one line per message: the ticket number it landed
@@ -23,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.db.models import QuerySet
 
+from bihuan.channels import services
 from bihuan.channels.adapters import adapter_for
 from bihuan.channels.email import imap, lmtp
 from bihuan.channels.models import Mailbox
@@ -50,12 +52,18 @@ class Command(BaseCommand):
         poll = commands.add_parser("poll", help="Poll IMAP mailboxes once.")
         poll.add_argument("addresses", nargs="*", help="mailbox addresses (default: all active)")
         poll.add_argument("--limit", type=int, default=500, help="messages per mailbox")
+        commands.add_parser(
+            "rekey", help="Re-encrypt mailbox passwords under the current secret key."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "ingest":
             self._ingest(options["files"], options["mailbox"])
         elif options["action"] == "lmtp":
             self._lmtp(options["host"], options["port"], options["socket"])
+        elif options["action"] == "rekey":
+            count = services.rekey_mailbox_passwords()
+            self.stdout.write(f"{count} mailbox passwords re-encrypted")
         elif options["action"] == "poll":
             self._poll(options["addresses"], options["limit"])
         elif options["action"] == "idle":
