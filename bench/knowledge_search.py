@@ -1,6 +1,7 @@
 """Knowledge-base search latency (issue 16): 10,000 articles in Chinese and English, the
-search box (every word, synonyms, English prefixes) and ticket suggestions (any word of a
-ticket's text), p50 / p95 on SQLite and PostgreSQL.
+search box (every word, synonyms, English prefixes), ticket suggestions (any word of a
+ticket's text) and the automatic answerer's confidence (``knowledge.answering``: candidates
+among the published public half, each word's frequency), p50 / p95 on SQLite and PostgreSQL.
 
     .venv/bin/python bench/knowledge_search.py                 # both databases, 10,000 articles
     .venv/bin/python bench/knowledge_search.py --db sqlite --articles 2000
@@ -40,6 +41,8 @@ QUERIES_EN = [
     "refund", "refun", "delivery", "tracking number", "invoice", "return", "broken", "warranty",
     "account", "coupon", "cancel order", "exchange", "late", "charged twice", "password",
 ]  # fmt: skip
+
+QUESTIONS = ["退款多久到账", "发票怎么开", "how long does a refund take", "where is my parcel"]
 
 
 def _env(db: str) -> dict[str, str]:
@@ -103,6 +106,8 @@ def _fill(count: int) -> Any:
                 answer=reply.text,
                 language=opener.lang,
                 status="draft" if i % 10 == 9 else "published",
+                # Half for customers: what automatic answers search (published and public).
+                audience="public" if i % 2 == 0 else "internal",
                 owner=agent,
                 title_tokens=opener.subject.tokens,
                 body_tokens=f"{opener.body.tokens} {reply.tokens} {note.tokens} {reply.tokens}",
@@ -125,12 +130,17 @@ def _fill(count: int) -> Any:
 def _measure(agent: Any, repeat: int) -> dict[str, Any]:
     from django.db import connection
 
-    from bihuan.knowledge import queries
+    from bihuan.knowledge import answering, queries
 
     def run(query: str, mode: str) -> tuple[float, int]:
         started = time.perf_counter()
-        rows = queries.search_articles(agent, query, mode=mode, limit=50 if mode == "all" else 5)
-        return (time.perf_counter() - started) * 1000, len(rows)
+        if mode == "answer":
+            found = len(answering.rank_answers(query))
+        else:
+            found = len(
+                queries.search_articles(agent, query, mode=mode, limit=50 if mode == "all" else 5)
+            )
+        return (time.perf_counter() - started) * 1000, found
 
     tickets = [
         "您好，我上周买的电水壶还没收到，快递一直显示在途，能帮忙查一下物流吗？",
@@ -142,6 +152,8 @@ def _measure(agent: Any, repeat: int) -> dict[str, Any]:
         "zh search": [(q, "all") for q in QUERIES_ZH],
         "en search": [(q, "all") for q in QUERIES_EN],
         "suggestions": [(t, "any") for t in tickets],
+        # The automatic answerer's read: candidates, word frequencies, the confidence.
+        "auto answer": [(t, "answer") for t in [*tickets, *QUESTIONS]],
     }
     for cases in workloads.values():  # warm the caches and the segmenter
         for query, mode in cases:
@@ -202,7 +214,7 @@ def main() -> None:
     print("| database | articles | workload | p50 ms | p95 ms | max ms | hits |")
     print("|---|---|---|---|---|---|---|")
     for run in runs:
-        for name in ("zh search", "en search", "suggestions"):
+        for name in ("zh search", "en search", "suggestions", "auto answer"):
             row = run[name]
             print(
                 f"| {run['vendor']} | {run['articles']} | {name} | {row['p50_ms']} | "

@@ -29,7 +29,7 @@ from bihuan.knowledge.choices import ArticleStatus, Audience, Language
 from bihuan.knowledge.models import Article
 
 # Tuned on the dev part of the labelled questions (see docs/knowledge.md).
-DEFAULT_THRESHOLD = 0.73
+DEFAULT_THRESHOLD = 0.83
 CANDIDATES = 5
 _LATIN = re.compile(r"^[a-z0-9]+$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
