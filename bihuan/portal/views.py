@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -333,7 +334,7 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
         {
             "viewer": current_viewer(request),
             "article": found,
-            "body": render_markdown(found.body),
+            "body": mark_safe(render_markdown(found.body)),  # noqa: S308 - sanitised by nh3
         },
     )
 
