@@ -172,3 +172,42 @@ def test_the_api_moves_a_commitment_and_the_customer_is_told(org: Org) -> None:
     assert response.status_code == 200, response.text
     assert Event.objects.filter(verb="ticket.commitment_moved", ticket_id=ticket.pk).count() == 1
     assert ticket.messages.filter(kind="reply", body__contains="银行处理需要更多时间").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/tickets/{number}/tasks", {"department_id": 0, "description": "帮忙查"}),
+        ("/api/v1/tickets/{number}/tasks/{task}/cancel", {"reason": "不做了"}),
+        ("/api/v1/tickets/{number}/call-backs/{call_back}", {"outcome": "satisfied"}),
+        ("/api/v1/tickets/{number}/close", {"reason": "客户确认"}),
+        (
+            "/api/v1/tickets/{number}/commitments/{commitment}/move",
+            {"due_at": "2030-12-10T10:00:00+08:00", "reason": "延迟"},
+        ),
+    ],
+)
+def test_a_notes_only_role_is_refused_every_loop_write_and_nothing_changes(
+    org: Org, path: str, body: dict[str, object]
+) -> None:
+    ticket = owned(org)
+    commitment = services.add_commitment(
+        ticket, description="回电", due_at=timezone.now() + timedelta(days=1), actor=org.agent
+    )
+    services.change_status(ticket, status=TicketStatus.SOLVED, actor=org.agent)
+    call_back = closing.schedule_call_back(ticket.pk) or CallBack.objects.get(ticket=ticket)
+    services.change_status(ticket, status=TicketStatus.OPEN, actor=org.agent)
+    task = collaboration.open_task(ticket, department=org.tech, description="查", actor=org.agent)
+    if body.get("department_id") == 0:
+        body = {**body, "department_id": org.service.pk}
+    before = db_state()
+    response = org.client("wangqiang").post(
+        path.format(
+            number=ticket.pk, task=task.pk, call_back=call_back.pk, commitment=commitment.pk
+        ),
+        json=body,
+    )
+
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "read_only_role"
+    assert db_state() == before
