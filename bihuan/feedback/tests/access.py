@@ -49,9 +49,7 @@ ACCESS = AccessSpec(
             "facts": "退款审批要三级签字",
             "is_systemic": True,
         },
-        ("POST", "/api/v1/feedback/rectifications/{rectification_id}/moves"): {
-            "to": "in_progress"
-        },
+        ("POST", "/api/v1/feedback/rectifications/{rectification_id}/moves"): {"to": "in_progress"},
     },
     web_post_data={
         "feedback:entry": None,
