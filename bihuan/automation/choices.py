@@ -16,6 +16,8 @@ class Trigger(models.TextChoices):
     TICKET_ASSIGNED = "ticket.assigned", _("The owner changes")
     SLA_WARNING = "sla.warning", _("An SLA target is at risk")
     SLA_BREACHED = "sla.breached", _("An SLA target is missed")
+    TASK_OVERDUE = "sla.task_overdue", _("A collaboration task is overdue")
+    CALL_BACK_OVERDUE = "ticket.call_back_overdue", _("A call-back is overdue")
     STAGE_OVERDUE = "automation.complaint_stage_overdue", _("A complaint stage is overdue")
     TIME_IN_STATUS = "time.in_status", _("A ticket stays in a status for some time")
 
@@ -29,6 +31,8 @@ TRIGGER_VERBS: dict[str, str] = {
     Trigger.TICKET_ASSIGNED: "ticket.assigned",
     Trigger.SLA_WARNING: "sla.warning",
     Trigger.SLA_BREACHED: "sla.breached",
+    Trigger.TASK_OVERDUE: "sla.task_overdue",
+    Trigger.CALL_BACK_OVERDUE: "ticket.call_back_overdue",
     Trigger.STAGE_OVERDUE: "automation.complaint_stage_overdue",
 }
 
@@ -42,6 +46,7 @@ class ActionType(models.TextChoices):
     ADD_TAG = "add_tag", _("Add a tag")
     NOTIFY = "notify", _("Notify")
     SEND_TEMPLATE = "send_template", _("Send a reply template")
+    CREATE_TASK = "create_task", _("Ask a department (collaboration task)")
 
 
 class Recipient(models.TextChoices):

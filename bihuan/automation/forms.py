@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.choices import Role
-from bihuan.accounts.models import Team, User
+from bihuan.accounts.models import Department, Team, User
 from bihuan.automation.choices import ActionType, PlanKind, Recipient, Stage, Trigger
 from bihuan.automation.models import AutomationRule
 from bihuan.automation.services import SETTABLE_STATUSES, WAIT_STATUSES, RuleInput, StageInput
@@ -29,6 +29,7 @@ ACTION_FIELDS = (
     ActionType.ASSIGN,
     ActionType.ADD_TAG,
     ActionType.SEND_TEMPLATE,
+    ActionType.CREATE_TASK,
     ActionType.SET_STATUS,
     ActionType.NOTIFY,
 )
@@ -91,6 +92,9 @@ class RuleForm(forms.Form):
     assign = forms.ChoiceField(label=_("Assign to"), required=False)
     add_tag = forms.CharField(label=_("Add a tag"), required=False, max_length=50)
     send_template = forms.ChoiceField(label=_("Send a reply template"), required=False)
+    create_task = forms.ChoiceField(
+        label=_("Ask a department (collaboration task)"), required=False
+    )
     set_status = forms.ChoiceField(label=_("Set the status"), required=False)
     notify = forms.ChoiceField(label=_("Notify"), required=False, choices=_blank(Recipient.choices))
     position = forms.IntegerField(label=_("Position"), min_value=0, max_value=10_000, initial=0)
@@ -110,6 +114,8 @@ class RuleForm(forms.Form):
         teams = Team.objects.order_by("name")
         _choices(self, "set_queue", [(str(t.pk), t.name) for t in teams])
         _choices(self, "assign", _owners()[1:])
+        departments = Department.objects.order_by("name")
+        _choices(self, "create_task", [(str(d.pk), d.name) for d in departments])
         templates = ReplyTemplate.objects.filter(owner__isnull=True, is_active=True)
         _choices(self, "send_template", [(str(t.pk), t.title) for t in templates])
         _style(self)

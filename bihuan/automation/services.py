@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bihuan.accounts.models import Team, User
+from bihuan.accounts.models import Department, Team, User
 from bihuan.automation import conditions as rule_conditions
 from bihuan.automation.choices import (
     STAGE_ORDER,
@@ -48,6 +48,7 @@ from bihuan.customers.choices import Tier
 from bihuan.knowledge.models import ReplyTemplate
 from bihuan.knowledge.services import ticket_values
 from bihuan.knowledge.variables import render as render_template
+from bihuan.tickets import collaboration
 from bihuan.tickets import services as tickets
 from bihuan.tickets.choices import (
     OPEN_STATUSES,
@@ -177,6 +178,10 @@ def _check_action(action: dict[str, Any]) -> dict[str, Any]:
     if kind == ActionType.SET_QUEUE:
         if not Team.objects.filter(pk=_int(value)).exists():
             raise tickets.unknown_reference("team", value)
+        return {"type": kind, "value": _int(value)}
+    if kind == ActionType.CREATE_TASK:
+        if not Department.objects.filter(pk=_int(value)).exists():
+            raise tickets.unknown_reference("department", value)
         return {"type": kind, "value": _int(value)}
     if kind == ActionType.ADD_TAG:
         return {"type": kind, "value": _text(str(value or ""), label=str(_("Tag")), limit=50)}
@@ -552,6 +557,16 @@ def _apply_action(
         agent = _acting_user(rule, ticket)
         body = render_template(template.body, ticket_values(ticket, agent=agent))
         tickets.reply_to_customer(ticket, body=body, actor=agent)
+    elif kind == ActionType.CREATE_TASK:
+        department = Department.objects.filter(pk=_int(value)).first()
+        if department is None:
+            raise tickets.unknown_reference("department", value)
+        collaboration.open_task(
+            ticket,
+            department=department,
+            description=_("Asked by the automation rule “%(name)s”.") % {"name": rule.name},
+            actor=_acting_user(rule, ticket),
+        )
     elif kind == ActionType.NOTIFY:
         return _recipients(ticket, str(value))
     return []

@@ -14,7 +14,7 @@ from bihuan.automation.tests.conftest import make_rule, new_ticket, ticket_event
 from bihuan.core.models import Event, Notification
 from bihuan.knowledge import services as knowledge
 from bihuan.tickets import services as tickets
-from bihuan.tickets.models import Ticket
+from bihuan.tickets.models import CollaborationTask, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -227,3 +227,27 @@ def test_the_api_creates_and_lists_rules_for_admins_only(org: Any) -> None:
     assert (refused.status_code, bad.status_code) == (404, 422)
     assert [r["name"] for r in listed.json()] == ["物流标签"]
     assert listed.json()[0]["actions"] == [{"type": "add_tag", "value": "物流"}]
+
+
+def test_a_rule_asks_a_department_with_a_collaboration_task(org: Any) -> None:
+    make_rule(
+        org.admin,
+        "故障转技术部",
+        "ticket.updated",
+        [{"type": "create_task", "value": org.tech.pk}],
+        conditions={"tag": "故障"},
+    )
+    ticket = new_ticket(team=org.presales)
+    tickets.reply_to_customer(ticket, body="收到，正在核查。", actor=org.agent)
+
+    tickets.update_ticket(ticket, tickets.TicketChanges(tags=["故障"]), actor=org.agent)
+
+    (task,) = CollaborationTask.objects.filter(ticket=ticket)
+    assert (task.department_id, task.created_by_id, task.state) == (
+        org.tech.pk,
+        org.agent.pk,
+        "open",
+    )
+    assert Ticket.objects.get(pk=ticket.pk).status == "pending_collaboration"
+    (applied,) = ticket_events(ticket, "automation.rule_applied")
+    assert applied.data["actions"] == [{"type": "create_task", "value": org.tech.pk, "done": True}]
