@@ -29,10 +29,17 @@ from bihuan.knowledge.choices import ArticleStatus, Audience, Language
 from bihuan.knowledge.models import Article
 
 # Tuned on the dev part of the labelled questions (see docs/knowledge.md).
-DEFAULT_THRESHOLD = 0.83
-CANDIDATES = 5
+DEFAULT_THRESHOLD = 0.77
+CANDIDATES = 20
 _LATIN = re.compile(r"^[a-z0-9]+$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Words that narrow, exclude or add to what a question is about.
+TWIST = re.compile(
+    r"只|仅|别的|其他|其它|另外|另一|顺便|除了|以外|之外|而不是|不是|"
+    r"\b(?:only|other|another|different|instead|except|without|also|besides|rather)\b",
+    re.IGNORECASE,
+)
+_QUESTION_MARK = re.compile(r"[?？]")
 # Words that carry no subject in a customer's question (beyond the search's question words).
 FILLER = frozenset(
     {"一下", "一般", "大概", "现在", "已经", "还", "还是", "要", "想", "能", "会", "请", "呀",
@@ -127,6 +134,8 @@ class Scoring:
     # The share of its rarity that a word no public article uses weighs against the answer
     # (it may be filler such as 东西, or the real subject such as 验证码).
     unknown_weight: float = 0.67
+    # How much a twist (``has_twist``) takes off the confidence.
+    twist: float = 0.5
     # How hard a second article covering nearly as much pulls the confidence down.
     ambiguity: float = 0.5
 
@@ -154,6 +163,8 @@ class Question:
 
     words: tuple[_Word, ...]
     candidates: tuple[_Candidate, ...]
+    # It asks with a condition or an exception, or asks two things (see ``TWIST``).
+    has_twist: bool = False
 
 
 def read_question(question: str, *, language: str = "") -> Question:
@@ -171,16 +182,17 @@ def read_question(question: str, *, language: str = "") -> Question:
         limit=CANDIDATES,
     )
     if not ids:
-        return Question((), ())
+        return Question((), (), has_twist(question))
     total = Article.objects.filter(
         status=ArticleStatus.PUBLISHED, audience=Audience.PUBLIC, language=language
     ).count()
-    words = []
-    for term in terms:
-        frequency = search.count_matching(
-            term, statuses=statuses, language=language, audience=Audience.PUBLIC
-        )
-        words.append(_Word(term, math.log(1 + total / (1 + frequency)), frequency))
+    frequencies = search.count_matching(
+        terms, statuses=statuses, language=language, audience=Audience.PUBLIC
+    )
+    words = [
+        _Word(term, math.log(1 + total / (1 + frequency)), frequency)
+        for term, frequency in zip(terms, frequencies, strict=True)
+    ]
     rows = Article.objects.filter(pk__in=ids).values_list("pk", "title_tokens", "body_tokens")
     by_id = {
         int(pk): _Candidate(
@@ -188,7 +200,14 @@ def read_question(question: str, *, language: str = "") -> Question:
         )
         for pk, title, body in rows
     }
-    return Question(tuple(words), tuple(by_id[i] for i in ids if i in by_id))
+    return Question(tuple(words), tuple(by_id[i] for i in ids if i in by_id), has_twist(question))
+
+
+def has_twist(question: str) -> bool:
+    """Whether the question narrows, excludes or adds to its subject (只退款不退货, a different
+    card, without returning it, and also…) or asks twice: an article about the subject then
+    rarely answers what was asked."""
+    return bool(TWIST.search(question)) or len(_QUESTION_MARK.findall(question)) > 1
 
 
 def score_question(question: Question, scoring: Scoring = SCORING) -> list[AnswerMatch]:
@@ -208,7 +227,7 @@ def score_question(question: Question, scoring: Scoring = SCORING) -> list[Answe
     scored.sort(key=lambda row: (-row[0], -row[1]))  # stable: the index's order breaks ties
     matches = []
     for position, (coverage, title_coverage, pk) in enumerate(scored):
-        confidence = coverage
+        confidence = coverage * (1 - scoring.twist) if question.has_twist else coverage
         if position == 0:
             # Two articles answering about as well: the question is not clearly about one.
             runner_up = scored[1][0] if len(scored) > 1 else 0.0

@@ -153,12 +153,13 @@ def ranked_article_ids(
 
 
 def count_matching(
-    term: Term, *, statuses: Sequence[str], language: str = "", audience: str = ""
-) -> int:
-    """How many articles in ``statuses`` contain ``term`` (any of its words): the document
-    frequency a confidence score weighs a word by, the same on both databases."""
-    if not statuses:
-        return 0
+    terms: Sequence[Term], *, statuses: Sequence[str], language: str = "", audience: str = ""
+) -> list[int]:
+    """How many articles in ``statuses`` contain each of ``terms`` (any of its words): the
+    document frequencies a confidence score weighs words by, the same on both databases.
+    One statement for all the terms."""
+    if not terms or not statuses:
+        return [0] * len(terms)
     filters = [f"a.status IN ({', '.join(['%s'] * len(statuses))})"]
     params: list[str | int] = list(statuses)
     if language:
@@ -168,22 +169,31 @@ def count_matching(
         filters.append("a.audience = %s")
         params.append(audience)
     where = " AND ".join(filters)
+    args: list[str | int] = []
     if connection.vendor == "postgresql":
+        # One pass over the articles matching any term, counting each term's matches.
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE ({VECTOR}) @@ to_tsquery('simple', %s))" for _ in terms
+        )
         sql = f"""
-            SELECT count(*) FROM knowledge_article a, to_tsquery('simple', %s) AS q
-            WHERE ({VECTOR}) @@ q AND {where}
+            SELECT {counts} FROM knowledge_article a
+            WHERE ({VECTOR}) @@ to_tsquery('simple', %s) AND {where}
         """  # noqa: S608 - the interpolated parts are constants of this module
-        args: list[str | int] = [_tsquery([term], "all"), *params]
+        args = [_tsquery([t], "all") for t in terms]
+        args += [_tsquery(list(terms), "any"), *params]
     else:
-        sql = f"""
-            SELECT count(*) FROM knowledge_article_fts f JOIN knowledge_article a ON a.id = f.rowid
-            WHERE knowledge_article_fts MATCH %s AND {where}
-        """  # noqa: S608 - the interpolated parts are constants of this module
-        args = [_fts5([term], "all"), *params]
+        # The matches first, once per term: joined, SQLite may walk the articles and probe
+        # the index for each (0.2 s for a word no article has, at 10,000 articles).
+        one = f"""(SELECT count(*) FROM knowledge_article a WHERE a.id IN (
+                    SELECT rowid FROM knowledge_article_fts WHERE knowledge_article_fts MATCH %s
+                ) AND {where})"""  # noqa: S608 - the interpolated parts are constants of this module
+        sql = "SELECT " + ", ".join([one] * len(terms))
+        for term in terms:
+            args += [_fts5([term], "all"), *params]
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    return [int(n) for n in row] if row else [0] * len(terms)
 
 
 # PostgreSQL: the stored, weighted tsvector of migration 0004 (title 'A', body 'B').

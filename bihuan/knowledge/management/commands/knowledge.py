@@ -3,7 +3,7 @@
 - ``defaults --as USERNAME``: load the default shared reply templates (话术, Chinese and
   English, one or more per scenario). Templates that exist by title and language are kept;
   running it again adds nothing.
-- ``evaluate-answers [--split test] [--threshold T] [--tune]``: ask the knowledge base the
+- ``evaluate-answers [--split test] [--threshold T] [--tune] [--curve]``: ask the knowledge base the
   labelled questions (``bihuan/knowledge/labelled``) as the automatic answerer does and print
   the precision and the share answered. ``--tune`` picks the threshold on the dev part only.
   The labelled articles (the demo's public ones) must be published in the database.
@@ -46,6 +46,11 @@ class Command(BaseCommand):
             type=float,
             default=None,
             help=f"evaluate-answers: the confidence threshold (default {DEFAULT_THRESHOLD}).",
+        )
+        parser.add_argument(
+            "--curve",
+            action="store_true",
+            help="evaluate-answers: also print precision and share answered per threshold.",
         )
         parser.add_argument(
             "--tune",
@@ -103,3 +108,11 @@ class Command(BaseCommand):
                 f"answered {result.share_answered:.1%} of {result.questions}, "
                 f"right answers for {result.recall:.1%} of {result.answerable} answerable"
             )
+        if options["curve"]:
+            self.stdout.write("threshold | precision | answered")
+            for step in range(50, 101, 5):
+                result = evaluation.measure(asked, threshold=step / 100)
+                self.stdout.write(
+                    f"{step / 100:.2f} | {result.precision:.3f} ({result.right}/{result.answered})"
+                    f" | {result.share_answered:.1%}"
+                )
