@@ -104,7 +104,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         {
             "customer": customer,
             "identities": [
-                (identity, _full_value(identity))
+                (identity, display_value(identity.kind, identity.value), _international(identity))
                 for identity in sorted(
                     customer.identities.all(), key=lambda i: (i.kind, not i.is_primary, i.pk)
                 )
@@ -122,10 +122,12 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
 
 
-def _full_value(identity: CustomerIdentity) -> str:
-    if identity.kind == IdentityKind.PHONE:
-        return format_phone(identity.value)
-    return identity.value
+def _international(identity: CustomerIdentity) -> str:
+    """A phone as read abroad (+86 138 0013 8000) beside the form dialled at home."""
+    if identity.kind != IdentityKind.PHONE:
+        return ""
+    international = format_phone(identity.value)
+    return "" if international == display_value(identity.kind, identity.value) else international
 
 
 REASON_LABELS = {
