@@ -137,7 +137,8 @@ def test_a_complaint_closes_its_loop(org: Org, clock: Clock) -> None:
         )
     )
     assert answered["state"] == "answered"
-    assert answered["due_at"] is not None and answered["overdue_at"] is None
+    assert answered["due_at"] is not None
+    assert answered["overdue_at"] is None
     assert datetime.fromisoformat(answered["answered_at"]) <= datetime.fromisoformat(
         answered["due_at"]
     )
