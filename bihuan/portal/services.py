@@ -29,8 +29,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from bihuan.channels import services as channel_services
 from bihuan.channels.email.outbound import outbound_sender
 from bihuan.channels.errors import RateLimited
+from bihuan.channels.services import clean_filename
 from bihuan.core.bidi import neutralise_bidi
 from bihuan.core.errors import Conflict, DomainError, ValidationFailed
 from bihuan.core.events import record_event
@@ -55,7 +57,6 @@ MAX_ATTEMPTS = 5
 SESSION_HOURS = 2
 WINDOW = timedelta(hours=1)
 TOKEN_PREFIX = "bhp_"  # noqa: S105 - the prefix of portal tokens, not a secret
-MAX_FILES = 5
 MAX_TICKET_NUMBER = 2**62
 
 
@@ -331,34 +332,33 @@ def end_session(viewer: PortalViewer) -> None:
 
 
 def max_file_bytes() -> int:
-    return int(getattr(settings, "BIHUAN_PORTAL_FILE_MAX_BYTES", 10 * 1024 * 1024))
+    """The web channel's limit per file (the same for the contact form and the portal)."""
+    return int(channel_services.UPLOAD_MAX_FILE_BYTES)
 
 
 def _check_files(files: list[UploadedFile]) -> None:
-    if len(files) > MAX_FILES:
+    """The web channel's limits: at most ``UPLOAD_MAX_FILES`` files, none empty or larger
+    than ``UPLOAD_MAX_FILE_BYTES`` (refused by size before any is read)."""
+    if len(files) > channel_services.UPLOAD_MAX_FILES:
         raise ValidationFailed(
             gettext_lazy("Add at most %(count)s files at a time."),
             code="too_many_files",
-            count=MAX_FILES,
+            count=channel_services.UPLOAD_MAX_FILES,
         )
     limit = max_file_bytes()
     for upload in files:
+        name = clean_filename(upload.name or "")
         if (upload.size or 0) > limit:
             raise ValidationFailed(
-                gettext_lazy("“%(name)s” is larger than %(size)s MB."),
+                gettext_lazy("The file “%(name)s” is larger than %(limit)d MB."),
                 code="file_too_large",
-                name=_file_name(upload),
-                size=limit // (1024 * 1024),
+                name=name,
+                limit=limit // (1024 * 1024),
             )
         if not upload.size:
             raise ValidationFailed(
-                gettext_lazy("“%(name)s” is empty."), code="empty_file", name=_file_name(upload)
+                gettext_lazy("The file “%(name)s” is empty."), code="empty_file", name=name
             )
-
-
-def _file_name(upload: UploadedFile) -> str:
-    name = neutralise_bidi(upload.name or "").replace("/", "_").replace("\\", "_").strip()
-    return name[:255] or "file"
 
 
 def reply_as_customer(
@@ -383,7 +383,7 @@ def _store_files(ticket: Ticket, message: Message, files: list[UploadedFile]) ->
     now = timezone.now()
     stored = []
     for upload in files:
-        name = _file_name(upload)
+        name = clean_filename(upload.name or "")
         row = PortalFile(
             ticket=ticket,
             message=message,

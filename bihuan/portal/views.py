@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bihuan.accounts.views import signed_in_user
 from bihuan.channels import services as channel_services
+from bihuan.channels.uploads import incoming_files
 from bihuan.channels.webform.forms import ContactForm
 from bihuan.core.errors import DomainError, NotFound
 from bihuan.core.views import domain_error_response
@@ -211,7 +212,7 @@ def ticket(request: HttpRequest, viewer: PortalViewer, number: int) -> HttpRespo
         "rating_form": RatingForm(),
         "reply_form": MessageForm(),
         "not_solved_form": NotSolvedForm(),
-        "max_files": services.MAX_FILES,
+        "max_files": channel_services.UPLOAD_MAX_FILES,
         "max_file_mb": services.max_file_bytes() // (1024 * 1024),
     }
     return render(request, "portal/ticket.html", context)
@@ -359,7 +360,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         form = ContactForm(initial=_initial_contact(viewer))
         return render(request, "portal/new_request.html", {"form": form, "viewer": viewer})
-    form = ContactForm(request.POST)
+    form = ContactForm(request.POST, request.FILES)
     if form.is_bot:
         # Answer a bot as if it had worked, so that it learns nothing; store nothing.
         return render(request, "portal/thanks.html", {"number": None, "viewer": viewer})
@@ -369,6 +370,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
         )
     data = form.cleaned_data
     try:
+        files = incoming_files(data["attachments"])
         created = channel_services.submit_web_form(
             channel_services.WebFormSubmission(
                 subject=data["subject"],
@@ -377,6 +379,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 name=data["name"],
                 email=data["email"] or "",
                 phone=data["phone"] or "",
+                files=files,
             ),
             client_address=_client_address(request),
         )

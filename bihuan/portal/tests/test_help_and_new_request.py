@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import translation
 
+from bihuan.channels.models import MessageFile
 from bihuan.knowledge import services as knowledge
 from bihuan.knowledge.models import Article
 from bihuan.tickets.choices import Channel, TicketStatus
@@ -135,3 +137,25 @@ def test_the_new_request_form_knows_a_signed_in_customer(
 
     assert 'value="wang.fang@example.cn"' in page
     assert 'value="王芳"' in page
+
+
+def test_a_new_request_keeps_its_attachments_like_the_contact_form(
+    org: Any, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+
+    Client(REMOTE_ADDR="10.7.0.3").post(
+        "/portal/requests/new/",
+        {
+            "subject": "屏幕有坏点",
+            "description": "新买的显示器有坏点，见照片。",
+            "name": "赵敏",
+            "phone": "13900001111",
+            "attachments": [SimpleUploadedFile("坏点.jpg", b"\xff\xd8\xff", "image/jpeg")],
+        },
+    )
+
+    ticket = Ticket.objects.get()
+    assert list(MessageFile.objects.filter(ticket=ticket).values_list("filename", "size")) == [
+        ("坏点.jpg", 3)
+    ]

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import translation
 
+from bihuan.channels import services as channel_services
 from bihuan.core.models import Event
 from bihuan.feedback.choices import ResponseSource
 from bihuan.feedback.models import SurveyResponse
@@ -117,10 +118,14 @@ def test_the_agent_sees_the_customers_portal_files_on_the_ticket_page(
 
 
 def test_too_many_or_too_large_files_are_refused_and_nothing_is_written(
-    answered: Ticket, open_portal: OpenPortal, settings: Any, tmp_path: Any
+    answered: Ticket,
+    open_portal: OpenPortal,
+    settings: Any,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
-    settings.BIHUAN_PORTAL_FILE_MAX_BYTES = 1024 * 1024
+    monkeypatch.setattr(channel_services, "UPLOAD_MAX_FILE_BYTES", 1024 * 1024)
     client = open_portal(answered)
     before = (Message.objects.count(), Event.objects.count())
 
