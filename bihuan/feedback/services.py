@@ -833,7 +833,7 @@ class EntryFields:
 
 
 @transaction.atomic
-def record_entry(fields: EntryFields, *, actor: User) -> FeedbackEntry:
+def record_entry(fields: EntryFields, *, actor: User, at: datetime | None = None) -> FeedbackEntry:
     """Put an agent's hand entry in the register; a complaint or an unhappy customer opens
     the negative-feedback analysis. The caller resolved customer and tickets in the actor's
     scope."""
@@ -866,7 +866,7 @@ def record_entry(fields: EntryFields, *, actor: User) -> FeedbackEntry:
         kind=fields.kind,
         source=fields.source,
         summary=summary,
-        now=timezone.now(),
+        now=at or timezone.now(),
         actor=actor,
         customer=fields.customer or (first.customer if first else None),
         linked=fields.tickets,
@@ -878,7 +878,7 @@ def record_entry(fields: EntryFields, *, actor: User) -> FeedbackEntry:
 
 @transaction.atomic
 def flag_internal_feedback(
-    ticket: Ticket, *, topic: str, summary: str, actor: User
+    ticket: Ticket, *, topic: str, summary: str, actor: User, at: datetime | None = None
 ) -> FeedbackEntry:
     """An agent flags a recurring question or a confusing term from a ticket (内部反馈): it
     lands in the register for the product and training owners. Any role that sees the
@@ -892,7 +892,7 @@ def flag_internal_feedback(
         kind=EntryKind.INTERNAL,
         source=EntrySource.INTERNAL,
         summary=text,
-        now=timezone.now(),
+        now=at or timezone.now(),
         actor=actor,
         linked=[locked],
         category=locked.category,
@@ -908,7 +908,9 @@ def flag_internal_feedback(
 
 
 @transaction.atomic
-def record_change(entry: FeedbackEntry, *, note: str, actor: User) -> FeedbackEntry:
+def record_change(
+    entry: FeedbackEntry, *, note: str, actor: User, at: datetime | None = None
+) -> FeedbackEntry:
     """Mark internal feedback as having led to a change (an article, a template, a
     training): it counts for the internal-feedback conversion rate."""
     _require_manager(actor)
@@ -920,7 +922,7 @@ def record_change(entry: FeedbackEntry, *, note: str, actor: User) -> FeedbackEn
     if locked.changed_at is not None:
         raise Conflict(_("This feedback is already marked as changed."), code="already_changed")
     text = _clean(note, label=gettext("What changed"), required=True, limit=500)
-    now = timezone.now()
+    now = at or timezone.now()
     locked.changed_at = now
     locked.change_note = text
     locked.save(update_fields=["changed_at", "change_note"])
@@ -1015,7 +1017,7 @@ class AnalysisFields:
 
 @transaction.atomic
 def record_analysis(
-    analysis: NegativeAnalysis, fields: AnalysisFields, *, actor: User
+    analysis: NegativeAnalysis, fields: AnalysisFields, *, actor: User, at: datetime | None = None
 ) -> NegativeAnalysis:
     """The owner (or a supervisor) records the cause (人/货/场 and its detail), the facts,
     and whether it is a one-off or systemic; the 48-hour timer stops."""
@@ -1034,7 +1036,7 @@ def record_analysis(
             value=fields.cause_detail,
         )
     facts = _clean(fields.facts, label=gettext("The facts"), required=True)
-    now = timezone.now()
+    now = at or timezone.now()
     locked.cause_category = fields.cause_category
     locked.cause_detail = fields.cause_detail
     locked.facts = facts
@@ -1120,7 +1122,9 @@ class RectificationFields:
 
 
 @transaction.atomic
-def open_rectification(fields: RectificationFields, *, actor: User) -> Rectification:
+def open_rectification(
+    fields: RectificationFields, *, actor: User, at: datetime | None = None
+) -> Rectification:
     """A systemic cause becomes an item of the ledger (a supervisor or admin opens it): who
     fixes what by when, how it is accepted. The deadline is due work: missed, it escalates
     to the owner department's head."""
@@ -1130,7 +1134,7 @@ def open_rectification(fields: RectificationFields, *, actor: User) -> Rectifica
     criteria = _clean(
         fields.acceptance_criteria, label=gettext("The acceptance criteria"), required=True
     )
-    now = timezone.now()
+    now = at or timezone.now()
     if fields.deadline <= now:
         raise ValidationFailed(_("The deadline must be in the future."), code="deadline_past")
     if fields.owner is not None and (
@@ -1199,7 +1203,7 @@ def can_work_rectification(user: User, item: Rectification) -> bool:
 
 @transaction.atomic
 def move_rectification(
-    item: Rectification, *, to: str, actor: User, reason: str = ""
+    item: Rectification, *, to: str, actor: User, reason: str = "", at: datetime | None = None
 ) -> Rectification:
     """Move an item along 待整改 → 整改中 → 待验收 → 已验收 / 退回 (退回 → 整改中 again).
 
@@ -1228,7 +1232,7 @@ def move_rectification(
     text = _clean(
         reason, label=gettext("The reason"), limit=500, required=to == RectificationState.RETURNED
     )
-    now = timezone.now()
+    now = at or timezone.now()
     before = locked.state
     locked.state = to
     changed = ["state", "updated_at"]
