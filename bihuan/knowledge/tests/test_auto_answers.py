@@ -307,3 +307,20 @@ def test_the_ticket_page_panel_says_the_ticket_was_answered_automatically(
     assert b'data-testid="auto-answer" data-outcome="answered" data-handed-over="no"' in (
         panel.content
     )
+
+
+def test_the_ticket_timeline_tells_the_automatic_answer_and_the_handover(
+    org: Any, shelf: dict[str, Article], web_on: Any
+) -> None:
+    ticket = make_ticket(subject=SUBJECT, body=QUESTION, channel="web")
+    Runner().run_until_idle()
+    ticket_services.add_customer_message(ticket, body="This did not help")
+    Runner().run_until_idle()
+
+    with translation.override("en"):
+        page = _login(org.supervisor).get(f"/tickets/{ticket.pk}/")
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "answered automatically with the article “退款多久到账”" in text
+    assert "the customer said the automatic answer did not help" in text
