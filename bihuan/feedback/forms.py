@@ -59,6 +59,7 @@ class SurveyForm(forms.Form):
     def __init__(self, *args: Any, reasons: list[SurveyReason], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reasons"].choices = [(str(r.pk), r.text) for r in reasons]  # type: ignore[attr-defined]
+        self.fields["reasons"].widget.attrs["class"] = "form-check-input"
         self.fields["comment"].widget.attrs["class"] = "form-control"
         self.fields["follow_up"].widget.attrs["class"] = "form-control"
 
