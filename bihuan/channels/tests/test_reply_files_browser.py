@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
 
 from bihuan.channels.models import MessageFile
 from bihuan.channels.tests.conftest import Sink
@@ -54,12 +54,11 @@ def test_an_agent_attaches_files_in_the_composer_and_they_go_with_the_email_repl
     expect(page).to_have_url(f"{base}/")
 
     page.goto(f"{base}/tickets/{ticket.pk}/")
-    page.get_by_test_id("reply-attachments").set_input_files(
-        [
-            {"name": "退货单.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 return"},
-            {"name": "照片.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\nphoto"},
-        ]
-    )
+    files: list[FilePayload] = [
+        {"name": "退货单.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 return"},
+        {"name": "照片.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\nphoto"},
+    ]
+    page.get_by_test_id("reply-attachments").set_input_files(files)
     expect(page.get_by_test_id("reply-draft")).to_have_count(2)
     page.get_by_test_id("reply-body").fill("您好，退货单见附件。")
     page.get_by_test_id("reply-channel").select_option("email")
