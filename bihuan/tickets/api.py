@@ -15,7 +15,7 @@ from bihuan.core.idempotency import run_idempotent
 from bihuan.customers.models import Customer
 from bihuan.customers.queries import visible_customers
 from bihuan.customers.services import ContactDetails
-from bihuan.tickets import closing, collaboration, commitments, queries, services
+from bihuan.tickets import closing, collaboration, commitments, merging, queries, services
 from bihuan.tickets.models import Category
 from bihuan.tickets.schemas import (
     PRIORITY_BY_NAME,
@@ -27,7 +27,9 @@ from bihuan.tickets.schemas import (
     CommitmentIn,
     CommitmentMoveIn,
     CommitmentOut,
+    LinkIn,
     ListQuery,
+    MergeIn,
     MessageIn,
     ReasonIn,
     TaskAnswerIn,
@@ -454,3 +456,36 @@ def move_commitment(
         commitment, due_at=payload.due_at, reason=payload.reason, actor=user
     )
     return CommitmentOut.of(moved)
+
+
+# --- Merge and link (issue 12) -------------------------------------------------------------
+
+
+@router.post(
+    "/tickets/{number}/merge",
+    response={200: TicketDetailOut, **error_responses(400, 401, 403, 404, 409, 422)},
+    summary="Merge this ticket (a duplicate request) into another; answers the survivor",
+)
+def merge_ticket(
+    request: HttpRequest, payload: MergeIn, number: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user = current_user(request)
+    duplicate = queries.get_ticket_to_change(user, number)
+    survivor = merging.merge_ticket(
+        duplicate, into=queries.get_other_ticket(user, payload.into), actor=user
+    )
+    return ticket_detail_out(queries.get_created_ticket(survivor.pk))
+
+
+@router.post(
+    "/tickets/{number}/links",
+    response={201: TicketDetailOut, **error_responses(400, 401, 403, 404, 409, 422)},
+    summary="Link a related ticket",
+)
+def link_tickets(
+    request: HttpRequest, payload: LinkIn, number: int = Path(..., ge=1, le=MAX_ID)
+) -> Any:
+    user = current_user(request)
+    ticket = queries.get_ticket_to_change(user, number)
+    merging.link_tickets(ticket, other=queries.get_other_ticket(user, payload.other), actor=user)
+    return Status(201, ticket_detail_out(queries.get_created_ticket(number)))

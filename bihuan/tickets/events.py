@@ -234,6 +234,13 @@ declare(
         link=ticket_link,
     ),
     Verb(
+        "ticket.message_merged",
+        describe=lambda e: (
+            _("added a message of merged ticket #%(other)s") % {"other": e.get("from")}
+        ),
+        link=ticket_link,
+    ),
+    Verb(
         "ticket.linked",
         describe=lambda e: _("linked ticket #%(other)s") % {"other": e.get("other")},
         link=ticket_link,

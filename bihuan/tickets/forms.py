@@ -517,3 +517,14 @@ class CommitmentMoveForm(forms.Form):
         max_length=500,
         widget=forms.TextInput(attrs=_SMALL),
     )
+
+
+class OtherTicketForm(forms.Form):
+    """The number of another ticket (to merge into, to link)."""
+
+    other = forms.IntegerField(
+        label=_("Ticket number"),
+        min_value=1,
+        max_value=MAX_ID,
+        widget=forms.NumberInput(attrs=_SMALL),
+    )

@@ -22,13 +22,14 @@ from bihuan.accounts.models import Department, User
 from bihuan.accounts.views import signed_in_user
 from bihuan.core.errors import ValidationFailed
 from bihuan.core.views import domain_errors
-from bihuan.tickets import closing, collaboration, commitments, queries
+from bihuan.tickets import closing, collaboration, commitments, merging, queries
 from bihuan.tickets.choices import TicketStatus
 from bihuan.tickets.forms import (
     MAX_ID,
     CallBackForm,
     CloseForm,
     CommitmentMoveForm,
+    OtherTicketForm,
     ReasonForm,
     TaskAnswerForm,
     TaskForm,
@@ -253,3 +254,38 @@ def move_commitment(request: HttpRequest, number: int, commitment_id: int) -> Ht
     )
     messages.success(request, _("Commitment moved; the customer was told the new date."))
     return _back_to(number, "commitments")
+
+
+@login_required
+@require_POST
+@domain_errors
+def merge_ticket(request: HttpRequest, number: int) -> HttpResponse:
+    """Merge this ticket (a duplicate) into the one named; go to the survivor."""
+    _check_ids(number)
+    viewer = signed_in_user(request)
+    duplicate = queries.get_ticket_to_change(viewer, number)
+    form = OtherTicketForm(request.POST)
+    if not form.is_valid():
+        raise _form_error(form)
+    survivor = merging.merge_ticket(
+        duplicate, into=queries.get_other_ticket(viewer, form.cleaned_data["other"]), actor=viewer
+    )
+    messages.success(request, _("Merged into this ticket."))
+    return _back_to(survivor.pk, "links")
+
+
+@login_required
+@require_POST
+@domain_errors
+def link_ticket(request: HttpRequest, number: int) -> HttpResponse:
+    _check_ids(number)
+    viewer = signed_in_user(request)
+    ticket = queries.get_ticket_to_change(viewer, number)
+    form = OtherTicketForm(request.POST)
+    if not form.is_valid():
+        raise _form_error(form)
+    merging.link_tickets(
+        ticket, other=queries.get_other_ticket(viewer, form.cleaned_data["other"]), actor=viewer
+    )
+    messages.success(request, _("Tickets linked."))
+    return _back_to(number, "links")

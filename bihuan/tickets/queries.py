@@ -35,6 +35,7 @@ from bihuan.tickets.models import (
 )
 from bihuan.tickets.permissions import visible_tickets
 from bihuan.tickets.search import ranked_ticket_ids
+from bihuan.tickets.services import unknown_reference
 
 VIEWS = {
     "mine": _("Mine"),
@@ -55,6 +56,8 @@ SORTS = {
     "priority": ("priority", False),
     "sla": ("sla_sort_key", False),
 }
+# The events that carry a message of the ticket (a merged copy included).
+MESSAGE_VERBS = ("ticket.message_added", "ticket.created", "ticket.message_merged")
 # The SLA states a ticket at risk shows (a copy of its most urgent clock, see the sla app).
 AT_RISK_STATES = (SlaState.WARNING, SlaState.BREACHED)
 
@@ -323,11 +326,7 @@ def timeline_page(
         limit=limit,
         cursor=cursor,
     )
-    wanted = [
-        event.data.get("message")
-        for event in page.items
-        if event.verb in ("ticket.message_added", "ticket.created")
-    ]
+    wanted = [event.data.get("message") for event in page.items if event.verb in MESSAGE_VERBS]
     ids = [pk for pk in wanted if isinstance(pk, int)]
     messages = Message.objects.filter(ticket_id=ticket.pk, pk__in=ids).select_related(
         "author", "customer"
@@ -338,7 +337,7 @@ def timeline_page(
     entries = []
     for event in page.items:
         message = None
-        if event.verb in ("ticket.message_added", "ticket.created"):
+        if event.verb in MESSAGE_VERBS:
             message = by_id.get(event.data.get("message"))
             if message is None and not include_notes:
                 continue
@@ -657,8 +656,24 @@ def get_call_back(viewer: User, number: int, call_back_id: int) -> CallBack:
     return call_back
 
 
+def linked_numbers(ticket: Ticket) -> list[int]:
+    """The numbers of the tickets linked to ``ticket`` (one query)."""
+    pairs = TicketLink.objects.filter(Q(ticket_id=ticket.pk) | Q(other_id=ticket.pk))
+    return sorted(
+        other if mine == ticket.pk else mine
+        for mine, other in pairs.values_list("ticket_id", "other_id")
+    )
+
+
 def ticket_links(ticket: Ticket) -> list[Ticket]:
-    """The tickets linked to ``ticket`` (either side of the link)."""
-    ids = list(TicketLink.objects.filter(ticket_id=ticket.pk).values_list("other_id", flat=True))
-    ids += list(TicketLink.objects.filter(other_id=ticket.pk).values_list("ticket_id", flat=True))
-    return list(Ticket.objects.filter(pk__in=ids).order_by("pk"))
+    """The tickets linked to ``ticket`` (either side of the link), two queries."""
+    return list(Ticket.objects.filter(pk__in=linked_numbers(ticket)).order_by("pk"))
+
+
+def get_other_ticket(viewer: User, number: int | None) -> Ticket:
+    """A ticket named in a request (to merge into, to link), if the viewer may see it; an
+    invisible or unknown one is the same 422 ``unknown_reference``."""
+    ticket = visible_tickets(viewer).filter(pk=number).first() if number else None
+    if ticket is None:
+        raise unknown_reference("ticket", number)
+    return ticket

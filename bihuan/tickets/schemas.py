@@ -15,7 +15,7 @@ from bihuan.core.schema_types import EMAIL_PATTERN, NO_NUL, NOT_BLANK, PHONE_PAT
 from bihuan.core.time_window import check_date
 from bihuan.tickets.choices import Priority
 from bihuan.tickets.models import CallBack, CollaborationTask, Commitment, Ticket
-from bihuan.tickets.queries import TimelineEntry
+from bihuan.tickets.queries import TimelineEntry, linked_numbers
 
 StatusName = Literal["new", "open", "pending_customer", "pending_collaboration", "solved", "closed"]
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -172,6 +172,7 @@ class TicketDetailOut(TicketOut):
     shared_department_ids: list[int]
     close_reason: str
     merged_into: int | None
+    linked: list[int]
 
 
 class TicketPageOut(Schema):
@@ -273,6 +274,7 @@ def ticket_detail_out(ticket: Ticket) -> dict[str, Any]:
         "shared_department_ids": sorted(d.pk for d in ticket.shared_departments.all()),
         "close_reason": ticket.close_reason,
         "merged_into": ticket.merged_into_id,
+        "linked": linked_numbers(ticket),
     }
 
 
@@ -419,3 +421,11 @@ class TaskQuery(Schema):
     state: Literal["open", "answered", "cancelled", "all"] = "open"
     department_id: int | None = Field(None, ge=1, le=2**62)
     mine: bool = False
+
+
+class MergeIn(StrictIn):
+    into: StrictInt = Field(..., ge=1, le=2**62, description="The ticket that survives")
+
+
+class LinkIn(StrictIn):
+    other: StrictInt = Field(..., ge=1, le=2**62, description="The related ticket")

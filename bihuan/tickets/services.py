@@ -859,6 +859,7 @@ REFERENCE_LABELS = {
     "team": _("queue"),
     "department": _("department"),
     "customer": _("customer"),
+    "ticket": _("ticket"),
 }
 
 

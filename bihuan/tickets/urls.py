@@ -51,4 +51,6 @@ urlpatterns = [
         name="record_call_back",
     ),
     path("tickets/<int:number>/close/", loop_views.close_ticket, name="close"),
+    path("tickets/<int:number>/merge/", loop_views.merge_ticket, name="merge"),
+    path("tickets/<int:number>/links/", loop_views.link_ticket, name="link"),
 ]

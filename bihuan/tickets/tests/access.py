@@ -1,5 +1,5 @@
 """The access matrix's knowledge of the loop's routes: collaboration tasks, call-backs,
-closing and moving a commitment (tests/security/test_access_matrix.py)."""
+closing, moving a commitment, merging and linking (tests/security/test_access_matrix.py)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ ACCESS = AccessSpec(
         ("POST", "/api/v1/tickets/{number}/tasks/{task_id}/cancel"): {"reason": "不需要了"},
         ("POST", "/api/v1/tickets/{number}/call-backs/{call_back_id}"): {"outcome": "satisfied"},
         ("POST", "/api/v1/tickets/{number}/close"): {"reason": "客户确认"},
+        ("POST", "/api/v1/tickets/{number}/merge"): {"into": 1},
+        ("POST", "/api/v1/tickets/{number}/links"): {"other": 1},
         ("POST", "/api/v1/tickets/{number}/commitments/{commitment_id}/move"): {
             "due_at": "2030-12-10T10:00:00+08:00",
             "reason": "银行延迟",
@@ -47,6 +49,8 @@ ACCESS = AccessSpec(
         "tickets:cancel_task": {"reason": "不需要了"},
         "tickets:record_call_back": {"outcome": "satisfied"},
         "tickets:close": {"reason": "客户确认"},
+        "tickets:merge": {"other": "1"},
+        "tickets:link": {"other": "1"},
         "tickets:move_commitment": {"due_at": "2030-12-10T10:00", "reason": "银行延迟"},
     },
     make_objects=_make_objects,

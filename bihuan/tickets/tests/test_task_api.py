@@ -211,3 +211,19 @@ def test_a_notes_only_role_is_refused_every_loop_write_and_nothing_changes(
     assert response.status_code == 403, response.text
     assert response.json()["code"] == "read_only_role"
     assert db_state() == before
+
+
+def test_the_api_merges_a_duplicate_and_links_a_related_ticket(org: Org) -> None:
+    survivor = make_ticket(team=org.presales, phone="13800138000")
+    duplicate = make_ticket(team=org.presales, phone="13800138000", body="重复来问")
+    related = make_ticket(team=org.presales, phone="13900139000", name="李雷")
+    client = org.client("zhangwei")
+
+    merged = client.post(f"/api/v1/tickets/{duplicate.pk}/merge", json={"into": survivor.pk})
+    linked = client.post(f"/api/v1/tickets/{survivor.pk}/links", json={"other": related.pk})
+    gone = client.get(f"/api/v1/tickets/{duplicate.pk}").json()
+
+    assert merged.status_code == 200, merged.text
+    assert (merged.json()["number"], merged.json()["message_count"]) == (survivor.pk, 2)
+    assert (linked.status_code, linked.json()["linked"]) == (201, [related.pk])
+    assert (gone["status"], gone["merged_into"]) == ("closed", survivor.pk)
