@@ -854,22 +854,28 @@ NOTIFICATION_EMAIL_VERBS = (
 )
 
 
-def set_notification_emails(user: User, *, is_enabled: bool) -> NotificationEmailPreference:
-    """Turn the user's notification emails on or off (their own choice; off by default)."""
+def set_notification_emails(user: User, *, is_enabled: bool) -> bool:
+    """Turn the user's notification emails on or off (their own choice; off by default).
+
+    Returns whether anything changed: choosing what is already so writes nothing.
+    """
     if not user.is_active:
         raise PermissionDenied(gettext_lazy("This account is not active."), code="inactive")
     with transaction.atomic():
         now = timezone.now()
-        preference, _created = (
-            NotificationEmailPreference.objects.select_for_update().get_or_create(
-                user=user, defaults={"is_enabled": False, "updated_at": now}
-            )
+        preference = (
+            NotificationEmailPreference.objects.select_for_update().filter(user=user).first()
         )
-        if preference.is_enabled == is_enabled and not _created:
-            return preference
-        preference.is_enabled = is_enabled
-        preference.updated_at = now
-        preference.save(update_fields=["is_enabled", "updated_at"])
+        if (preference is not None and preference.is_enabled) == is_enabled:
+            return False
+        if preference is None:
+            preference = NotificationEmailPreference.objects.create(
+                user=user, is_enabled=is_enabled, updated_at=now
+            )
+        else:
+            preference.is_enabled = is_enabled
+            preference.updated_at = now
+            preference.save(update_fields=["is_enabled", "updated_at"])
         record_event(
             "email.notifications_changed",
             preference,
@@ -877,7 +883,7 @@ def set_notification_emails(user: User, *, is_enabled: bool) -> NotificationEmai
             at=now,
             data={"enabled": is_enabled},
         )
-    return preference
+    return True
 
 
 def wants_notification_emails(user: User) -> bool:

@@ -188,3 +188,13 @@ def test_the_preference_page_needs_a_signed_in_user() -> None:
     assert response.status_code == 302
     assert "login" in response["Location"]
     assert NotificationEmailPreference.objects.count() == 0
+
+
+def test_choosing_what_is_already_so_writes_nothing(org: Org) -> None:
+    turned_off = services.set_notification_emails(org.agent, is_enabled=False)
+    turned_on = services.set_notification_emails(org.agent, is_enabled=True)
+    again = services.set_notification_emails(org.agent, is_enabled=True)
+
+    assert (turned_off, turned_on, again) == (False, True, False)
+    assert NotificationEmailPreference.objects.get().is_enabled is True
+    assert Event.objects.filter(verb="email.notifications_changed").count() == 1
