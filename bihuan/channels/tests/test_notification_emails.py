@@ -35,7 +35,10 @@ def _with_address(user: Any, address: str, *, language: str = "zh-hans") -> None
     user.save(update_fields=["email", "language"])
 
 
-def test_a_colleague_who_opted_in_gets_a_mention_by_email(org: Org, smtp: Sink) -> None:
+def test_a_colleague_who_opted_in_gets_a_mention_by_email(
+    org: Org, smtp: Sink, settings: Any
+) -> None:
+    settings.CSRF_TRUSTED_ORIGINS = ["https://helpdesk.shop.example.cn"]
     _with_address(org.other_agent, "lina@shop.example.cn")
     client = Client()
     client.force_login(org.other_agent)
@@ -58,6 +61,7 @@ def test_a_colleague_who_opted_in_gets_a_mention_by_email(org: Org, smtp: Sink) 
     body = text.get_content()
     assert "@lina 请看一下这个退款" in body
     assert f"#{ticket.pk}" in body
+    assert f"https://helpdesk.shop.example.cn/tickets/{ticket.pk}/" in body
     outbound = OutboundEmail.objects.get()
     assert (outbound.purpose, outbound.status) == (MailPurpose.NOTIFICATION, DeliveryStatus.SENT)
     assert outbound.notification == Notification.objects.get(recipient=org.other_agent)
