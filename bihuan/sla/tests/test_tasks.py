@@ -18,9 +18,9 @@ from bihuan.tickets.models import CollaborationTask, Ticket
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("policies")]
 
 
-def complaint(org: Any, clock: Clock) -> Ticket:
+def inquiry(org: Any, clock: Clock) -> Ticket:
     clock.travel("2026-03-06T16:00+08:00")  # a Friday afternoon
-    ticket = open_ticket("complaint", team=org.complaints)
+    ticket = open_ticket("inquiry", team=org.complaints)
     tickets.update_ticket(ticket, tickets.TicketChanges(owner=org.agent), actor=org.supervisor)
     return ticket
 
@@ -42,7 +42,7 @@ def told(verb: str) -> list[str]:
 
 
 def test_a_task_is_due_24_hours_later_by_the_default_policies(org: Any, clock: Clock) -> None:
-    task = ask_tech(org, complaint(org, clock))
+    task = ask_tech(org, inquiry(org, clock))
 
     clock.run()
 
@@ -53,11 +53,11 @@ def test_a_task_is_due_24_hours_later_by_the_default_policies(org: Any, clock: C
 
 
 def test_a_task_target_counts_in_its_own_calendar(org: Any, clock: Clock) -> None:
-    policy = SlaPolicy.objects.get(name="投诉")
+    policy = SlaPolicy.objects.get(name="咨询")
     SlaTarget.objects.filter(policy=policy, metric=Metric.TASK).update(
         minutes=4 * 60, calendar=policy.calendar
     )
-    task = ask_tech(org, complaint(org, clock))
+    task = ask_tech(org, inquiry(org, clock))
 
     clock.run()
 
@@ -67,7 +67,7 @@ def test_a_task_target_counts_in_its_own_calendar(org: Any, clock: Clock) -> Non
 
 
 def test_an_overdue_task_is_escalated_to_the_department_head_once(org: Any, clock: Clock) -> None:
-    ticket = complaint(org, clock)
+    ticket = inquiry(org, clock)
     task = ask_tech(org, ticket)
     clock.run()
 
@@ -83,7 +83,7 @@ def test_an_overdue_task_is_escalated_to_the_department_head_once(org: Any, cloc
 
 
 def test_an_answered_task_is_not_escalated(org: Any, clock: Clock) -> None:
-    task = ask_tech(org, complaint(org, clock))
+    task = ask_tech(org, inquiry(org, clock))
     clock.run()
     clock.travel("2026-03-07T09:00+08:00")
 
@@ -96,7 +96,7 @@ def test_an_answered_task_is_not_escalated(org: Any, clock: Clock) -> None:
 
 def test_a_policy_without_a_task_target_gives_no_deadline(org: Any, clock: Clock) -> None:
     SlaTarget.objects.filter(metric=Metric.TASK).delete()
-    task = ask_tech(org, complaint(org, clock))
+    task = ask_tech(org, inquiry(org, clock))
 
     clock.run()
 
@@ -106,7 +106,7 @@ def test_a_policy_without_a_task_target_gives_no_deadline(org: Any, clock: Clock
 
 
 def test_moving_a_commitment_moves_its_reminder(org: Any, clock: Clock) -> None:
-    ticket = complaint(org, clock)
+    ticket = inquiry(org, clock)
     promise = tickets.add_commitment(
         ticket, description="周一给出退款方案", due_at=at("2026-03-09T12:00+08:00"), actor=org.agent
     )
