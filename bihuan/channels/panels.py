@@ -61,10 +61,11 @@ def file_notes(messages: list[Message]) -> dict[int, SafeString]:
             '{} <span class="text-muted-2">({})</span>',
             ((_file_link(link), filesizeformat(link.size)) for link in links),
         )
+        # Words, not an emoji: offline machines often lack an emoji font.
         notes[message_id] = format_html(
-            '<span class="message-files small text-truncate" data-testid="message-files"'
-            ' title="{}"><span aria-hidden="true">📎</span> {}</span>',
-            _("Attachments"),
+            '<span class="message-files small text-truncate" data-testid="message-files">'
+            '<span class="text-muted-2">{}</span> {}</span>',
+            _("Attachments:"),
             items,
         )
     return notes
