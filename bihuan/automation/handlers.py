@@ -17,6 +17,7 @@ from bihuan.core.consumers import consumer
 from bihuan.core.due_work import due_work
 from bihuan.core.models import DueItem, Event
 from bihuan.tickets.choices import MessageKind, TicketType
+from bihuan.tickets.models import Ticket
 
 
 def _has_trigger(event: Event) -> bool:
@@ -80,6 +81,8 @@ def complaint_playbook(events: Sequence[Event]) -> None:
         if event.verb == "ticket.assigned":
             services.follow_ticket_owner(ticket_id)
         elif event.verb == "ticket.message_added":
+            # The tickets lock order: the ticket first, then its complaint.
+            Ticket.objects.select_for_update().only("pk").filter(pk=ticket_id).first()
             complaint = (
                 Complaint.objects.select_for_update()
                 .select_related("ticket")

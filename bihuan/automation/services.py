@@ -836,7 +836,8 @@ def mark_stage_overdue(step_id: int) -> bool:
     ticket's owner, the queue's supervisor and the department head."""
     with transaction.atomic():
         step = (
-            ComplaintStep.objects.select_for_update()
+            # Lock the step row only (the owner is a nullable join PostgreSQL cannot lock).
+            ComplaintStep.objects.select_for_update(of=("self",))
             .select_related("complaint", "owner")
             .filter(pk=step_id)
             .first()
