@@ -46,6 +46,9 @@ class CustomerOut(Schema):
     advisor_id: int | None
     tags: list[str]
     identities: list[IdentityOut]
+    merged_into_id: int | None = Field(
+        None, description="The customer this one is merged into (undo with POST …/unmerge)"
+    )
     created_at: datetime
 
 
@@ -101,6 +104,7 @@ def customer_out(customer: Customer, *, masked: bool = True) -> dict[str, Any]:
             }
             for i in sorted(customer.identities.all(), key=lambda i: (not i.is_primary, i.pk))
         ],
+        "merged_into_id": customer.merged_into_id,
         "created_at": customer.created_at,
     }
 

@@ -293,6 +293,7 @@ def test_merge_and_undo_through_the_api(org: Org, pair: tuple[Customer, Customer
 
     merged_answer = client.post(f"/api/v1/customers/{survivor.pk}/merge", {"merged_id": merged.pk})
     list_after_merge = client.get("/api/v1/customers", q="Wang Fang")
+    merged_record = client.get(f"/api/v1/customers/{merged.pk}")
     undone = client.post(f"/api/v1/customers/{merged.pk}/unmerge")
     again = client.post(f"/api/v1/customers/{merged.pk}/unmerge")
 
@@ -306,6 +307,8 @@ def test_merge_and_undo_through_the_api(org: Org, pair: tuple[Customer, Customer
     assert body["moved"]["tickets"] == 1
     assert body["moved"]["identities"] == 2
     assert list_after_merge.json()["items"] == []  # a merged customer is in no list
+    assert merged_record.json()["merged_into_id"] == survivor.pk
+    assert merged_record.json()["tickets"] == []  # they are the survivor's now
     assert undone.status_code == 200
     assert undone.json()["undone_at"] is not None
     assert again.status_code == 409
