@@ -59,8 +59,10 @@ class Mailbox(models.Model):
     )
     imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")
     poll_seconds = models.PositiveIntegerField(_("poll every (seconds)"), default=60)
-    uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
-    last_uid = models.BigIntegerField(default=0, editable=False)
+    uidvalidity = models.BigIntegerField(
+        _("IMAP UIDVALIDITY"), null=True, blank=True, editable=False
+    )
+    last_uid = models.BigIntegerField(_("last IMAP UID stored"), default=0, editable=False)
     last_polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"))

@@ -143,7 +143,8 @@ def test_the_migration_encrypts_the_passwords_stored_before_and_reverses() -> No
     encrypted = _stored(row.pk)
     MigrationExecutor(connection).migrate(before)
     reversed_back = _stored(row.pk)
-    MigrationExecutor(connection).migrate(after)
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("bihuan_channels")
+    MigrationExecutor(connection).migrate(latest)  # the schema the other tests expect
 
     assert encrypted != PLAIN
     assert secrets.decrypt(encrypted) == PLAIN
