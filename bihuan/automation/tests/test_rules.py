@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from bihuan.automation.models import AutomationRule, RuleRun
@@ -251,3 +253,21 @@ def test_a_rule_asks_a_department_with_a_collaboration_task(org: Any) -> None:
     assert Ticket.objects.get(pk=ticket.pk).status == "pending_collaboration"
     (applied,) = ticket_events(ticket, "automation.rule_applied")
     assert applied.data["actions"] == [{"type": "create_task", "value": org.tech.pk, "done": True}]
+
+
+def test_the_rules_page_and_endpoint_cost_the_same_queries_for_1_and_50_rules(org: Any) -> None:
+    admin = Client()
+    admin.force_login(org.admin)
+    make_rule(org.admin, "规则 0", "ticket.created", [{"type": "add_tag", "value": "x"}])
+
+    def counted(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert admin.get(path).status_code == 200
+        return len(queries)
+
+    one = (counted("/automation/rules/"), counted("/api/v1/automation/rules"))
+    for n in range(1, 50):
+        make_rule(org.admin, f"规则 {n}", "ticket.created", [{"type": "add_tag", "value": "x"}])
+    fifty = (counted("/automation/rules/"), counted("/api/v1/automation/rules"))
+
+    assert fifty == one
