@@ -153,3 +153,39 @@ def test_the_session_id_changes_when_a_code_is_verified(
     open_portal(noted, client=client)
 
     assert client.cookies["sessionid"].value != "fixated-session-id-from-an-attacker"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "cursor", ["%%%", "eyJ4IjogMX0", "WyJuIiwgMSwgMTE4MDU5MTYyMDcxNzQxMTMwMzQyNF0"]
+)
+def test_a_forged_cursor_answers_4xx_never_500(
+    noted: Ticket, open_portal: OpenPortal, cursor: str
+) -> None:
+    client = open_portal(noted)
+
+    answers = [
+        client.get(path, {"cursor": cursor}).status_code
+        for path in ("/portal/help/", "/portal/requests/", f"/portal/requests/{noted.pk}/")
+    ]
+
+    assert all(400 <= status < 500 for status in answers), answers
+
+
+@pytest.mark.django_db
+def test_portal_pages_carry_no_inline_script_or_style(
+    noted: Ticket, open_portal: OpenPortal
+) -> None:
+    client = open_portal(noted)
+
+    for path in (
+        "/portal/",
+        "/portal/help/",
+        "/portal/requests/new/",
+        f"/portal/requests/{noted.pk}/",
+    ):
+        html = client.get(path).content.decode()
+
+        assert " style=" not in html
+        assert "<style" not in html
+        assert "<script>" not in html
