@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bihuan.accounts.models import User
-from bihuan.core.errors import Conflict, PermissionDenied, ValidationFailed
+from bihuan.core.errors import PermissionDenied, ValidationFailed
 from bihuan.core.events import record_event
 from bihuan.knowledge.answering import DEFAULT_THRESHOLD, best_answer, question_language
 from bihuan.knowledge.choices import (
@@ -162,14 +162,19 @@ def answer_automatically(ticket_id: int, *, message_id: int) -> AutoAnswer | Non
     ``knowledge.auto_answered`` is recorded, all in one transaction. Otherwise the ticket is
     left to the agents and ``knowledge.auto_answer_skipped`` says why.
 
-    Returns None when the channel is off (nothing is written). Safe to run twice: a ticket
-    considered once keeps its first outcome.
+    Returns None when the channel is off or its sender may no longer reply (nothing is
+    written). Safe to run twice: a ticket considered once keeps its first outcome.
     """
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None or ticket.status == TicketStatus.CLOSED:
         return None
-    setting = AutoAnswerChannel.objects.filter(channel=ticket.channel, is_enabled=True).first()
-    if setting is None:
+    setting = (
+        AutoAnswerChannel.objects.select_related("sender")
+        .filter(channel=ticket.channel, is_enabled=True)
+        .first()
+    )
+    if setting is None or not can_work_ticket(setting.sender):
+        # Off, or its sender may no longer reply (deactivated): as good as off.
         return None
     existing = AutoAnswer.objects.filter(ticket_id=ticket_id).first()
     if existing is not None:
@@ -307,12 +312,7 @@ def hand_over(ticket_id: int, *, reason: str = HandoverReason.CUSTOMER_WROTE) ->
             return None
         ticket = Ticket.objects.get(pk=ticket_id)
         if ticket.status == TicketStatus.CLOSED:
-            raise Conflict(
-                gettext_lazy(
-                    "This ticket is closed; the customer's new contact needs a new ticket."
-                ),
-                code="ticket_closed",
-            )
+            return None  # closed meanwhile: its loop is closed, nobody to hand it to
         setting = AutoAnswerChannel.objects.filter(channel=row.channel).first()
         changes = ticket_services.TicketChanges()
         priority = min(ticket.priority + 1, Priority.URGENT)

@@ -324,3 +324,18 @@ def test_the_ticket_timeline_tells_the_automatic_answer_and_the_handover(
     text = page.content.decode()
     assert "answered automatically with the article “退款多久到账”" in text
     assert "the customer said the automatic answer did not help" in text
+
+
+def test_a_sender_no_longer_active_answers_nothing(
+    shelf: dict[str, Article], web_on: Any, assistant: Any
+) -> None:
+    assistant.is_active = False
+    assistant.save(update_fields=["is_active"])
+    ticket = make_ticket(subject=SUBJECT, body=QUESTION, channel="web")
+
+    Runner().run_until_idle()
+
+    ticket.refresh_from_db()
+    assert not AutoAnswer.objects.exists()
+    assert ticket.status == TicketStatus.NEW
+    assert not Message.objects.filter(ticket=ticket, kind=MessageKind.REPLY).exists()
