@@ -31,8 +31,8 @@ class CustomerIdentityInline(TabularInline):
     model = CustomerIdentity
     extra = 0
     can_delete = False
-    fields = ["kind", "masked_value", "is_primary", "created_at"]
-    readonly_fields = ["kind", "masked_value", "is_primary", "created_at"]
+    fields = ["kind", "source", "masked_value", "is_primary", "created_at"]
+    readonly_fields = ["kind", "source", "masked_value", "is_primary", "created_at"]
 
     @admin.display(description=_("value"))
     def masked_value(self, identity: CustomerIdentity) -> str:
@@ -47,7 +47,15 @@ class CustomerIdentityInline(TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
-    list_display = ["name", "organisation", "tier", "lifecycle_stage", "advisor", "created_at"]
+    list_display = [
+        "name",
+        "organisation",
+        "tier",
+        "lifecycle_stage",
+        "advisor",
+        "merged_into",
+        "created_at",
+    ]
     list_filter = ["tier", "lifecycle_stage"]
     search_fields = ["name"]
     fields = ["name", "organisation", "tier", "lifecycle_stage", "advisor", "tags"]
