@@ -147,9 +147,9 @@ def _check_condition(name: str, value: Any) -> Any:
             )
         return int(value)
     if name == "category":
-        if not Category.objects.filter(pk=int(value)).exists():
+        if not Category.objects.filter(pk=_int(value)).exists():
             raise tickets.unknown_reference("category", value)
-        return int(value)
+        return _int(value)
     if name == "tag":
         return _text(str(value), label=str(_("Tag")), limit=50)
     raise _invalid("invalid_condition", _("Unknown condition “%(name)s”."), name=name)
@@ -198,10 +198,12 @@ def _check_action(action: dict[str, Any]) -> dict[str, Any]:
 
 
 def _int(value: Any) -> int:
+    """An id given in a rule, or 0 (names nothing) when it is not one."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         return 0
+    return number if 0 < number <= 2**62 else 0
 
 
 def validate_rule(data: RuleInput) -> RuleInput:
