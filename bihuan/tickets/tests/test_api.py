@@ -70,7 +70,7 @@ def test_create_ticket_matches_an_existing_customer_by_any_identity(org: Any) ->
     assert Customer.objects.count() == 1
     assert sorted(CustomerIdentity.objects.values_list("kind", "value")) == [
         ("email", "wang.fang@example.com"),
-        ("phone", "13800135678"),
+        ("phone", "+8613800135678"),  # stored in E.164 (customers)
     ]
 
 
