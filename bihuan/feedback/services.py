@@ -633,7 +633,9 @@ def answer_survey(
     moment = now or timezone.now()
     found = invitation_for_token(token)
     invitation = (
-        SurveyInvitation.objects.select_for_update().select_related("ticket").get(pk=found.pk)
+        SurveyInvitation.objects.select_for_update(of=("self",))
+        .select_related("ticket")
+        .get(pk=found.pk)
     )
     check_link_usable(invitation, now=moment)
     return _answer(invitation, answer, source=ResponseSource.SURVEY_LINK, now=moment)
@@ -1212,7 +1214,9 @@ def move_rectification(
     pivot); an accepted item marks its linked internal feedback as having led to a change.
     """
     locked = (
-        Rectification.objects.select_for_update().select_related("owner_department").get(pk=item.pk)
+        Rectification.objects.select_for_update(of=("self",))
+        .select_related("owner_department")
+        .get(pk=item.pk)
     )
     _check_choice(to, RectificationState, label=gettext("state"))
     if to not in RECTIFICATION_MOVES[locked.state]:
