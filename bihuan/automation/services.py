@@ -321,8 +321,21 @@ def _schedule_waiting_tickets(rule: AutomationRule) -> None:
     ):
         if row["data"].get("to") == rule.wait_status and row["ticket_id"] is not None:
             entered[int(row["ticket_id"])] = row["occurred_at"]
+    # A ticket the rule already ran on since it entered the status is not timed again (an
+    # edit of the rule must not remind the same customer twice).
+    last_run: dict[int, datetime] = {}
+    for ticket_id, at in (
+        RuleRun.objects.filter(rule=rule, ticket_id__in=[pk for pk, _created in waiting])
+        .order_by("id")
+        .values_list("ticket_id", "created_at")
+    ):
+        last_run[int(ticket_id)] = at
     for pk, created in waiting:
-        schedule_time_rule(rule, ticket_id=pk, entered_at=entered.get(int(pk), created))
+        since = entered.get(int(pk), created)
+        ran = last_run.get(int(pk))
+        if ran is not None and ran >= since:
+            continue
+        schedule_time_rule(rule, ticket_id=pk, entered_at=since)
 
 
 def schedule_time_rule(rule: AutomationRule, *, ticket_id: int, entered_at: datetime) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bihuan.automation import services
 from bihuan.automation.services import TIME_RULE
 from bihuan.automation.tests.conftest import Clock, make_rule, new_ticket, ticket_events
 from bihuan.core.models import DueItem, WorkState
@@ -119,3 +120,35 @@ def test_a_new_time_rule_counts_from_when_waiting_tickets_started_waiting(
     assert item.due_at.isoformat() == "2026-03-04T02:00:00+00:00"
     clock.run("2026-03-04T10:00+08:00")
     assert list(Ticket.objects.get(pk=ticket.pk).tags.values_list("name", flat=True)) == ["久等"]
+
+
+def test_editing_a_time_rule_does_not_remind_the_same_ticket_twice(org: Any, clock: Clock) -> None:
+    clock.travel("2026-03-02T10:00+08:00")
+    rule = make_rule(
+        org.admin,
+        "等待 1 天加标签",
+        "time.in_status",
+        [{"type": "notify", "value": "owner"}],
+        wait_status="pending_customer",
+        wait_hours=24,
+    )
+    ticket = new_ticket(team=org.presales)
+    tickets.reply_to_customer(ticket, body="请提供订单号。", actor=org.agent)
+    tickets.change_status(ticket, status="pending_customer", actor=org.agent)
+    clock.run("2026-03-03T10:00+08:00")
+    assert len(ticket_events(ticket, "automation.rule_applied")) == 1
+
+    services.save_rule(
+        services.RuleInput(
+            name="等待 1 天通知",
+            trigger="time.in_status",
+            actions=[{"type": "notify", "value": "owner"}],
+            wait_status="pending_customer",
+            wait_hours=24,
+        ),
+        actor=org.admin,
+        rule=rule,
+    )
+    clock.run("2026-03-04T10:00+08:00")
+
+    assert len(ticket_events(ticket, "automation.rule_applied")) == 1
