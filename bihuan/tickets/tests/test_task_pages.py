@@ -124,3 +124,20 @@ def test_a_refused_close_from_the_page_changes_nothing(org: Org) -> None:
     assert response.status_code == 409
     assert response.json()["code"] == "call_back_needed"
     assert db_state() == before
+
+
+def test_a_supervisor_sees_every_departments_tasks_and_filters_by_one(org: Org) -> None:
+    tech_task = collaboration.open_task(
+        owned(org), department=org.tech, description="查日志", actor=org.agent
+    )
+    service_task = collaboration.open_task(
+        owned(org), department=org.service, description="核对订单", actor=org.agent
+    )
+    client = signed_in(org.supervisor)
+
+    every = client.get(reverse("tickets:tasks"))
+    tech_only = client.get(reverse("tickets:tasks"), {"department": org.tech.pk})
+
+    assert {t.pk for t in every.context["tasks"]} == {tech_task.pk, service_task.pk}
+    assert [t.pk for t in tech_only.context["tasks"]] == [tech_task.pk]
+    assert 'data-testid="task-filters"' in every.content.decode()
