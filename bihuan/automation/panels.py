@@ -6,10 +6,12 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from bihuan.accounts.models import User
 from bihuan.automation.forms import StageForm
 from bihuan.automation.queries import ComplaintView, complaint_of
 from bihuan.tickets.models import Ticket
 from bihuan.tickets.panels import register_ticket_panel
+from bihuan.tickets.permissions import can_work_ticket
 
 
 def render_complaint_panel(request: HttpRequest, ticket: Ticket) -> SafeString:
@@ -28,6 +30,8 @@ def panel_html(
             "ticket": ticket,
             "view": view,
             "form": form or StageForm(stage=view.complaint.stage),
+            # Department members see the playbook but may not advance it (notes only).
+            "can_work": isinstance(request.user, User) and can_work_ticket(request.user),
         },
         request=request,
     )

@@ -123,6 +123,11 @@ def test_a_notes_only_department_member_cannot_advance_a_shared_complaint(org: A
 
     assert (response.status_code, progress.status_code) == (403, 403)
     assert (Event.objects.count(), stages(ticket)) == before
+    member = Client()
+    member.force_login(org.tech_member)
+    html = member.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'data-testid="complaint-panel"' in html
+    assert 'data-testid="complaint-stage-form"' not in html
 
 
 def test_an_overdue_stage_escalates_once_and_a_rule_can_react_to_it(org: Any, clock: Clock) -> None:
