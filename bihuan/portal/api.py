@@ -13,13 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.params.functions import Path
 from ninja.security import HttpBearer
+from pydantic import ConfigDict
 
 from bihuan.accounts.services import authenticate_token
 from bihuan.core.api_errors import ErrorOut, error_responses
 from bihuan.core.errors import ValidationFailed
+from bihuan.core.schema_types import NO_NUL
 from bihuan.portal import queries, services
 from bihuan.portal.viewer import PortalViewer
 
@@ -51,6 +53,14 @@ def _viewer(request: HttpRequest) -> PortalViewer:
 
 def _address(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+class PageQuery(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(
+        None, max_length=500, pattern=NO_NUL, description="older_cursor / next page"
+    )
 
 
 class CodeIn(Schema):
@@ -217,11 +227,9 @@ def close_session(request: HttpRequest) -> Any:
     response={200: list[RequestOut], **error_responses(401, 422)},
     summary="The caller's requests, most recently changed first",
 )
-def list_requests(request: HttpRequest, cursor: str | None = None) -> Any:
-    viewer = _viewer(request)
-    if viewer is NOBODY:
-        return []
-    return [_request_out(t) for t in queries.list_tickets(viewer, cursor=cursor).items]
+def list_requests(request: HttpRequest, params: Query[PageQuery]) -> Any:
+    page = queries.list_tickets(_viewer(request), cursor=params.cursor)
+    return [_request_out(t) for t in page.items]
 
 
 @router.get(
@@ -230,9 +238,9 @@ def list_requests(request: HttpRequest, cursor: str | None = None) -> Any:
     response={200: RequestDetailOut, **error_responses(401, 404, 422)},
     summary="One request: its status in plain words, the commitment and the public timeline",
 )
-def get_request(request: HttpRequest, number: int = NUMBER, cursor: str | None = None) -> Any:
+def get_request(request: HttpRequest, params: Query[PageQuery], number: int = NUMBER) -> Any:
     ticket = queries.get_ticket(_viewer(request), number)
-    timeline = queries.public_timeline(ticket, cursor=cursor)
+    timeline = queries.public_timeline(ticket, cursor=params.cursor)
     commitment = queries.current_commitment(ticket)
     return {
         **_request_out(ticket),
@@ -262,7 +270,7 @@ def post_message(request: HttpRequest, payload: MessageIn, number: int = NUMBER)
 @router.post(
     "/portal/requests/{number}/confirmation",
     auth=AUTH,
-    response={200: RequestOut, **error_responses(401, 404, 409)},
+    response={200: RequestOut, **error_responses(400, 401, 404, 409, 422)},
     summary="Confirm that a solved request is solved",
 )
 def confirm(request: HttpRequest, number: int = NUMBER) -> Any:
