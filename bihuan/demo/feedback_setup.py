@@ -14,9 +14,10 @@ import random
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from bihuan.core.models import DueItem, WorkState
+from bihuan.core.models import DueItem, Event, WorkState
 from bihuan.customers.models import Customer
 from bihuan.demo.conversation import Cast
 from bihuan.feedback import services
@@ -26,11 +27,13 @@ from bihuan.feedback.models import (
     NegativeAnalysis,
     Rectification,
     SurveyInvitation,
+    SurveyOptOut,
     SurveyReason,
 )
 from bihuan.tickets.choices import TicketStatus
 from bihuan.tickets.models import Ticket
 
+MARKER_VERB = "demo.loaded"  # generate.MARKER_VERB (generate imports this module)
 REASONS = (
     ("响应快", "Quick response"),
     ("态度好", "Friendly staff"),
@@ -254,30 +257,42 @@ def _ledger(
 
 
 def delete_feedback_setup() -> None:
-    """Delete the feedback that went with the demo (its tickets and customers are gone or
-    going: survey rows cascade with them) and cancel the due work of rows no longer there."""
+    """Delete the feedback that went with the demo — before or after its tickets and
+    customers go (the demo marker names its customers) — and cancel the due work of rows no
+    longer there."""
+    marker = Event.objects.filter(verb=MARKER_VERB).order_by("-id").first()
+    customers: list[int] = marker.data.get("created", {}).get("customers", []) if marker else []
+    for start in range(0, len(customers), 500):
+        chunk = customers[start : start + 500]
+        FeedbackEntry.objects.filter(
+            Q(customer_id__in=chunk) | Q(ticket__customer_id__in=chunk)
+        ).delete()
+        SurveyInvitation.objects.filter(customer_id__in=chunk).delete()
+        SurveyOptOut.objects.filter(customer_id__in=chunk).delete()
     FeedbackEntry.objects.filter(
         source__in=(EntrySource.SURVEY, EntrySource.TICKET),
         ticket__isnull=True,
         customer__isnull=True,
     ).delete()
-    demo_made = FeedbackEntry.objects.filter(
+    FeedbackEntry.objects.filter(
         source__in=(EntrySource.COMMUNITY, EntrySource.CALLBACK, EntrySource.INTERNAL),
         summary__in=[s for _k, _s, s in HAND_ENTRIES] + [s for _t, s in INTERNAL],
-    )
-    demo_made.delete()
+    ).delete()
     Rectification.objects.filter(problem__in=[r[0] for r in RECTIFICATIONS]).delete()
     kept = {
         "feedback.surveyinvitation": set(SurveyInvitation.objects.values_list("pk", flat=True)),
         "feedback.negativeanalysis": set(NegativeAnalysis.objects.values_list("pk", flat=True)),
         "feedback.rectification": set(Rectification.objects.values_list("pk", flat=True)),
     }
+    demo_customers = set(customers)
     orphans = []
     for item in DueItem.objects.filter(kind__startswith="feedback.", state=WorkState.PENDING):
         table, _sep, rest = item.key.partition(":")
         row = int(rest.split(":")[0]) if rest.split(":")[0].isdigit() else None
         if table in kept and row not in kept[table]:
             orphans.append(item.pk)
-        if table == "customers.customer" and not Customer.objects.filter(pk=row or 0).exists():
+        if table == "customers.customer" and (
+            row in demo_customers or not Customer.objects.filter(pk=row or 0).exists()
+        ):
             orphans.append(item.pk)
     DueItem.objects.filter(pk__in=orphans).update(state=WorkState.CANCELLED)

@@ -10,10 +10,10 @@ import pytest
 import time_machine
 
 from bihuan.accounts.models import Department, Team, User
-from bihuan.customers.models import Customer
+from bihuan.core.models import DueItem
 from bihuan.demo.conversation import Cast
-from bihuan.demo.feedback_setup import delete_feedback_setup, set_up_feedback
-from bihuan.demo.generate import load_demo
+from bihuan.demo.feedback_setup import set_up_feedback
+from bihuan.demo.generate import delete_demo, load_demo
 from bihuan.feedback.models import (
     FeedbackEntry,
     NegativeAnalysis,
@@ -29,9 +29,9 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2025, 6, 16, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def test_the_demo_shows_the_feedback_loop_at_every_stage() -> None:
+def test_the_demo_shows_the_feedback_loop_at_every_stage_and_deletes_it() -> None:
     with time_machine.travel(NOW, tick=False):
-        load_demo(now=NOW)
+        result = load_demo(now=NOW)  # which calls set_up_feedback
         cast = Cast(
             users={u.username: u for u in User.objects.all()},
             departments={d.name: d for d in Department.objects.all()},
@@ -40,11 +40,11 @@ def test_the_demo_shows_the_feedback_loop_at_every_stage() -> None:
         )
         ticket_ids = list(Ticket.objects.values_list("pk", flat=True))
 
-        counts = set_up_feedback(cast, ticket_ids)
         again = set_up_feedback(cast, ticket_ids)
         report = feedback_report(cast.supervisor, parse_period("2025-03-18", "2025-06-16"))
 
-    assert counts["survey answers"] > 100
+    assert result.counts["survey answers"] > 100
+    assert result.counts["rectifications"] == 5
     assert again == {"rectifications": 0}
     assert SurveyResponse.objects.filter(kind="csat", score__lte=2).exists()
     assert SurveyResponse.objects.filter(kind="nps").count() > 5
@@ -61,10 +61,9 @@ def test_the_demo_shows_the_feedback_loop_at_every_stage() -> None:
     assert overall.nps is not None
     assert (overall.conversion_rate or 0) > 0
 
-    Ticket.objects.all().delete()  # as delete_demo does, before the set-ups
-    Customer.objects.all().delete()
-    delete_feedback_setup()
+    assert delete_demo()
 
     assert SurveyInvitation.objects.count() == 0
     assert FeedbackEntry.objects.count() == 0
     assert Rectification.objects.count() == 0
+    assert not DueItem.objects.filter(kind__startswith="feedback.", state="pending").exists()
