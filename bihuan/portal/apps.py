@@ -8,6 +8,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Customer portal")
 
     def ready(self) -> None:
+        from bihuan.portal import tasks  # noqa: F401 - registers the due work
         from bihuan.portal.panels import portal_file_notes
         from bihuan.tickets.panels import register_message_notes
 

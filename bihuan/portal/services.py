@@ -460,3 +460,16 @@ def rate_help(
     return feedback_services.record_csat(
         ticket, score=score, comment=comment, source=ResponseSource.PORTAL
     )
+
+
+KEEP_CODES = timedelta(days=7)
+
+
+def prune_portal_codes(*, older_than: timedelta = KEEP_CODES) -> int:
+    """Delete codes (and the sessions they opened, long expired) asked for before the cut-off:
+    the rate limits look back one hour, a session lives two. Returns the codes deleted."""
+    cut = timezone.now() - max(older_than, WINDOW, timedelta(hours=SESSION_HOURS))
+    with transaction.atomic():
+        ids = list(PortalCode.objects.filter(created_at__lt=cut).values_list("pk", flat=True))
+        PortalSession.objects.filter(code_id__in=ids).delete()
+        return PortalCode.objects.filter(pk__in=ids).delete()[1].get("portal.PortalCode", 0)

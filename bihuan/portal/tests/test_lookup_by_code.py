@@ -228,3 +228,17 @@ def test_a_session_expires(customer_ticket: Ticket, open_portal: OpenPortal) -> 
 
     assert response.status_code == 302
     assert response["Location"] == "/portal/"
+
+
+def test_codes_and_their_sessions_are_deleted_after_a_week(
+    customer_ticket: Ticket, open_portal: OpenPortal
+) -> None:
+    open_portal(customer_ticket)
+
+    with time_machine.travel(timezone.now() + timedelta(days=6)):
+        kept = services.prune_portal_codes()
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
+        deleted = services.prune_portal_codes()
+
+    assert (kept, deleted) == (0, 1)
+    assert (PortalCode.objects.count(), PortalSession.objects.count()) == (0, 0)
