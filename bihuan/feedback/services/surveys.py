@@ -1,0 +1,536 @@
+"""Surveys: invitations when a ticket is solved and on the NPS schedule, sending and
+reminding (due work), opting out, and the one answer per invitation (``record_csat`` for the
+portal)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone, translation
+from django.utils.html import escape, linebreaks
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from bihuan.core import due_work
+from bihuan.core.errors import NotFound, ValidationFailed
+from bihuan.core.events import record_event
+from bihuan.core.models import DueItem, WorkState
+from bihuan.customers.choices import IdentityKind
+from bihuan.customers.models import Customer, CustomerIdentity
+from bihuan.feedback.choices import (
+    InvitationState,
+    ResponseSource,
+    SurveyKind,
+)
+from bihuan.feedback.errors import SurveyAlreadyAnswered
+from bihuan.feedback.models import (
+    SurveyInvitation,
+    SurveyOptOut,
+    SurveyReason,
+    SurveyResponse,
+)
+from bihuan.feedback.services.policy import (
+    CSAT_RANGE,
+    EDIT_WINDOW,
+    LINK_VALID,
+    NPS,
+    NPS_DELAY,
+    NPS_INTERVAL,
+    NPS_RANGE,
+    REMIND,
+    REMIND_AFTER,
+    SEND,
+    _check_choice,
+    _clean,
+    check_link_usable,
+    customer_key,
+    invitation_for_token,
+    invitation_key,
+    survey_url,
+)
+from bihuan.feedback.services.register import _register_answer, _register_ticket
+from bihuan.tickets.choices import TicketStatus
+from bihuan.tickets.models import Ticket
+
+# --- Sending --------------------------------------------------------------------------------
+
+
+def _customer_email(customer_id: int) -> str:
+    return (
+        CustomerIdentity.objects.filter(customer_id=customer_id, kind=IdentityKind.EMAIL)
+        .order_by("-is_primary", "id")
+        .values_list("value", flat=True)
+        .first()
+        or ""
+    )
+
+
+def is_opted_out(customer_id: int) -> bool:
+    return SurveyOptOut.objects.filter(customer_id=customer_id).exists()
+
+
+def _new_invitation(
+    kind: str, customer: Customer, *, ticket: Ticket | None, now: datetime, state: str
+) -> SurveyInvitation:
+    return SurveyInvitation.objects.create(
+        kind=kind,
+        state=state,
+        customer=customer,
+        ticket=ticket,
+        agent_id=ticket.owner_id if ticket else None,
+        team_id=ticket.team_id if ticket else None,
+        department_id=(
+            ticket.department_id or (ticket.team.department_id if ticket.team else None)
+            if ticket
+            else None
+        ),
+        channel=ticket.channel if ticket else "",
+        category_id=ticket.category_id if ticket else None,
+        tier=customer.tier,
+        nonce=secrets.token_hex(8),
+        created_at=now,
+        expires_at=now + LINK_VALID,
+    )
+
+
+@transaction.atomic
+def ticket_solved(ticket_id: int, *, now: datetime) -> SurveyInvitation | None:
+    """React to a solved ticket (the consumer of ``ticket.status_changed``): invite the
+    customer to a CSAT survey (once per ticket; not if they opted out, recorded so), put a
+    ticket typed 咨询/投诉/建议/表扬 in the register, and plan the customer's next NPS."""
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("customer", "team")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None or ticket.status not in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+        return None  # reopened before we got to it: the next solve asks
+    _register_ticket(ticket, now=now)
+    _plan_nps(ticket.customer, now=now)
+    existing = SurveyInvitation.objects.filter(ticket=ticket, kind=SurveyKind.CSAT).first()
+    if existing is not None:
+        return existing
+    opted_out = is_opted_out(ticket.customer_id)
+    state = InvitationState.OPTED_OUT if opted_out else InvitationState.PENDING
+    invitation = _new_invitation(
+        SurveyKind.CSAT, ticket.customer, ticket=ticket, now=now, state=state
+    )
+    if not opted_out:
+        due_work.schedule(SEND, key=invitation_key(invitation.pk), due_at=now)
+    return invitation
+
+
+def _plan_nps(customer: Customer, *, now: datetime) -> None:
+    """Schedule the customer's NPS survey: a few days after contact, and never sooner than
+    ``NPS_INTERVAL`` after the last one."""
+    if is_opted_out(customer.pk):
+        return
+    last = (
+        SurveyInvitation.objects.filter(customer=customer, kind=SurveyKind.NPS)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    due = now + NPS_DELAY
+    if last is not None:
+        due = max(due, last + NPS_INTERVAL)
+    if _pending_nps(customer.pk).filter(due_at__lte=due).exists():
+        return  # already planned, and no later than this
+    _schedule_nps(customer.pk, due)
+
+
+def _pending_nps(customer_id: int) -> QuerySet[DueItem]:
+    return DueItem.objects.filter(
+        kind=NPS, key__startswith=f"{customer_key(customer_id)}:", state=WorkState.PENDING
+    )
+
+
+def _schedule_nps(customer_id: int, due: datetime) -> None:
+    # One key per occurrence: the handler plans the next one while its own item is still
+    # pending (the same key would move the running item instead).
+    for key in _pending_nps(customer_id).filter(claimed_by="").values_list("key", flat=True):
+        due_work.cancel(NPS, key=key)  # not the one running now (it plans this one)
+    due_work.schedule(NPS, key=f"{customer_key(customer_id)}:{int(due.timestamp())}", due_at=due)
+
+
+@transaction.atomic
+def open_nps_invitation(customer_id: int, *, now: datetime) -> SurveyInvitation | None:
+    """The NPS schedule is due: invite the customer (not if opted out, not twice within
+    ``NPS_INTERVAL``), and plan the next one if they were in contact this quarter."""
+    customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
+    if customer is None or is_opted_out(customer_id):
+        return None
+    recent = SurveyInvitation.objects.filter(
+        customer=customer, kind=SurveyKind.NPS, created_at__gt=now - NPS_INTERVAL
+    ).exists()
+    if recent:
+        return None
+    last_ticket = (
+        Ticket.objects.filter(customer=customer)
+        .select_related("team")
+        .order_by("-created_at")
+        .first()
+    )
+    invitation = _new_invitation(
+        SurveyKind.NPS, customer, ticket=None, now=now, state=InvitationState.PENDING
+    )
+    if last_ticket is not None:
+        # Whom the relationship answer speaks of: the last contact's agent and queue.
+        invitation.agent_id = last_ticket.owner_id
+        invitation.team_id = last_ticket.team_id
+        invitation.channel = last_ticket.channel
+        invitation.save(update_fields=["agent", "team", "channel"])
+    due_work.schedule(SEND, key=invitation_key(invitation.pk), due_at=now)
+    if last_ticket is not None and last_ticket.created_at > now - NPS_INTERVAL:
+        _schedule_nps(customer.pk, now + NPS_INTERVAL)
+    return invitation
+
+
+def _mail_texts(invitation: SurveyInvitation, *, reminder: bool) -> tuple[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        if invitation.kind == SurveyKind.CSAT and invitation.ticket_id:
+            subject = gettext("How did we do? Your request #%(number)s") % {
+                "number": invitation.ticket_id
+            }
+            question = gettext(
+                "Your request “%(subject)s” has been solved. How satisfied are you with our help?"
+            ) % {"subject": invitation.ticket.subject if invitation.ticket else ""}
+        else:
+            subject = gettext("Would you recommend us?")
+            question = gettext(
+                "How likely are you to recommend us to a friend or colleague? It takes a minute."
+            )
+        if reminder:
+            subject = gettext("Reminder: %(subject)s") % {"subject": subject}
+        body = gettext(
+            "Hello %(name)s,\n\n%(question)s\n\nAnswer here (no sign-in needed; the link is "
+            "valid until %(until)s):\n%(link)s\n\nNo more surveys: %(opt_out)s\n\n"
+            "Your customer service team"
+        ) % {
+            "name": invitation.customer.name,
+            "question": question,
+            "until": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d"),
+            "link": survey_url(invitation),
+            "opt_out": survey_url(invitation, name="feedback:opt_out"),
+        }
+    return subject, body
+
+
+def _send_mail(invitation: SurveyInvitation, address: str, *, reminder: bool) -> None:
+    subject, body = _mail_texts(invitation, reminder=reminder)
+    mail = EmailMultiAlternatives(
+        subject=subject,
+        body=body,
+        from_email=settings.BIHUAN_MAIL_FROM,
+        to=[address],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    mail.attach_alternative(
+        '<!doctype html><html><body style="font-family: sans-serif; line-height: 1.5">'
+        f"{linebreaks(escape(body))}</body></html>",
+        "text/html",
+    )
+    mail.send()
+
+
+def _fail(invitation: SurveyInvitation, reason: str, *, now: datetime) -> None:
+    with transaction.atomic():
+        changed = SurveyInvitation.objects.filter(
+            pk=invitation.pk, state=InvitationState.PENDING
+        ).update(state=InvitationState.FAILED, failure_reason=reason[:500])
+        if changed:
+            record_event(
+                "feedback.survey_not_sent",
+                invitation,
+                ticket_id=invitation.ticket_id,
+                customer_id=invitation.customer_id,
+                at=now,
+                data={"kind": invitation.kind, "reason": reason[:500]},
+            )
+
+
+def send_invitation(invitation_id: int, *, now: datetime) -> bool:
+    """Send a pending invitation by email (due work, after the commit that made it).
+
+    Not transactional as a whole: the mail leaves first, then the invitation is marked sent
+    with a conditional update (a crash between the two sends the mail again, never loses
+    it). A customer without an email address, or outbound mail not configured, marks the
+    invitation not sent with the reason. A mail server error raises for the engine's retry.
+    """
+    invitation = (
+        SurveyInvitation.objects.select_related("customer", "ticket")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None or invitation.state != InvitationState.PENDING:
+        return False
+    if is_opted_out(invitation.customer_id):
+        SurveyInvitation.objects.filter(pk=invitation.pk, state=InvitationState.PENDING).update(
+            state=InvitationState.OPTED_OUT
+        )
+        return False
+    address = _customer_email(invitation.customer_id)
+    if not address:
+        _fail(invitation, gettext("The customer has no email address."), now=now)
+        return False
+    if not getattr(settings, "BIHUAN_MAIL_FROM", ""):
+        _fail(invitation, gettext("Outbound email is not configured (BIHUAN_MAIL_FROM)."), now=now)
+        return False
+    invitation.expires_at = now + LINK_VALID
+    _send_mail(invitation, address, reminder=False)
+    with transaction.atomic():
+        changed = SurveyInvitation.objects.filter(
+            pk=invitation.pk, state=InvitationState.PENDING
+        ).update(
+            state=InvitationState.SENT,
+            sent_at=now,
+            expires_at=invitation.expires_at,
+            to_address=address,
+        )
+        if changed:
+            record_event(
+                "feedback.survey_sent",
+                invitation,
+                ticket_id=invitation.ticket_id,
+                customer_id=invitation.customer_id,
+                at=now,
+                data={"kind": invitation.kind, "to": address},
+            )
+            due_work.schedule(REMIND, key=invitation_key(invitation.pk), due_at=now + REMIND_AFTER)
+    return bool(changed)
+
+
+def remind_invitation(invitation_id: int, *, now: datetime) -> bool:
+    """Remind once a customer who has not answered, while the link is valid and they have
+    not opted out."""
+    invitation = (
+        SurveyInvitation.objects.select_related("customer", "ticket")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if (
+        invitation is None
+        or invitation.state != InvitationState.SENT
+        or invitation.reminded_at is not None
+        or invitation.expires_at <= now
+        or is_opted_out(invitation.customer_id)
+        or not invitation.to_address
+    ):
+        return False
+    _send_mail(invitation, invitation.to_address, reminder=True)
+    with transaction.atomic():
+        changed = SurveyInvitation.objects.filter(
+            pk=invitation.pk, state=InvitationState.SENT, reminded_at__isnull=True
+        ).update(reminded_at=now)
+        if changed:
+            record_event(
+                "feedback.survey_reminded",
+                invitation,
+                ticket_id=invitation.ticket_id,
+                customer_id=invitation.customer_id,
+                at=now,
+                data={"kind": invitation.kind, "to": invitation.to_address},
+            )
+    return bool(changed)
+
+
+@transaction.atomic
+def opt_out_of_surveys(token: str, *, now: datetime | None = None) -> SurveyOptOut:
+    """The customer asks for no more surveys (from the link in any survey mail): pending
+    sends, reminders and the NPS schedule stop. Asking again changes nothing."""
+    moment = now or timezone.now()
+    invitation = invitation_for_token(token)
+    customer = Customer.objects.select_for_update().get(pk=invitation.customer_id)
+    existing = SurveyOptOut.objects.filter(customer=customer).first()
+    if existing is not None:
+        return existing
+    opt_out = SurveyOptOut.objects.create(customer=customer, created_at=moment)
+    pending = list(
+        SurveyInvitation.objects.filter(
+            customer=customer, state__in=(InvitationState.PENDING, InvitationState.SENT)
+        ).values_list("pk", flat=True)
+    )
+    for pk in pending:
+        due_work.cancel(SEND, key=invitation_key(pk))
+        due_work.cancel(REMIND, key=invitation_key(pk))
+    SurveyInvitation.objects.filter(pk__in=pending, state=InvitationState.PENDING).update(
+        state=InvitationState.OPTED_OUT
+    )
+    for key in _pending_nps(customer.pk).values_list("key", flat=True):
+        due_work.cancel(NPS, key=key)
+    record_event(
+        "feedback.opted_out",
+        opt_out,
+        customer_id=customer.pk,
+        at=moment,
+        data={"invitation": invitation.pk},
+    )
+    return opt_out
+
+
+# --- Answers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    """What the customer submitted: a score, CSAT reasons, a comment, NPS's follow-up."""
+
+    score: int | None
+    reasons: tuple[int, ...] = ()
+    comment: str = ""
+    follow_up: str = ""
+
+
+def _check_answer(kind: str, answer: SurveyAnswer) -> tuple[list[SurveyReason], str, str]:
+    low, high = CSAT_RANGE if kind == SurveyKind.CSAT else NPS_RANGE
+    score = answer.score
+    if not isinstance(score, int) or isinstance(score, bool) or not low <= score <= high:
+        raise ValidationFailed(
+            _("Choose a score from %(low)s to %(high)s."),
+            code="score_out_of_range",
+            low=low,
+            high=high,
+        )
+    reasons: list[SurveyReason] = []
+    if answer.reasons:
+        if kind != SurveyKind.CSAT:
+            raise ValidationFailed(_("This survey has no reasons to choose."), code="no_reasons")
+        wanted = set(answer.reasons)
+        reasons = list(SurveyReason.objects.filter(pk__in=wanted, is_active=True))
+        if len(reasons) != len(wanted):
+            raise ValidationFailed(_("Choose reasons from the list."), code="unknown_reason")
+    comment = _clean(answer.comment, label=gettext("The comment"))
+    follow_up = _clean(answer.follow_up, label=gettext("The answer"))
+    return reasons, comment, follow_up
+
+
+def _answer(
+    invitation: SurveyInvitation, answer: SurveyAnswer, *, source: str, now: datetime
+) -> SurveyResponse:
+    """Store the invitation's one answer, or change it within the edit window (the caller
+    holds the invitation's lock and has checked the link)."""
+    reasons, comment, follow_up = _check_answer(invitation.kind, answer)
+    assert answer.score is not None
+    response = SurveyResponse.objects.filter(invitation=invitation).first()
+    if response is not None:
+        if now > response.editable_until:
+            raise SurveyAlreadyAnswered(
+                _("Thank you: we have your answer. It can no longer be changed.")
+            )
+        before = response.score
+        response.score = answer.score
+        response.comment = comment
+        response.follow_up = follow_up
+        response.updated_at = now
+        response.edit_count += 1
+        response.save(update_fields=["score", "comment", "follow_up", "updated_at", "edit_count"])
+        response.reasons.set(reasons)
+        record_event(
+            "feedback.survey_answer_changed",
+            response,
+            ticket_id=invitation.ticket_id,
+            customer_id=invitation.customer_id,
+            at=now,
+            data={"kind": invitation.kind, "from": before, "score": answer.score},
+        )
+    else:
+        response = SurveyResponse.objects.create(
+            invitation=invitation,
+            kind=invitation.kind,
+            score=answer.score,
+            comment=comment,
+            follow_up=follow_up,
+            source=source,
+            answered_at=now,
+            updated_at=now,
+            editable_until=now + EDIT_WINDOW,
+        )
+        response.reasons.set(reasons)
+        invitation.state = InvitationState.ANSWERED
+        invitation.answered_at = now
+        invitation.save(update_fields=["state", "answered_at"])
+        due_work.cancel(SEND, key=invitation_key(invitation.pk))
+        due_work.cancel(REMIND, key=invitation_key(invitation.pk))
+        record_event(
+            "feedback.survey_answered",
+            response,
+            ticket_id=invitation.ticket_id,
+            customer_id=invitation.customer_id,
+            at=now,
+            data={"kind": invitation.kind, "score": answer.score, "source": source},
+        )
+    _register_answer(invitation, response, now=now)
+    return response
+
+
+@transaction.atomic
+def answer_survey(
+    token: str, answer: SurveyAnswer, *, now: datetime | None = None
+) -> SurveyResponse:
+    """The customer answers through the link: once; a second submit within ``EDIT_WINDOW``
+    changes the answer, never adds one. An expired or forged link, an out-of-range score or
+    an answer past its window is refused and nothing changes."""
+    moment = now or timezone.now()
+    found = invitation_for_token(token)
+    invitation = (
+        SurveyInvitation.objects.select_for_update(of=("self",))
+        .select_related("ticket")
+        .get(pk=found.pk)
+    )
+    check_link_usable(invitation, now=moment)
+    return _answer(invitation, answer, source=ResponseSource.SURVEY_LINK, now=moment)
+
+
+@transaction.atomic
+def record_csat(
+    ticket: Ticket,
+    *,
+    score: int,
+    comment: str = "",
+    source: str = ResponseSource.PORTAL,
+    reasons: Sequence[int] = (),
+    now: datetime | None = None,
+) -> SurveyResponse:
+    """Record the customer's CSAT for a solved ticket from another place than the mailed
+    link (the portal, an agent typing a phone answer): the ticket's one CSAT answer, created
+    with its invitation if none was sent yet, changed within the edit window, refused after.
+
+    A public, stable entry point (the portal calls it). Refuses a ticket that is not solved
+    or closed, a score outside 1–5 and an unknown source, before writing anything.
+    """
+    moment = now or timezone.now()
+    _check_choice(source, ResponseSource, label=gettext("source"))
+    locked = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("customer", "team")
+        .filter(pk=ticket.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound(_("Ticket not found."))
+    if locked.status not in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+        raise ValidationFailed(_("Only a solved ticket can be rated."), code="ticket_not_solved")
+    answer = SurveyAnswer(score=score, reasons=tuple(reasons), comment=comment)
+    _check_answer(SurveyKind.CSAT, answer)
+    invitation = (
+        SurveyInvitation.objects.select_for_update()
+        .filter(ticket=locked, kind=SurveyKind.CSAT)
+        .first()
+    )
+    if invitation is None:
+        invitation = _new_invitation(
+            SurveyKind.CSAT,
+            locked.customer,
+            ticket=locked,
+            now=moment,
+            state=InvitationState.ANSWERED,
+        )
+    return _answer(invitation, answer, source=source, now=moment)
