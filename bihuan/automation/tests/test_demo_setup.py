@@ -31,10 +31,10 @@ def test_the_demo_has_rules_and_a_complaint_at_every_stage() -> None:
         )
         ticket_ids = list(Ticket.objects.values_list("pk", flat=True))
 
-        counts = set_up_automation(cast, ticket_ids)
+        # (the loader may already run it: then this call finds everything in place)
+        set_up_automation(cast, ticket_ids)
         again = set_up_automation(cast, ticket_ids)
 
-    assert counts["automation rules"] == len(RULE_NAMES)
     assert again["automation rules"] == 0
     assert sorted(AutomationRule.objects.values_list("name", flat=True)) == sorted(RULE_NAMES)
     stages = set(Complaint.objects.values_list("stage", flat=True))
