@@ -58,6 +58,8 @@ DATA_DIR = Path(env_str("BIHUAN_DATA_DIR", str(BASE_DIR / "data")))
 DEBUG = env_bool("BIHUAN_DEBUG", False)
 _DEV_SECRET = "bihuan-embedded-insecure-key-change-me-in-production"  # noqa: S105
 SECRET_KEY = env_str("BIHUAN_SECRET_KEY", _DEV_SECRET)
+# Old keys still accepted for signatures and for opening encrypted mailbox passwords (rotation).
+SECRET_KEY_FALLBACKS = env_list("BIHUAN_SECRET_KEY_FALLBACKS", [])
 PRODUCTION = bool(os.environ.get("DATABASE_URL"))
 if PRODUCTION and SECRET_KEY == _DEV_SECRET:
     raise ImproperlyConfigured("BIHUAN_SECRET_KEY must be set when DATABASE_URL is set")

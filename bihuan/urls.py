@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("bihuan.customers.urls")),
     path("", include("bihuan.tickets.urls")),
     path("", include("bihuan.triage.urls")),
+    path("", include("bihuan.triage.order_number_urls")),
     path("", include("bihuan.channels.urls")),
     path("", include("bihuan.sla.urls")),
     path("", include("bihuan.knowledge.urls")),

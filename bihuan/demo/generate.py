@@ -37,12 +37,18 @@ from bihuan.accounts.models import Department, Team, User
 from bihuan.core.models import Event, Notification, Tag
 from bihuan.customers.choices import IdentityKind, LifecycleStage, Tier
 from bihuan.customers.models import Customer, CustomerIdentity, Organisation
+from bihuan.demo.auto_answer_setup import delete_auto_answer_setup, set_up_auto_answers
+from bihuan.demo.automation_setup import delete_automation_setup, set_up_automation
 from bihuan.demo.clock import Clock
 from bihuan.demo.conversation import Cast, CustomerProfile, seed_ticket, tell
+from bihuan.demo.cross_channel_setup import delete_cross_channel_setup, set_up_cross_channel
+from bihuan.demo.email_setup import delete_email_setup, set_up_email
+from bihuan.demo.feedback_setup import delete_feedback_setup, set_up_feedback
 from bihuan.demo.history import EventLog, PendingEvent, TicketHistory
 from bihuan.demo.knowledge_setup import delete_knowledge_setup, set_up_knowledge
 from bihuan.demo.material import english, organisation, people
 from bihuan.demo.sla_setup import delete_sla_setup, set_up_sla
+from bihuan.demo.tasks_setup import delete_tasks_setup, set_up_tasks
 from bihuan.demo.triage_setup import delete_triage_setup, set_up_triage
 from bihuan.tickets.choices import TicketType
 from bihuan.tickets.models import Category, Commitment, Message, Ticket
@@ -164,6 +170,13 @@ def delete_demo() -> bool:
         if marker is None:
             return False
         created: dict[str, list[int]] = marker.data.get("created", {})
+        # What the later setups added, newest first, before the tickets they hang off go.
+        delete_feedback_setup()
+        delete_auto_answer_setup()
+        delete_email_setup()
+        delete_cross_channel_setup()
+        delete_automation_setup()
+        delete_tasks_setup()
         customers = created.get("customers", [])
         ticket_ids: list[int] = []
         for chunk in _chunks(customers, BATCH):
@@ -224,6 +237,13 @@ class _Loader:
         counts.update(set_up_triage(cast, [h.ticket.pk for h in histories]))
         counts.update(set_up_sla(cast, [h.ticket.pk for h in histories]))
         counts.update(set_up_knowledge(cast))
+        ticket_ids = [h.ticket.pk for h in histories]
+        counts.update(set_up_tasks(cast, ticket_ids))
+        counts.update(set_up_automation(cast, ticket_ids))
+        counts.update(set_up_cross_channel(cast, ticket_ids))
+        counts.update(set_up_email(cast, ticket_ids))
+        counts.update(set_up_auto_answers(cast, ticket_ids))
+        counts.update(set_up_feedback(cast, ticket_ids))
         self._mark(cast)
         return counts
 

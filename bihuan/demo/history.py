@@ -376,12 +376,19 @@ class TicketHistory:
         found += [u for u in users if u.display_name in names]
         return list({u.pk: u for u in found}.values())
 
-    def change_status(self, status: str, *, at: datetime, actor: User) -> None:
-        """``change_status`` / ``_apply_status``: the state machine decides."""
+    def change_status(
+        self, status: str, *, at: datetime, actor: User, close_reason: str = ""
+    ) -> None:
+        """``change_status`` / ``_apply_status``: the state machine decides (the demo's
+        history closes tickets with the reason it gives, as its call-backs are not recorded)."""
         self._require_worker(actor)
         check_transition(self.status, status)
         before = self.status
         self.ticket.status = status
+        extra: dict[str, Any] = {}
+        if status == TicketStatus.CLOSED and close_reason:
+            self.ticket.close_reason = close_reason
+            extra["close_reason"] = close_reason
         if status == TicketStatus.SOLVED:
             self.ticket.solved_at = at
         elif status == TicketStatus.CLOSED:
@@ -396,6 +403,7 @@ class TicketHistory:
                 "from": before,
                 "to": status,
                 "reopened": before == TicketStatus.SOLVED and status != TicketStatus.CLOSED,
+                **extra,
             },
         )
         self._touch(at)

@@ -22,8 +22,13 @@ from bihuan.core.pagination import Page, paginate
 from bihuan.core.time_window import check_date
 from bihuan.customers.choices import IdentityKind
 from bihuan.customers.identity import looks_like_email, looks_like_phone
-from bihuan.customers.models import Customer, CustomerIdentity
-from bihuan.customers.queries import TicketSummary, find_customers_by_contact, visible_customers
+from bihuan.customers.models import Customer
+from bihuan.customers.queries import (
+    TicketSummary,
+    customer_ids_by_masked_phone,
+    find_customers_by_contact,
+    visible_customers,
+)
 from bihuan.tickets.choices import OPEN_STATUSES, Channel, SlaState, TicketStatus
 from bihuan.tickets.models import (
     CallBack,
@@ -435,14 +440,7 @@ def find_customers_by_masked_phone(
 ) -> list[Customer]:
     """Customers with a phone that starts and ends with the visible digits and hides
     ``hidden`` digits between them."""
-    length = len(start) + hidden + len(end)
-    ids = [
-        customer_id
-        for customer_id, value in CustomerIdentity.objects.filter(
-            kind=IdentityKind.PHONE, value__startswith=start, value__endswith=end
-        ).values_list("customer_id", "value")[:200]
-        if len(value) == length
-    ]
+    ids = customer_ids_by_masked_phone(start, hidden, end)
     if not ids:
         return []
     return list(

@@ -9,4 +9,4 @@ class TriageConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the event consumers and the periodic jobs (due-work kinds).
-        from bihuan.triage import handlers, tasks  # noqa: F401
+        from bihuan.triage import handlers, order_numbers, tasks  # noqa: F401

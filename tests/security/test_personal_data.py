@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils.translation import gettext, override
 
 from bihuan.core.models import Event
-from bihuan.customers.models import Customer
+from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets import services
 from bihuan.tickets.models import Ticket
@@ -209,6 +209,8 @@ def test_the_migration_masks_names_and_audited_identities_stored_before(
     fix = importlib.import_module(
         "bihuan.customers.migrations.0003_mask_names_and_audited_identities"
     )
+    # As stored before E.164 (migration 0005), which is what 0003 ran on.
+    CustomerIdentity.objects.filter(kind="phone").update(value=PHONE)
     Customer.objects.filter(pk=ticket.customer_id).update(name=PHONE)
     make_ticket(team=org.presales, phone=PHONE, email="second@example.com")
     Event.objects.filter(verb="customer.identity_added").update(

@@ -136,7 +136,7 @@ def test_a_new_identity_typed_by_a_person_links_but_never_becomes_primary(
         CustomerIdentity.objects.filter(customer_id=ticket.customer_id)
         .order_by("kind")
         .values_list("kind", "value", "is_primary")
-    ) == [("email", "someone@example.com", False), ("phone", "13800138000", True)]
+    ) == [("email", "someone@example.com", False), ("phone", "+8613800138000", True)]
 
 
 def test_a_channel_senders_first_email_becomes_primary(org: Org, shared: Any) -> None:

@@ -12,7 +12,9 @@ import re
 from bihuan.channels.email.message_ids import ticket_of_message_id
 from bihuan.channels.email.parsing import ParsedEmail, message_id_key
 from bihuan.channels.models import InboundEmail, OutboundEmail
+from bihuan.core.errors import ValidationFailed
 from bihuan.customers.choices import IdentityKind
+from bihuan.customers.identity import email_spellings, normalize_email
 from bihuan.customers.models import CustomerIdentity
 from bihuan.tickets.models import Ticket
 
@@ -56,6 +58,10 @@ def _ticket_by_references(ids: list[str]) -> int | None:
 
 def is_participant(ticket: Ticket, address: str) -> bool:
     """Whether ``address`` belongs to the ticket's customer (the one who may reply by email)."""
+    try:
+        spellings = email_spellings(normalize_email(address))
+    except ValidationFailed:  # not an address we could have stored
+        return False
     return CustomerIdentity.objects.filter(
-        customer_id=ticket.customer_id, kind=IdentityKind.EMAIL, value=address.lower()
+        customer_id=ticket.customer_id, kind=IdentityKind.EMAIL, value__in=spellings
     ).exists()

@@ -389,7 +389,9 @@ def test_the_history_records_what_the_services_record(demo: DemoResult) -> None:
     services.change_status(ticket, status=TicketStatus.SOLVED, actor=agent)
     services.add_customer_message(ticket, body="还没到账")
     services.change_status(ticket, status=TicketStatus.SOLVED, actor=agent)
-    services.change_status(ticket, status=TicketStatus.CLOSED, actor=agent)
+    services.change_status(
+        ticket, status=TicketStatus.CLOSED, actor=agent, close_reason="客户电话确认"
+    )
     ticket.refresh_from_db()
     real = Event.objects.filter(ticket_id=ticket.pk).order_by("id")
 
@@ -430,7 +432,7 @@ def test_the_history_records_what_the_services_record(demo: DemoResult) -> None:
     mirror.change_status(TicketStatus.SOLVED, at=at, actor=agent)
     mirror.customer_message("还没到账", at=at)
     mirror.change_status(TicketStatus.SOLVED, at=at, actor=agent)
-    mirror.change_status(TicketStatus.CLOSED, at=at, actor=agent)
+    mirror.change_status(TicketStatus.CLOSED, at=at, actor=agent, close_reason="客户电话确认")
 
     def shape(verb: str, actor: int | None, data: dict[str, Any]) -> tuple[Any, ...]:
         ids = {"message", "commitment"}

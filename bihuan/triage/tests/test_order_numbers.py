@@ -19,10 +19,7 @@ from bihuan.triage import order_numbers
 from bihuan.triage.models import OrderNumberMention, OrderNumberPattern
 from conftest import Org
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.urls("bihuan.triage.tests.order_number_urls"),
-]
+pytestmark = pytest.mark.django_db
 SEED = importlib.import_module("bihuan.triage.migrations.0004_seed_order_number_patterns")
 
 
