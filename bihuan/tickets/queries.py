@@ -10,7 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +28,7 @@ from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.customers.queries import TicketSummary, find_customers_by_contact, visible_customers
 from bihuan.tickets.choices import OPEN_STATUSES, Channel, SlaState, TicketStatus
 from bihuan.tickets.models import Commitment, Message, Ticket
-from bihuan.tickets.permissions import visible_tickets
+from bihuan.tickets.permissions import ticket_scope_branches, visible_tickets
 from bihuan.tickets.search import ranked_ticket_ids
 
 VIEWS = {
@@ -170,12 +172,17 @@ def list_tickets(
     )
 
 
-def count_views(viewer: User) -> dict[str, int]:
-    """How many tickets each inbox view holds, as of at most a few seconds ago.
+# Counts beside the views stop at this many: "99+" is all an agent needs to know, and a count
+# that stops costs the same at 10,000 tickets as at 1,000,000 (docs/performance.md).
+VIEW_COUNT_CAP = 100
 
-    One conditional aggregate over the viewer's not-yet-closed tickets (instead of a count per
-    view), kept per viewer in the cache for ``BIHUAN_VIEW_COUNTS_SECONDS``: the counts beside
-    the views need not be exact to the second, and every full inbox load shows them.
+
+def count_views(viewer: User) -> dict[str, int]:
+    """How many tickets each inbox view holds, up to ``VIEW_COUNT_CAP`` (a count equal to the
+    cap means "that many or more", see ``count_label``), as of at most a few seconds ago.
+
+    One query of bounded subqueries (see ``_count_views``), kept per viewer in the cache for
+    ``BIHUAN_VIEW_COUNTS_SECONDS``: every full inbox load shows the counts.
     """
     key = f"view-counts:{viewer.pk}"
     counts: dict[str, int] | None = cache.get(key)
@@ -185,32 +192,72 @@ def count_views(viewer: User) -> dict[str, int]:
     return counts
 
 
-def _count_views(viewer: User) -> dict[str, int]:
+def count_label(count: int) -> str:
+    """A view's count as shown: the number, or "99+" when it reached the cap."""
+    return f"{VIEW_COUNT_CAP - 1}+" if count >= VIEW_COUNT_CAP else str(count)
+
+
+def _view_conditions(viewer: User) -> dict[str, list[Q]]:
+    """Each counted view's condition as the parts whose union it is (the same tickets as
+    ``filtered_tickets`` selects): the department view is two parts, each served by an index,
+    instead of their OR."""
     open_ = Q(status__in=OPEN_STATUSES)
-    conditions = {
-        "mine": open_ & Q(owner_id=viewer.pk),
-        "unassigned": open_ & Q(owner__isnull=True),
-        "open": open_,
-        "at_risk": open_ & Q(sla_state__in=AT_RISK_STATES),
-        "waiting": Q(status=TicketStatus.PENDING_CUSTOMER),
-        "solved": Q(status=TicketStatus.SOLVED),
-    }
+    department: list[Q] = []
     if viewer.department_id is not None:
         shared = Exists(
             Ticket.shared_departments.through.objects.filter(
                 ticket_id=OuterRef("pk"), department_id=viewer.department_id
             )
         )
-        conditions["department"] = open_ & (Q(department_id=viewer.department_id) | Q(shared))
-    counts = (
-        visible_tickets(viewer)
-        .filter(status__in=[*OPEN_STATUSES, TicketStatus.SOLVED])
-        .aggregate(
-            **{view: Count("pk", filter=condition) for view, condition in conditions.items()}
-        )
-    )
-    counts.setdefault("department", 0)
-    return {view: counts[view] for view in VIEWS if view != "all"}
+        department = [open_ & Q(department_id=viewer.department_id), open_ & Q(shared)]
+    return {
+        "mine": [open_ & Q(owner_id=viewer.pk)],
+        "unassigned": [open_ & Q(owner__isnull=True)],
+        "department": department,
+        "open": [open_],
+        "at_risk": [open_ & Q(sla_state__in=AT_RISK_STATES)],
+        "waiting": [Q(status=TicketStatus.PENDING_CUSTOMER)],
+        "solved": [Q(status=TicketStatus.SOLVED)],
+    }
+
+
+def _count_views(viewer: User) -> dict[str, int]:
+    """Every view's count, capped, in one statement whose cost does not grow with history.
+
+    A view's count is the number of distinct tickets in the union of small sets: for each
+    reason the viewer may see a ticket (``ticket_scope_branches``: owner, follower, shared
+    department, queue…) and each part of the view's condition, at most ``VIEW_COUNT_CAP``
+    ticket ids (``LIMIT``, no order: the planner walks whichever index finds them first).
+    Each set is complete or holds the cap, so their union holds the view's exact count, or
+    at least the cap. No subquery reads more than the cap's worth of index entries beyond
+    what its own index narrows to — not every open ticket in the history."""
+    branches = ticket_scope_branches(viewer)
+    scope_parts: list[Q] = [Q()] if branches is None else branches
+    selects: list[str] = []
+    params: list[Any] = []
+    conditions = _view_conditions(viewer)
+    for parts in conditions.values():
+        sets: list[str] = []
+        for part in parts:
+            for scope in scope_parts:
+                limited = Ticket.objects.filter(part, scope).order_by().values("pk")
+                try:
+                    sql, sub_params = limited[:VIEW_COUNT_CAP].query.sql_with_params()
+                except EmptyResultSet:
+                    continue
+                sets.append(f"SELECT * FROM ({sql}) AS capped")  # noqa: S608 - ORM SQL
+                params += sub_params
+        if sets:
+            union = " UNION ".join(sets)
+            selects.append(f"(SELECT COUNT(*) FROM ({union}) AS found)")  # noqa: S608
+        else:
+            selects.append("0")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        row = cursor.fetchone()
+    return {
+        view: min(int(value), VIEW_COUNT_CAP) for view, value in zip(conditions, row, strict=True)
+    }
 
 
 def get_ticket(viewer: User, number: int) -> Ticket:
