@@ -231,12 +231,15 @@ def _count_views(viewer: User) -> dict[str, int]:
     Each set is complete or holds the cap, so their union holds the view's exact count, or
     at least the cap. No subquery reads more than the cap's worth of index entries beyond
     what its own index narrows to — not every open ticket in the history."""
+    conditions = _view_conditions(viewer)
     branches = ticket_scope_branches(viewer)
-    scope_parts: list[Q] = [Q()] if branches is None else branches
+    if branches == []:  # an inactive user sees nothing
+        return dict.fromkeys(conditions, 0)
     selects: list[str] = []
     params: list[Any] = []
-    conditions = _view_conditions(viewer)
-    for parts in conditions.values():
+    for view, parts in conditions.items():
+        # Everyone sees the tickets they own: "mine" needs no other reason.
+        scope_parts = [Q()] if branches is None or view == "mine" else branches
         sets: list[str] = []
         for part in parts:
             for scope in scope_parts:

@@ -33,6 +33,13 @@ def _pool(org: Any) -> list[Ticket]:
     tickets = list(Ticket.objects.order_by("id")[:POOL])
     for index in range(len(tickets), POOL):
         tickets.append(make_ticket(subject=f"工单 {index}", phone=f"1390000{index:04d}"))
+    # Hypothesis runs every example on the same database: each starts from the same state.
+    Ticket.objects.update(
+        status=TicketStatus.NEW, owner=None, team=None, department=None, sla_state=""
+    )
+    Ticket.shared_departments.through.objects.all().delete()
+    Ticket.followers.through.objects.all().delete()
+    Customer.objects.update(advisor=None)
     return tickets
 
 
