@@ -405,15 +405,16 @@ def get_message_entry(ticket: Ticket, message: Message) -> TimelineEntry:
 
 
 def search_tickets(viewer: User, query: str, *, limit: int = 50) -> list[Ticket]:
-    """Tickets matching ``query`` (words in Chinese or English), best match first."""
-    ids = ranked_ticket_ids(query)
+    """Tickets matching ``query`` (words in Chinese or English), best match first.
+
+    The viewer's scope is part of the search query (a narrow scope still finds its tickets
+    among many newer matches it may not see); then only the page shown is loaded."""
+    scope = None if viewer.is_active and viewer.sees_everything else visible_tickets(viewer)
+    ids = ranked_ticket_ids(query, scope=scope, limit=limit)
     if not ids:
         return []
-    # Which candidates the viewer may see (ids only), then load just the page shown.
-    visible = set(visible_tickets(viewer).filter(pk__in=ids).values_list("pk", flat=True))
-    shown = [pk for pk in ids if pk in visible][:limit]
-    found = {t.pk: t for t in _list_related(Ticket.objects.filter(pk__in=shown))}
-    return [found[pk] for pk in shown if pk in found]
+    found = {t.pk: t for t in _list_related(visible_tickets(viewer).filter(pk__in=ids))}
+    return [found[pk] for pk in ids if pk in found]
 
 
 @dataclass
