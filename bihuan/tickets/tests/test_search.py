@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from bihuan.testing.factories import make_ticket
@@ -164,3 +165,11 @@ def test_an_agent_with_a_narrow_scope_finds_their_ticket_behind_newer_ones_they_
     theirs = [t.pk for t in search_tickets(org.other_agent, "退款", limit=3)]
     assert len(theirs) == 3
     assert set(theirs) <= {t.pk for t in others}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's JIT")
+def test_postgresql_sessions_run_without_jit_compilation() -> None:
+    # JIT would compile each search and count query for longer than it runs (settings.py).
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
