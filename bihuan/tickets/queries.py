@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -221,25 +223,37 @@ def _view_conditions(viewer: User) -> dict[str, list[Q]]:
     }
 
 
+def _scope_parts(branches: dict[str, Q]) -> list[Q]:
+    """The scope as the sets a bounded count unions. A viewer with queues sees a good share of
+    every busy view: one walk of the view's index, filtered by the whole scope, reaches the
+    cap after a few hundred rows (measured at 1M: 63–71 ms for all views against 220–250 ms
+    for the union). Without a queue the scope is narrow and that walk could read a whole
+    view's backlog to find few tickets: each reason is counted through its own index."""
+    if "queue" in branches:
+        return [functools.reduce(operator.or_, branches.values())]
+    return list(branches.values())
+
+
 def _count_views(viewer: User) -> dict[str, int]:
-    """Every view's count, capped, in one statement whose cost does not grow with history.
+    """Every view's count, capped, in one statement that never reads a whole view.
 
     A view's count is the number of distinct tickets in the union of small sets: for each
-    reason the viewer may see a ticket (``ticket_scope_branches``: owner, follower, shared
-    department, queue…) and each part of the view's condition, at most ``VIEW_COUNT_CAP``
-    ticket ids (``LIMIT``, no order: the planner walks whichever index finds them first).
-    Each set is complete or holds the cap, so their union holds the view's exact count, or
-    at least the cap. No subquery reads more than the cap's worth of index entries beyond
-    what its own index narrows to — not every open ticket in the history."""
+    part of the view's condition and each part of the viewer's scope (``_scope_parts``), at
+    most ``VIEW_COUNT_CAP`` ticket ids (``LIMIT``, no order: the planner walks whichever
+    index finds them first). Each set is complete or holds the cap, so their union holds the
+    view's exact count, or at least the cap. What it reads is bounded by the cap where the
+    viewer sees many tickets of a view, and by the part's own index range where they see
+    few (for followers and shared departments: the tickets the viewer follows or their
+    department shares) — not every open ticket of the history, as one aggregate did."""
     conditions = _view_conditions(viewer)
     branches = ticket_scope_branches(viewer)
-    if branches == []:  # an inactive user sees nothing
+    if branches == {}:  # an inactive user sees nothing
         return dict.fromkeys(conditions, 0)
     selects: list[str] = []
     params: list[Any] = []
     for view, parts in conditions.items():
         # Everyone sees the tickets they own: "mine" needs no other reason.
-        scope_parts = [Q()] if branches is None or view == "mine" else branches
+        scope_parts = [Q()] if branches is None or view == "mine" else _scope_parts(branches)
         sets: list[str] = []
         for part in parts:
             for scope in scope_parts:
