@@ -10,6 +10,13 @@ process), then request each inbox workload repeatedly from one client, one reque
 * ``api_deep``   – the same list at a deep page reached by walking the cursors
 * ``html_first`` / ``html_deep`` – the HTML inbox ``/?view=open`` (skipped if absent)
 * ``api_first_supervisor`` – the first page for a supervisor (who sees every ticket)
+* ``search_zh`` / ``search_en`` / ``search_rare`` / ``search_phrase`` – the search page
+  ``/search/?q=…`` for 退款 (a common Chinese word), refund (a common English one), the order
+  number of the oldest message (a rare word) and a two-word phrase (agent, session)
+
+``--only a,b`` runs just those workloads. The inbox counts are cached for
+``BIHUAN_VIEW_COUNTS_SECONDS`` (10 s) per viewer; ``BIHUAN_VIEW_COUNTS_SECONDS=0`` in the
+environment makes every HTML inbox request count its views (the cost each cache expiry adds).
 
 Usage::
 
@@ -31,10 +38,35 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from urllib.parse import quote
+
 from bench.common import RESULTS, Target, log, run_json, summarize_ms, write_json
 from bench.server import bihuan_server, cpu_seconds
 
 DEEP_MAX_ROWS = 5000
+SEARCHES = {
+    "search_zh": "退款",
+    "search_en": "refund",
+    "search_rare": "{rare}",  # the oldest message's order number (see rare_word)
+    "search_phrase": "退款 快递",
+}
+
+
+def rare_word(env: dict[str, str]) -> str:
+    """The order number of the data set's oldest message: a word that ≈ 1 message in 14,000
+    holds (at 1M: 251 of 3.6 M), so that the newest 20,000 messages hold too few of them and
+    the search reaches back through the whole history."""
+    import psycopg
+
+    url = env.get("DATABASE_URL")
+    if url is None:
+        return "保修卡"
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT substring(search_tokens from '(dd[0-9]+)') FROM tickets_message "
+            "WHERE search_tokens ~ 'dd[0-9]+' ORDER BY id LIMIT 1"
+        ).fetchone()
+    return str(row[0]) if row and row[0] else "保修卡"
 
 
 def workers_for(db: str) -> int:
@@ -83,7 +115,9 @@ def measure(
     }
 
 
-def run_target(target: Target, *, requests: int, warmup: int) -> dict[str, Any]:
+def run_target(
+    target: Target, *, requests: int, warmup: int, only: set[str] | None = None
+) -> dict[str, Any]:
     import httpx
 
     started = time.perf_counter()
@@ -109,7 +143,7 @@ def run_target(target: Target, *, requests: int, warmup: int) -> dict[str, Any]:
         cursor, depth = deep_cursor(client, base, api)
         html_probe = client.get(f"{base}/?view=open", cookies={"sessionid": session})
         has_html = html_probe.status_code == 200
-        workloads = {
+        workloads: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
             "api_first": (f"{base}/api/v1/tickets?view=open", api, {}),
             "api_first_supervisor": (
                 f"{base}/api/v1/tickets?view=open",
@@ -124,6 +158,13 @@ def run_target(target: Target, *, requests: int, warmup: int) -> dict[str, Any]:
             workloads["html_first"] = (f"{base}/?view=open", {}, cookies)
             if cursor:
                 workloads["html_deep"] = (f"{base}/?view=open&cursor={cursor}", {}, cookies)
+            rare = rare_word(target.env()) if target.db == "postgres" else "保修卡"
+            results["rare_word"] = rare
+            for name, words in SEARCHES.items():
+                q = quote(words.format(rare=rare))
+                workloads[name] = (f"{base}/search/?q={q}", {}, cookies)
+        if only:
+            workloads = {name: w for name, w in workloads.items() if name in only}
         for name, (url, headers, cookies) in workloads.items():
             client.cookies.clear()
             for key, value in cookies.items():
@@ -174,7 +215,8 @@ def run_target(target: Target, *, requests: int, warmup: int) -> dict[str, Any]:
 
 
 def print_table(report: dict[str, Any]) -> None:
-    names = ["api_first", "api_deep", "html_first", "html_deep", "api_first_supervisor"]
+    names = ["api_first", "api_deep", "html_first", "html_deep", "api_first_supervisor",
+             *SEARCHES]  # fmt: skip
     print()
     print(
         f"{'workload':<22} {'target':<16} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms':>7} "
@@ -199,7 +241,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["postgres", "sqlite", "both"], default="both")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--only", default="", help="comma-separated workload names")
     args = parser.parse_args()
+    only = {name for name in args.only.split(",") if name} or None
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     scales = [int(s) for s in args.scales.split(",")]
     report: dict[str, Any] = {
@@ -208,6 +252,7 @@ def main() -> None:
         f"{args.requests} requests after {args.warmup} warm-up requests",
         "cpus": os.cpu_count(),
         "load_average_at_start": os.getloadavg(),
+        "view_counts_seconds": os.environ.get("BIHUAN_VIEW_COUNTS_SECONDS", "10 (default)"),
         "targets": {},
     }
     path = RESULTS / f"inbox-latency-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -216,7 +261,7 @@ def main() -> None:
             target = Target(db, scale)
             try:
                 report["targets"][target.label] = run_target(
-                    target, requests=args.requests, warmup=args.warmup
+                    target, requests=args.requests, warmup=args.warmup, only=only
                 )
             except Exception as exc:  # report what failed, go on with the next target
                 log(f"{target.label} failed: {exc}")

@@ -153,14 +153,34 @@ def database_pool(config: Mapping[str, Any]) -> dict[str, Any]:
     return settings_dict
 
 
+def database_session(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Session settings of every PostgreSQL connection the app opens.
+
+    JIT compilation off (unless ``BIHUAN_DB_JIT``): the app's queries are short, index-driven
+    and bounded, but their cost estimates (a scope subquery, a bounded count over several
+    indexes) pass ``jit_above_cost`` and PostgreSQL then spends 90–180 ms compiling a query that
+    runs in 10–30 ms (docs/performance.md). Set here, so that every deployment and the bench
+    run the same way whatever the server's postgresql.conf says.
+    """
+    settings_dict = dict(config)
+    if settings_dict["ENGINE"] == "django.db.backends.postgresql" and not env_bool(
+        "BIHUAN_DB_JIT", False
+    ):
+        options = settings_dict.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    return settings_dict
+
+
 if PRODUCTION:
     DATABASES = {
-        "default": database_pool(
-            dj_database_url.parse(
-                os.environ["DATABASE_URL"],
-                # Without the pool (BIHUAN_DB_POOL=false): 0, for the same reason.
-                conn_max_age=env_int("BIHUAN_DB_CONN_MAX_AGE", 0),
-                conn_health_checks=True,
+        "default": database_session(
+            database_pool(
+                dj_database_url.parse(
+                    os.environ["DATABASE_URL"],
+                    # Without the pool (BIHUAN_DB_POOL=false): 0, for the same reason.
+                    conn_max_age=env_int("BIHUAN_DB_CONN_MAX_AGE", 0),
+                    conn_health_checks=True,
+                )
             )
         )
     }

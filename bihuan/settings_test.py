@@ -8,7 +8,7 @@ import os
 import dj_database_url
 
 from bihuan.settings import *  # noqa: F403
-from bihuan.settings import DATA_DIR, database_pool
+from bihuan.settings import DATA_DIR, database_pool, database_session
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
@@ -16,7 +16,7 @@ AXES_ENABLED = True
 _test_db = os.environ.get("BIHUAN_TEST_DATABASE_URL", "")
 if _test_db:
     # The same pool as production, so that the suite runs the configuration that ships.
-    DATABASES = {"default": database_pool(dj_database_url.parse(_test_db))}
+    DATABASES = {"default": database_session(database_pool(dj_database_url.parse(_test_db)))}
     # One test database per session, so that concurrent runs never share (or drop) one.
     DATABASES["default"]["TEST"] = {"NAME": f"test_bihuan_{os.getpid()}"}
 else:

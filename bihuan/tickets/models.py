@@ -182,6 +182,12 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["customer", "created_at"], name="ticket_customer_idx"),
             models.Index(fields=["status", "sla_sort_key", "id"], name="ticket_sla_due_idx"),
+            # The "SLA at risk" view (its list and its count) without reading every open ticket.
+            models.Index(
+                fields=["status", "updated_at", "id"],
+                name="ticket_at_risk_idx",
+                condition=models.Q(sla_state__in=["warning", "breached"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -324,7 +324,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "ticket-list":  # type: ignore[attr-defined]
         return render(request, "tickets/_ticket_list.html", context)
     counts = queries.count_views(viewer)
-    context["views"] = [(key, label, counts.get(key)) for key, label in queries.VIEWS.items()]
+    context["views"] = [
+        (key, label, queries.count_label(counts[key]) if key in counts else None)
+        for key, label in queries.VIEWS.items()
+    ]
     return render(request, "tickets/inbox.html", context)
 
 

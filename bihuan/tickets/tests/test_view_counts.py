@@ -70,3 +70,24 @@ def test_the_counts_are_one_query_and_kept_for_a_few_seconds(org: Any) -> None:
         assert len(second) == 0
         cache.clear()
         assert count_views(org.agent)["open"] == before["open"] + 1
+
+
+def test_the_inbox_shows_a_count_that_reached_the_cap_as_more_than_the_one_below(
+    org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.test import Client
+
+    from bihuan.tickets import queries
+
+    monkeypatch.setattr(queries, "VIEW_COUNT_CAP", 3)
+    cache.clear()  # counts another test cached for a user with the same id
+    for n in range(4):
+        make_ticket(subject=f"工单 {n}", team=org.presales, phone=f"1370000{n:04d}")
+    client = Client()
+    client.force_login(org.agent)
+
+    page = client.get("/?view=open").content.decode()
+
+    assert 'data-testid="view-count-open">2+</span>' in page  # 4 tickets, counted up to 3
+    assert 'data-testid="view-count-mine">0</span>' in page
+    assert count_views(org.agent)["open"] == 3
