@@ -58,7 +58,7 @@ def _reference(model: Any, pk: int | None, *, label: str) -> Any:
 
 @router.get(
     "/feedback/entries",
-    response={200: EntryPageOut, **error_responses(401, 422)},
+    response={200: EntryPageOut, **error_responses(400, 401, 422)},
     summary="The feedback register, newest first (keyset pages)",
 )
 def list_entries(
@@ -92,7 +92,7 @@ def list_entries(
 
 @router.post(
     "/feedback/entries",
-    response={201: EntryOut, **error_responses(401, 403, 422)},
+    response={201: EntryOut, **error_responses(400, 401, 403, 422)},
     summary="Record a hand entry (community message, phone callback…)",
 )
 def record_entry(request: HttpRequest, payload: EntryIn) -> Any:
@@ -115,7 +115,7 @@ def record_entry(request: HttpRequest, payload: EntryIn) -> Any:
 
 @router.get(
     "/feedback/entries/{entry_id}",
-    response={200: EntryOut, **error_responses(401, 404, 422)},
+    response={200: EntryOut, **error_responses(400, 401, 404, 422)},
     summary="One register entry with its analysis",
 )
 def get_entry(request: HttpRequest, entry_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
@@ -124,7 +124,7 @@ def get_entry(request: HttpRequest, entry_id: int = Path(..., ge=1, le=MAX_ID)) 
 
 @router.post(
     "/feedback/entries/{entry_id}/analysis",
-    response={200: EntryOut, **error_responses(401, 403, 404, 409, 422)},
+    response={200: EntryOut, **error_responses(400, 401, 403, 404, 409, 422)},
     summary="Record the analysis of a negative entry (cause 人/货/场, facts, systemic?)",
 )
 def record_analysis(
@@ -147,7 +147,7 @@ def record_analysis(
 
 @router.get(
     "/feedback/rectifications",
-    response={200: RectificationPageOut, **error_responses(401, 422)},
+    response={200: RectificationPageOut, **error_responses(400, 401, 422)},
     summary="The rectification ledger, newest first (keyset pages)",
 )
 def list_rectifications(request: HttpRequest, state: str = "", cursor: str | None = None) -> Any:
@@ -174,7 +174,7 @@ def _rectification(user: User, rectification_id: int) -> dict[str, Any]:
 
 @router.post(
     "/feedback/rectifications",
-    response={201: RectificationDetailOut, **error_responses(401, 403, 422)},
+    response={201: RectificationDetailOut, **error_responses(400, 401, 403, 404, 422)},
     summary="Open a rectification (supervisors and admins)",
 )
 def open_rectification(request: HttpRequest, payload: RectificationIn) -> Any:
@@ -203,7 +203,7 @@ def open_rectification(request: HttpRequest, payload: RectificationIn) -> Any:
 
 @router.get(
     "/feedback/rectifications/{rectification_id}",
-    response={200: RectificationDetailOut, **error_responses(401, 404, 422)},
+    response={200: RectificationDetailOut, **error_responses(400, 401, 404, 422)},
     summary="One ledger item with its weekly complaint counts before and after the measure",
 )
 def get_rectification(
@@ -214,7 +214,7 @@ def get_rectification(
 
 @router.post(
     "/feedback/rectifications/{rectification_id}/moves",
-    response={200: RectificationDetailOut, **error_responses(401, 403, 404, 409, 422)},
+    response={200: RectificationDetailOut, **error_responses(400, 401, 403, 404, 409, 422)},
     summary="Move a ledger item: start, submit for acceptance, accept or return",
 )
 def move_rectification(
@@ -228,7 +228,7 @@ def move_rectification(
 
 @router.get(
     "/feedback/reports",
-    response={200: list[ReportRowOut], **error_responses(401, 403, 422)},
+    response={200: list[ReportRowOut], **error_responses(400, 401, 403, 422)},
     summary="Collection rate, CSAT, NPS, on-time and conversion rates (overall first)",
 )
 def report(request: HttpRequest, params: Query[ReportQuery]) -> Any:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 
 from bihuan.feedback.models import FeedbackEntry, NegativeAnalysis, Rectification
 from bihuan.feedback.queries import BeforeAfter, ReportRow
+
+
+MAX_ID = 2**62
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class AnalysisOut(Schema):
@@ -52,8 +56,8 @@ class EntryIn(Schema):
     kind: str = Field(..., description="inquiry, complaint, suggestion or praise")
     source: str = Field("other", description="community, callback or other")
     summary: str = Field(..., max_length=2000)
-    tickets: list[int] = Field(default_factory=list, max_length=20)
-    category: int | None = None
+    tickets: list[Id] = Field(default_factory=list, max_length=20)
+    category: Id | None = None
     product: str = Field("", max_length=200)
     emotion: str = ""
 
@@ -67,14 +71,14 @@ class AnalysisIn(Schema):
 
 class RectificationIn(Schema):
     problem: str = Field(..., max_length=500)
-    owner_department: int
-    owner: int | None = None
+    owner_department: Id
+    owner: Id | None = None
     measures: str = Field(..., max_length=2000)
     deadline: datetime
     acceptance_criteria: str = Field(..., max_length=2000)
-    category: int | None = None
-    analysis: int | None = Field(None, description="the entry whose systemic analysis this is")
-    weeks: int = 4
+    category: Id | None = None
+    analysis: Id | None = Field(None, description="the entry whose systemic analysis this is")
+    weeks: int = Field(4, ge=1, le=26)
 
 
 class MoveIn(Schema):
