@@ -14,7 +14,7 @@ from bihuan.demo.conversation import Cast
 from bihuan.demo.material import organisation as org
 from bihuan.sla import services as sla
 from bihuan.tickets import closing, collaboration
-from bihuan.tickets.choices import TicketStatus
+from bihuan.tickets.choices import TaskState, TicketStatus
 from bihuan.tickets.models import CallBack, CollaborationTask, Ticket
 
 # What the agent asks of each helping department (the ticket's subject follows).
@@ -40,9 +40,11 @@ def _waiting_since(ticket: Ticket) -> Event | None:
 def set_up_tasks(cast: Cast, ticket_ids: list[int]) -> dict[str, int]:
     """Open tasks for the tickets waiting for collaboration, call-backs for the solved ones."""
     tasks = 0
-    waiting = Ticket.objects.filter(
-        pk__in=ticket_ids, status=TicketStatus.PENDING_COLLABORATION
-    ).order_by("pk")
+    waiting = (
+        Ticket.objects.filter(pk__in=ticket_ids, status=TicketStatus.PENDING_COLLABORATION)
+        .exclude(tasks__state=TaskState.OPEN)  # set up once: a second run asks nobody again
+        .order_by("pk")
+    )
     for ticket in waiting:
         department = (
             ticket.shared_departments.exclude(name=org.SERVICE).order_by("pk").first()
