@@ -10,7 +10,6 @@ from ninja import Field, Schema
 from bihuan.feedback.models import FeedbackEntry, NegativeAnalysis, Rectification
 from bihuan.feedback.queries import BeforeAfter, ReportRow
 
-
 MAX_ID = 2**62
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
