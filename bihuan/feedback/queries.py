@@ -327,6 +327,8 @@ def parse_period(start: str | None, end: str | None, *, today: date | None = Non
         last = date.fromisoformat(end) if end else day
     except ValueError:
         raise ValidationFailed(_("Give dates as YYYY-MM-DD."), code="invalid_date") from None
+    if not (date(2000, 1, 1) <= first and last <= date(2100, 12, 31)):
+        raise ValidationFailed(_("Choose dates between 2000 and 2100."), code="invalid_date")
     if last < first:
         raise ValidationFailed(_("The period ends before it starts."), code="invalid_period")
     if (last - first).days > 731:

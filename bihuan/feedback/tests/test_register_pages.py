@@ -199,3 +199,30 @@ def test_flagging_internal_feedback_on_a_ticket_out_of_scope_is_not_found(org: A
 
     assert response.status_code == 404
     assert feedback_state() == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cursor=%25%25%25",
+        "cursor=" + "bjoxOjEyMzQ1Njc4OTAxMjM0NTY3ODkw",
+        "kind=nonsense&negative=2",
+    ],
+)
+def test_odd_list_input_answers_a_4xx_or_the_page_never_a_500(org: Any, query: str) -> None:
+    client = signed_in(org.supervisor)
+
+    register = client.get(f"/feedback/?{query}")
+    ledger = client.get(f"/feedback/rectifications/?{query}")
+
+    assert register.status_code in (200, 422)
+    assert ledger.status_code in (200, 422)
+
+
+@pytest.mark.parametrize(
+    "query", ["start=9999-12-31&end=9999-12-31", "start=0001-01-01", "start=2026-13-01", "by=x"]
+)
+def test_odd_report_periods_are_refused_never_a_500(org: Any, query: str) -> None:
+    response = signed_in(org.supervisor).get(f"/feedback/reports/?{query}")
+
+    assert response.status_code == 422
