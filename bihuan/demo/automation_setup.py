@@ -14,7 +14,7 @@ from bihuan.accounts.models import User
 from bihuan.automation import services
 from bihuan.automation.choices import STAGE_ORDER, ActionType, PlanKind, Stage, Trigger
 from bihuan.automation.models import AutomationRule, Complaint, RuleRun
-from bihuan.core.models import DueItem, WorkState
+from bihuan.core.models import DueItem, Event, WorkState
 from bihuan.demo.conversation import Cast
 from bihuan.knowledge.models import ReplyTemplate
 from bihuan.tickets.choices import OPEN_STATUSES, TicketStatus, TicketType
@@ -125,7 +125,11 @@ def set_up_automation(cast: Cast, ticket_ids: list[int]) -> dict[str, int]:
 
 def delete_automation_setup() -> None:
     """Remove the demo rules, the runs of deleted tickets and their pending timers."""
-    AutomationRule.objects.filter(name__in=RULE_NAMES).delete()
+    rules = AutomationRule.objects.filter(name__in=RULE_NAMES)
+    Event.objects.filter(  # their audit trail goes with them
+        subject_type="automation.automationrule", subject_id__in=rules.values("pk")
+    ).delete()
+    rules.delete()
     RuleRun.objects.exclude(ticket_id__in=Ticket.objects.values("pk")).delete()
     live_complaints = {
         f"automation.complaint:{pk}:" for pk in Complaint.objects.values_list("pk", flat=True)

@@ -50,7 +50,7 @@ def set_up_cross_channel(cast: Cast, ticket_ids: list[int]) -> dict[str, int]:
             create_customer(
                 details=ContactDetails(
                     name=original.name,
-                    external_id=f"crm-{original.pk}",
+                    external_id="crm-demo-duplicate",  # not the pk: two loads stay the same
                     external_source=DUPLICATE_SOURCE,
                 ),
                 organisation=original.organisation.name,
