@@ -715,6 +715,14 @@ def _check_rate(client_address: str) -> None:
         )
 
 
+def portal_link() -> str:
+    """The customer portal's lookup page, as an address a customer can open from a mail
+    (``BIHUAN_PUBLIC_URL``, else the first trusted origin; the bare path without either)."""
+    origins = list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []))
+    site = str(getattr(settings, "BIHUAN_PUBLIC_URL", "") or (origins[0] if origins else ""))
+    return site.rstrip("/") + reverse("portal:home")
+
+
 def queue_acknowledgement(ticket: Ticket) -> OutboundEmail | None:
     """Tell the customer by email that we have their request and its number (once)."""
     address = _customer_email(ticket)
@@ -725,8 +733,15 @@ def queue_acknowledgement(ticket: Ticket) -> OutboundEmail | None:
     now = timezone.now()
     body = gettext(
         "Hello %(name)s,\n\nwe have received your request “%(subject)s”. Its number is "
-        "#%(number)s; reply to this mail to add anything.\n\nYour customer service team"
-    ) % {"name": ticket.customer.name, "subject": ticket.subject, "number": ticket.pk}
+        "#%(number)s; reply to this mail to add anything.\n\nFollow its progress in our "
+        "customer portal with the number #%(number)s and this email address:\n%(portal)s"
+        "\n\nYour customer service team"
+    ) % {
+        "name": ticket.customer.name,
+        "subject": ticket.subject,
+        "number": ticket.pk,
+        "portal": portal_link(),
+    }
     outbound = OutboundEmail.objects.create(
         ticket=ticket,
         message_id=make_message_id(ticket.pk),
