@@ -9,7 +9,7 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from bihuan.customers.queries import set_history_reader
-        from bihuan.tickets import customer_merge, handlers  # noqa: F401  (registers them)
+        from bihuan.tickets import customer_history, customer_merge, handlers  # noqa: F401
         from bihuan.tickets.queries import customer_ticket_history
 
         set_history_reader(customer_ticket_history)
