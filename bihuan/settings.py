@@ -348,6 +348,11 @@ BIHUAN_MAIL_ATTACHMENT_MAX_BYTES = env_int("BIHUAN_MAIL_ATTACHMENT_MAX_BYTES", 2
 # Outbound mail goes through Django's SMTP backend; email is offered as a reply channel only
 # when BIHUAN_MAIL_FROM names our From address ("闭环客服 <support@example.cn>").
 BIHUAN_MAIL_FROM = env_str("BIHUAN_MAIL_FROM", "")
+# The address customers and agents reach Bihuan at, for links in mail (surveys, notifications).
+BIHUAN_PUBLIC_URL = env_str(
+    "BIHUAN_PUBLIC_URL",
+    CSRF_TRUSTED_ORIGINS[0] if CSRF_TRUSTED_ORIGINS else "http://127.0.0.1:8000",
+)
 DEFAULT_FROM_EMAIL = BIHUAN_MAIL_FROM or "bihuan@localhost"
 EMAIL_HOST = env_str("BIHUAN_SMTP_HOST", "localhost")
 EMAIL_PORT = env_int("BIHUAN_SMTP_PORT", 25)

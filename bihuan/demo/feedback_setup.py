@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -296,3 +297,8 @@ def delete_feedback_setup() -> None:
         ):
             orphans.append(item.pk)
     DueItem.objects.filter(pk__in=orphans).update(state=WorkState.CANCELLED)
+    # The audit trail of feedback rows no longer there (events on tickets went with them).
+    for model in apps.get_app_config("feedback").get_models():
+        Event.objects.filter(
+            subject_type=f"feedback.{model._meta.model_name}", ticket_id__isnull=True
+        ).exclude(subject_id__in=model._default_manager.values("pk")).delete()

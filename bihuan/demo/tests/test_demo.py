@@ -10,7 +10,6 @@ import hashlib
 import io
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +17,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import transaction
 
 from bihuan.accounts.choices import Role
 from bihuan.accounts.models import Department, Team, User
@@ -31,6 +29,7 @@ from bihuan.demo.generate import MARKER_VERB, DemoResult, load_demo
 from bihuan.demo.history import EventLog, TicketHistory
 from bihuan.demo.material import english, organisation
 from bihuan.demo.material.scenarios import PLACEHOLDERS
+from bihuan.demo.tests.moment import NOW
 from bihuan.sla.models import SlaClock
 from bihuan.tickets import services
 from bihuan.tickets.choices import Channel, MessageKind, Priority, TicketStatus, TicketType
@@ -38,20 +37,7 @@ from bihuan.tickets.models import Category, Commitment, Message, Ticket
 from bihuan.tickets.queries import search_tickets
 from bihuan.tickets.state_machine import can_transition
 
-pytestmark = pytest.mark.django_db
-
-NOW = datetime(2025, 6, 16, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[DemoResult]:
-    # The set-ups after the history (email, tasks, playbooks, feedback…) go through the services,
-    # which stamp the wall clock: load as if it were NOW, as `make run` does at its own now.
-    with django_db_blocker.unblock(), transaction.atomic():
-        with time_machine.travel(NOW, tick=False):
-            result = load_demo(now=NOW)
-        yield result
-        transaction.set_rollback(True)
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 
 
 def _digest() -> str:
