@@ -13,6 +13,18 @@ file, one runner process, no broker):
    lag (end − due) p50/p95/max, and the API's inbox latency while it drains (one web server).
 3. *Idle tick*: one runner pass with nothing to do (mean over 200 passes), and the plans of
    the claim queries.
+4. *SLA* (``--sla N``; ``--sla-only`` runs just this one): N urgent phone tickets created
+   through the tickets services at one frozen instant 7 hours ago (time-machine), their
+   clocks tracked by the sla app's own consumer under the seeded "紧急电话" policy (24/7,
+   first response 10 min, resolution 8 h, warning at 75 %). Each ticket's first response is
+   then past its breach and its resolution past its warning (not its breach): its warning
+   and breach due work (the first response's warning too, which the breach makes moot) is
+   made claimable at one instant 30 seconds ahead (the workers start meanwhile), and drained
+   by 1 and 2 workers (``--db sqlite``: one embedded-mode runner).
+   Reported: drain time, items/s, lag (end − that instant) p50/p95/max, and the events: one
+   ``sla.breached`` per first-response clock and one ``sla.warning`` per resolution clock,
+   none twice. Its own data set: PostgreSQL database ``bench_sla_<tickets>``, SQLite folder
+   ``bench/results/data/sla-sqlite-<tickets>``.
 
 Results: ``bench/results/background-<time>.json`` and a table on stdout.
 """
@@ -21,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -30,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, RESULTS, ROOT, Target, percentile, run_json
+from bench.common import DATA, PG_BASE, PYTHON, RESULTS, ROOT, Target, percentile, run_json
 
 
 def _setup() -> None:
@@ -146,13 +159,15 @@ def cmd_measure(kind: str, since: str) -> None:
 
     moment = datetime.fromisoformat(since)
     if kind == "reactions":
-        rows = Reaction.objects.filter(consumer="triage.classify", event_at__gte=moment)
-        pending = rows.exclude(state=WorkState.DONE).count()
-        pairs = list(rows.filter(state=WorkState.DONE).values_list("event_at", "finished_at"))
+        reactions = Reaction.objects.filter(consumer="triage.classify", event_at__gte=moment)
+        pending = reactions.exclude(state=WorkState.DONE).count()
+        found = list(reactions.filter(state=WorkState.DONE).values_list("event_at", "finished_at"))
     else:
-        rows = DueItem.objects.filter(kind="bench.warn", due_at__gte=moment)
-        pending = rows.exclude(state=WorkState.DONE).count()
-        pairs = list(rows.filter(state=WorkState.DONE).values_list("due_at", "finished_at"))
+        items = DueItem.objects.filter(kind="bench.warn", due_at__gte=moment)
+        pending = items.exclude(state=WorkState.DONE).count()
+        found = list(items.filter(state=WorkState.DONE).values_list("due_at", "finished_at"))
+    # A done row always has its finished_at.
+    pairs = [(start, end) for start, end in found if end is not None]
     lags = [(end - start).total_seconds() for start, end in pairs]
     last = max((end for _start, end in pairs), default=None)
     print(
@@ -208,6 +223,202 @@ def cmd_idle() -> None:
             }
         )
     )
+
+
+# --- the SLA workload ----------------------------------------------------------------------
+
+SLA_HOURS_AGO = 7  # first response (10 min) long breached, resolution (8 h) past its 75 % only
+SLA_LEAD_SECONDS = 30  # the workers start (Django, jieba, broker) before the pile falls due
+
+
+def cmd_sla_setup(count: int) -> None:
+    """N urgent phone tickets created 7 h ago with their clocks, due work aligned ahead."""
+    _setup()
+    from datetime import timedelta
+
+    import time_machine
+    from django.db import connection
+    from django.utils import timezone
+
+    from bihuan.core.consumers import registered_consumers
+    from bihuan.core.models import DueItem, WorkState
+    from bihuan.core.runner import Runner
+    from bihuan.customers.services import ContactDetails
+    from bihuan.sla.services import BREACH, WARN
+    from bihuan.tickets import services
+    from bihuan.tickets.choices import Channel, Priority, TicketType
+    from bihuan.triage.services import install_default_rules
+
+    install_default_rules()
+    setup_started = timezone.now()
+    created_at = (setup_started - timedelta(hours=SLA_HOURS_AGO)).replace(microsecond=0)
+    ids: list[int] = []
+    # tick=False: every ticket (and every clock) starts at the same instant.
+    with time_machine.travel(created_at, tick=False):
+        for number in range(count):
+            ticket = services.create_ticket(
+                services.NewTicket(
+                    subject="电话：系统无法下单",
+                    body="客户来电：下单页面一直报错，无法付款，非常着急",
+                    channel=Channel.PHONE,
+                    kind=TicketType.INQUIRY,
+                    priority=Priority.URGENT,
+                    contact=ContactDetails(name="压测", phone=f"137{number:08d}"),
+                    explicit_fields=("channel", "kind", "priority"),
+                ),
+                actor=None,
+            )
+            ids.append(ticket.pk)
+    created_seconds = (timezone.now() - setup_started).total_seconds()
+    # The reactions of those tickets (triage, routing, the sla clocks) as a running system
+    # would have handled them when they arrived; no due work is run here.
+    runner = Runner("bench-sla-setup")
+    reactions = 0
+    while True:
+        handled = sum(runner.run_reactions(c) for c in registered_consumers())
+        reactions += handled
+        if not handled:
+            break
+    # The pile a runner finds after being down: every warning and breach that is due,
+    # claimable at one instant a few seconds ahead (the workers start meanwhile).
+    aligned_at = timezone.now() + timedelta(seconds=SLA_LEAD_SECONDS)
+    aligned = DueItem.objects.filter(
+        kind__in=(WARN, BREACH),
+        state=WorkState.PENDING,
+        created_at__gte=setup_started,
+        due_at__lte=aligned_at,
+    ).update(available_at=aligned_at)
+    connection.close()
+    print(
+        json.dumps(
+            {
+                "tickets": len(ids),
+                "first_ticket": min(ids),
+                "last_ticket": max(ids),
+                "created_at": created_at.isoformat(),
+                "setup_started": setup_started.isoformat(),
+                "aligned_at": aligned_at.isoformat(),
+                "items": aligned,
+                "reactions": reactions,
+                "create_seconds": round(created_seconds, 1),
+            }
+        )
+    )
+
+
+def cmd_sla_measure(setup_json: str) -> None:
+    """Progress of the aligned SLA items and the exactly-once check of their events."""
+    _setup()
+    from collections import Counter
+
+    from bihuan.core.models import DueItem, Event, WorkState
+    from bihuan.sla.choices import Metric
+    from bihuan.sla.models import SlaClock
+    from bihuan.sla.services import BREACH, WARN
+
+    setup = json.loads(setup_json)
+    aligned_at = datetime.fromisoformat(setup["aligned_at"])
+    tickets = (setup["first_ticket"], setup["last_ticket"])
+    rows = DueItem.objects.filter(
+        kind__in=(WARN, BREACH),
+        created_at__gte=datetime.fromisoformat(setup["setup_started"]),
+        due_at__lte=aligned_at,
+    )
+    pending = rows.filter(state=WorkState.PENDING).count()
+    states = Counter(rows.values_list("state", flat=True))
+    finished = [
+        end
+        for end in rows.filter(state=WorkState.DONE).values_list("finished_at", flat=True)
+        if end is not None
+    ]
+    lags = [(end - aligned_at).total_seconds() for end in finished]
+    last = max(finished, default=None)
+    events = Counter(
+        (verb, data.get("clock"))
+        for verb, data in Event.objects.filter(
+            verb__in=("sla.warning", "sla.breached", "sla.escalated"),
+            ticket_id__range=tickets,
+        ).values_list("verb", "data")
+    )
+    clocks = dict(SlaClock.objects.filter(ticket__pk__range=tickets).values_list("pk", "metric"))
+    first_response = {pk for pk, metric in clocks.items() if metric == Metric.FIRST_RESPONSE}
+    resolution = {pk for pk, metric in clocks.items() if metric == Metric.RESOLUTION}
+    breached = {clock for (verb, clock), _n in events.items() if verb == "sla.breached"}
+    warned = {clock for (verb, clock), _n in events.items() if verb == "sla.warning"}
+    print(
+        json.dumps(
+            {
+                "pending": pending,
+                "done": states.get(WorkState.DONE, 0),
+                "cancelled": states.get(WorkState.CANCELLED, 0),
+                "other_states": {
+                    k: v
+                    for k, v in states.items()
+                    if k not in (WorkState.DONE, WorkState.CANCELLED, WorkState.PENDING)
+                },
+                "p50": percentile(lags, 50),
+                "p95": percentile(lags, 95),
+                "max": max(lags, default=float("nan")),
+                # The first item's lag: small when the workers were up at the aligned instant.
+                "min": min(lags, default=float("nan")),
+                "last_finished": last.isoformat() if last else None,
+                "breached_events": sum(
+                    n for (verb, _c), n in events.items() if verb == "sla.breached"
+                ),
+                "warning_events": sum(
+                    n for (verb, _c), n in events.items() if verb == "sla.warning"
+                ),
+                "escalated_events": sum(
+                    n for (verb, _c), n in events.items() if verb == "sla.escalated"
+                ),
+                "fired_twice": sum(1 for n in events.values() if n > 1),
+                "every_first_response_breached": breached == first_response,
+                "every_resolution_warned": warned == resolution,
+                "clocks": len(clocks),
+            }
+        )
+    )
+
+
+def _sla_target(db: str, tickets: int) -> dict[str, str]:
+    """The SLA workload's own data set (never the other sections' databases)."""
+    target = Target(db, tickets)
+    env = target.env()
+    env["BIHUAN_LOG_LEVEL"] = "ERROR"
+    if db == "postgres":
+        env["DATABASE_URL"] = f"{PG_BASE}/bench_sla_{tickets}"
+    else:
+        env["BIHUAN_DATA_DIR"] = str(DATA / f"sla-sqlite-{tickets}")
+    return env
+
+
+def _run_sla(db: str, tickets: int, count: int) -> dict[str, Any]:
+    env = _sla_target(db, tickets)
+    run_json(["-m", "bench.generate", "--tickets", str(tickets)], env, timeout=3600)
+    (RESULTS / "logs").mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {}
+    for workers in (1, 2) if db == "postgres" else (1,):
+        setup = run_json(_sub("sla-setup", str(count)), env, timeout=3600)
+        processes = _start_workers(env, workers)
+        try:
+            deadline = time.monotonic() + 1800
+            while True:
+                time.sleep(1)
+                result: dict[str, Any] = run_json(_sub("sla-measure", json.dumps(setup)), env)
+                if result["pending"] == 0 or time.monotonic() > deadline:
+                    break
+        finally:
+            _stop(processes)
+        aligned = datetime.fromisoformat(setup["aligned_at"])
+        if result["last_finished"]:
+            finished = datetime.fromisoformat(result["last_finished"])
+            result["drain_seconds"] = round((finished - aligned).total_seconds(), 2)
+            handled = result["done"] + result["cancelled"]
+            result["items_per_second"] = round(handled / max(result["drain_seconds"], 0.001), 1)
+        result["setup"] = setup
+        report[f"sla_{workers}w"] = result
+        print(json.dumps({f"sla_{workers}w": result}, default=str), file=sys.stderr, flush=True)
+    return report
 
 
 # --- the driver ----------------------------------------------------------------------------
@@ -272,7 +483,24 @@ def main() -> None:
         default="postgres",
         help="sqlite: the embedded mode's database, one runner (no broker)",
     )
+    parser.add_argument(
+        "--sla", type=int, default=0, help="N tickets with their SLA clocks to drain (0: none)"
+    )
+    parser.add_argument("--sla-only", action="store_true", help="run only the SLA workload")
+    parser.add_argument(
+        "--sla-tickets", type=int, default=2000, help="size of the SLA workload's own data set"
+    )
     args = parser.parse_args()
+    if args.sla_only:
+        sla = {
+            "db": args.db,
+            "sla": args.sla,
+            "at": time.time(),
+            "load_average": list(os.getloadavg()),
+            **_run_sla(args.db, args.sla_tickets, args.sla),
+        }
+        _write_report("background-sla", sla)
+        return
     target = Target(args.db, args.tickets)
     runners = (1, 2) if args.db == "postgres" else (1,)
     env = target.env()
@@ -321,17 +549,29 @@ def main() -> None:
             report[f"drain_{workers}w"] = result
 
     report["idle"] = run_json(_sub("idle"), env)
+    if args.sla:
+        report.update(_run_sla(args.db, args.sla_tickets, args.sla))
+    report["load_average"] = list(os.getloadavg())
+    _write_report("background", report)
+
+
+def _write_report(name: str, report: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"background-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path = RESULTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(report, indent=2, default=str))
     print(json.dumps(report, indent=2, default=str))
     print(f"written to {path}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] in {"worker", "create", "schedule", "measure", "idle"}:
+    commands = {"worker", "create", "schedule", "measure", "idle", "sla-setup", "sla-measure"}
+    if len(sys.argv) > 1 and sys.argv[1] in commands:
         command, *rest = sys.argv[1:]
-        if command == "worker":
+        if command == "sla-setup":
+            cmd_sla_setup(int(rest[0]))
+        elif command == "sla-measure":
+            cmd_sla_measure(rest[0])
+        elif command == "worker":
             cmd_worker()
         elif command == "create":
             cmd_create(int(rest[0]), int(rest[1]))
