@@ -40,7 +40,7 @@ def report_table(rows: Sequence[ReportRow]) -> list[list[Any]]:
         _("With feedback"),
         _("Collection rate (%)"),
         _("CSAT answers"),
-        _("CSAT (% satisfied)"),
+        _("CSAT satisfied share (%)"),
         _("CSAT average"),
         _("NPS answers"),
         _("NPS"),
