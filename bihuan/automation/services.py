@@ -42,7 +42,7 @@ from bihuan.core.bidi import neutralise_bidi
 from bihuan.core.due_work import cancel, schedule
 from bihuan.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from bihuan.core.events import notify, record_event
-from bihuan.core.models import Event
+from bihuan.core.models import DueItem, Event
 from bihuan.core.time_window import check_datetime
 from bihuan.customers.choices import Tier
 from bihuan.knowledge.models import ReplyTemplate
@@ -322,14 +322,25 @@ def _schedule_waiting_tickets(rule: AutomationRule) -> None:
         if row["data"].get("to") == rule.wait_status and row["ticket_id"] is not None:
             entered[int(row["ticket_id"])] = row["occurred_at"]
     # A ticket the rule already ran on since it entered the status is not timed again (an
-    # edit of the rule must not remind the same customer twice).
-    last_run: dict[int, datetime] = {}
-    for ticket_id, at in (
+    # edit of the rule must not remind the same customer twice). A run is dated by the due
+    # time of the timer that caused it, on the same timeline as the status events: the run's
+    # own clock time is not (the demo loader records events at a backdated "now").
+    runs = list(
         RuleRun.objects.filter(rule=rule, ticket_id__in=[pk for pk, _created in waiting])
         .order_by("id")
-        .values_list("ticket_id", "created_at")
-    ):
-        last_run[int(ticket_id)] = at
+        .values_list("ticket_id", "trigger_key", "created_at")
+    )
+    timer_ids = [
+        int(key.removeprefix("timer:"))
+        for _ticket, key, _at in runs
+        if key.startswith("timer:") and key.removeprefix("timer:").isdigit()
+    ]
+    timer_due = dict(DueItem.objects.filter(pk__in=timer_ids).values_list("pk", "due_at"))
+    last_run: dict[int, datetime] = {}
+    for ticket_id, key, at in runs:
+        timer = key.removeprefix("timer:")
+        due = timer_due.get(int(timer)) if key.startswith("timer:") and timer.isdigit() else None
+        last_run[int(ticket_id)] = due if due is not None else at
     for pk, created in waiting:
         since = entered.get(int(pk), created)
         ran = last_run.get(int(pk))

@@ -152,3 +152,44 @@ def test_editing_a_time_rule_does_not_remind_the_same_ticket_twice(org: Any, clo
     clock.run("2026-03-04T10:00+08:00")
 
     assert len(ticket_events(ticket, "automation.rule_applied")) == 1
+
+
+def test_re_saving_a_time_rule_dates_its_last_run_by_the_timers_due_time_not_the_clock(
+    org: Any, clock: Clock
+) -> None:
+    # The ticket entered the status at the demo's "now" (2 March), while the worker that ran
+    # the timer read an earlier wall clock (1 March): the run is still for this stay.
+    clock.travel("2026-03-02T10:00+08:00")
+    rule = make_rule(
+        org.admin,
+        "等待 1 天通知",
+        "time.in_status",
+        [{"type": "notify", "value": "owner"}],
+        wait_status="pending_customer",
+        wait_hours=24,
+    )
+    ticket = new_ticket(team=org.presales)
+    tickets.reply_to_customer(ticket, body="请提供订单号。", actor=org.agent)
+    tickets.change_status(ticket, status="pending_customer", actor=org.agent)
+    (item,) = DueItem.objects.filter(kind=TIME_RULE, state=WorkState.PENDING)
+    clock.travel("2026-03-01T10:00+08:00")
+    services.run_time_rule(rule_id=rule.pk, ticket_id=ticket.pk, timer_id=item.pk)
+    DueItem.objects.filter(pk=item.pk).update(state=WorkState.DONE)
+    assert len(ticket_events(ticket, "automation.rule_applied")) == 1
+
+    clock.travel("2026-03-03T12:00+08:00")
+    services.save_rule(
+        services.RuleInput(
+            name="等待 1 天通知（改）",
+            trigger="time.in_status",
+            actions=[{"type": "notify", "value": "owner"}],
+            wait_status="pending_customer",
+            wait_hours=24,
+        ),
+        actor=org.admin,
+        rule=rule,
+    )
+    clock.run("2026-03-05T10:00+08:00")
+
+    assert len(ticket_events(ticket, "automation.rule_applied")) == 1
+    assert DueItem.objects.filter(kind=TIME_RULE, state=WorkState.PENDING).count() == 0
