@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,7 +41,14 @@ from bihuan.channels.choices import (
 )
 from bihuan.channels.email.html import has_remote_images, sanitize_html
 from bihuan.channels.email.message_ids import make_message_id
-from bihuan.channels.email.outbound import outbound_sender, render_html
+from bihuan.channels.email.outbound import (
+    TICKET_TAG,
+    compose_email_reply,
+    customer_email_address,
+    outbound_sender,
+    render_html,
+    reply_subject,
+)
 from bihuan.channels.email.outbound import send as send_outbound
 from bihuan.channels.email.parsing import ParsedEmail, is_daemon_address, parse_email
 from bihuan.channels.email.threading import find_ticket, is_participant
@@ -66,8 +72,6 @@ from bihuan.core.errors import (
 )
 from bihuan.core.events import record_event
 from bihuan.core.models import Event, Notification
-from bihuan.customers.choices import IdentityKind
-from bihuan.customers.models import CustomerIdentity
 from bihuan.customers.services import ContactDetails
 from bihuan.tickets import services as ticket_services
 from bihuan.tickets.choices import Channel, MessageKind
@@ -78,7 +82,6 @@ logger = logging.getLogger(__name__)
 
 MAX_SUBJECT = 200
 MAX_BODY = 100_000
-_TICKET_TAG = re.compile(r"\s*\[#\d{1,18}\]\s*")
 
 
 @dataclass(frozen=True)
@@ -408,7 +411,7 @@ def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> Ticket | None:
 
 
 def _subject(parsed: ParsedEmail) -> str:
-    subject = _TICKET_TAG.sub(" ", parsed.subject).strip()
+    subject = TICKET_TAG.sub(" ", parsed.subject).strip()
     return subject[:MAX_SUBJECT] or gettext("(no subject)")
 
 
@@ -519,17 +522,18 @@ def queue_email_reply(message: Message) -> OutboundEmail | None:
             return existing
         now = timezone.now()
         files = _claim_draft_files(message)
-        address = _customer_email(ticket)
-        thread = _thread_ids(ticket)
+        # The same composition the reply composer previews (``compose_email_reply``).
+        reply = compose_email_reply(ticket, author=message.author, before_message_id=message.pk)
+        address = reply.to_address
         outbound = OutboundEmail.objects.create(
             ticket=ticket,
             ticket_message=message,
             message_id=make_message_id(ticket.pk),
             to_address=address,
-            subject=_reply_subject(ticket),
-            in_reply_to=thread[-1] if thread else "",
-            references=" ".join(thread[-20:]),
-            body_text=_with_signature(message),
+            subject=reply.subject,
+            in_reply_to=reply.in_reply_to,
+            references=reply.references,
+            body_text=reply.text(message.body),
             created_at=now,
         )
         outbound.body_html = render_html(outbound.body_text)
@@ -618,37 +622,6 @@ def _mark_failed(outbound: OutboundEmail, reason: str, *, now: datetime) -> None
     )
 
 
-def _customer_email(ticket: Ticket) -> str:
-    identities = CustomerIdentity.objects.filter(
-        customer_id=ticket.customer_id, kind=IdentityKind.EMAIL
-    ).order_by("-is_primary", "id")
-    first = identities.values_list("value", flat=True).first()
-    return first or ""
-
-
-def _thread_ids(ticket: Ticket) -> list[str]:
-    """Message-IDs of the ticket's conversation, oldest first (for References)."""
-    inbound = InboundEmail.objects.filter(
-        ticket=ticket, status=InboundStatus.ON_TICKET
-    ).values_list("created_at", "message_id")
-    outbound = OutboundEmail.objects.filter(ticket=ticket).values_list("created_at", "message_id")
-    ordered = sorted([*inbound, *outbound])
-    return [message_id for _at, message_id in ordered if message_id]
-
-
-def _reply_subject(ticket: Ticket) -> str:
-    subject = _TICKET_TAG.sub(" ", ticket.subject).strip()
-    return f"[#{ticket.pk}] {subject}"[:998]
-
-
-def _with_signature(message: Message) -> str:
-    author = message.author
-    name = (author.display_name or author.username) if author is not None else ""
-    if not name:
-        return message.body
-    return f"{message.body}\n\n-- \n{name}"
-
-
 # --- Web form ---------------------------------------------------------------------------
 
 WEBFORM_WINDOW_SECONDS = 600
@@ -725,7 +698,7 @@ def portal_link() -> str:
 
 def queue_acknowledgement(ticket: Ticket) -> OutboundEmail | None:
     """Tell the customer by email that we have their request and its number (once)."""
-    address = _customer_email(ticket)
+    address = customer_email_address(ticket)
     if not address or not outbound_sender():
         return None
     if OutboundEmail.objects.filter(ticket=ticket, purpose=MailPurpose.ACKNOWLEDGEMENT).exists():
@@ -747,7 +720,7 @@ def queue_acknowledgement(ticket: Ticket) -> OutboundEmail | None:
         message_id=make_message_id(ticket.pk),
         purpose=MailPurpose.ACKNOWLEDGEMENT,
         to_address=address,
-        subject=_reply_subject(ticket),
+        subject=reply_subject(ticket),
         body_text=body,
         body_html=render_html(body),
         created_at=now,
@@ -795,7 +768,7 @@ def release_held_email(inbound: InboundEmail, *, action: str, actor: User) -> In
             mailbox = locked.mailbox
             locked.ticket = ticket_services.create_ticket(
                 ticket_services.NewTicket(
-                    subject=_TICKET_TAG.sub(" ", locked.subject).strip()[:MAX_SUBJECT]
+                    subject=TICKET_TAG.sub(" ", locked.subject).strip()[:MAX_SUBJECT]
                     or gettext("(no subject)"),
                     body=locked.body[:MAX_BODY] or gettext("(empty message)"),
                     channel=Channel.EMAIL,
@@ -991,7 +964,7 @@ def _notification_text(event: Event, ticket: Ticket) -> tuple[str, str]:
         "",
         gettext("You get this mail because you turned on notification emails in Bihuan."),
     ]
-    subject = f"[#{ticket.pk}] {what}: {_TICKET_TAG.sub(' ', ticket.subject).strip()}"
+    subject = f"[#{ticket.pk}] {what}: {TICKET_TAG.sub(' ', ticket.subject).strip()}"
     return subject[:998], "\n".join(lines)[:MAX_BODY]
 
 

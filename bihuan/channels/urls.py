@@ -13,6 +13,7 @@ urlpatterns = [
         name="remove_reply_file",
     ),
     path("mail/tickets/<int:number>/files/", views.reply_files, name="reply_files"),
+    path("mail/tickets/<int:number>/preview/", views.email_preview, name="email_preview"),
     path("mail/notifications/", views.notification_emails, name="notification_emails"),
     path("mail/held/", views.held_mail, name="held"),
     path("mail/inbound/<int:inbound_id>/", views.inbound_detail, name="inbound"),

@@ -1,5 +1,5 @@
 """Pages of the channels app: inbound attachments, held mail and the agent's decision, the
-files of an email reply, and a user's notification emails."""
+files and the preview of an email reply, and a user's notification emails."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bihuan.accounts.views import signed_in_user
 from bihuan.channels import queries, services
 from bihuan.channels.choices import ReleaseAction
-from bihuan.channels.email.outbound import outbound_sender
+from bihuan.channels.email.outbound import compose_email_reply, outbound_sender
 from bihuan.channels.models import MessageFile
 from bihuan.channels.uploads import incoming_files
 from bihuan.core.errors import NotFound, ValidationFailed
+from bihuan.core.masking import mask_email
 from bihuan.core.views import MAX_ID, domain_errors
 from bihuan.tickets import queries as ticket_queries
+from bihuan.tickets.choices import Channel
 from bihuan.tickets.models import Ticket
 from bihuan.tickets.permissions import can_work_ticket
 
@@ -103,6 +105,28 @@ def reply_files(request: HttpRequest, number: int) -> HttpResponse:
             actor=signed_in_user(request),
         )
     return _render_reply_files(request, ticket)
+
+
+@login_required
+@require_GET
+@domain_errors
+def email_preview(request: HttpRequest, number: int) -> HttpResponse:
+    """The reply composer's preview of a reply by email (htmx fragment, reloaded when the
+    agent picks a channel): recipient, subject, and what is added under the text. Empty for
+    any other channel."""
+    ticket = _reply_ticket(request, number)
+    if request.GET.get("channel") != Channel.EMAIL:
+        return HttpResponse("")
+    reply = compose_email_reply(ticket, author=signed_in_user(request))
+    return render(
+        request,
+        "channels/_email_preview.html",
+        {
+            "reply": reply,
+            "to_address": mask_email(reply.to_address) if reply.to_address else "",
+            "sender": outbound_sender(),
+        },
+    )
 
 
 @login_required

@@ -1,5 +1,6 @@
 """What the access matrix needs to know of the channels routes added with files: the file
-of an email reply (download, remove) and the reply composer's files of a ticket."""
+of an email reply (download, remove), the reply composer's files of a ticket and its preview
+of a reply by email."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ ACCESS = AccessSpec(
         "channels:file": None,
         "channels:remove_reply_file": {},
         "channels:reply_files": {},
+        "channels:email_preview": None,  # GET only: the composer's preview of an email reply
     },
     get_and_post=frozenset({"channels:reply_files"}),
     make_objects=_objects,

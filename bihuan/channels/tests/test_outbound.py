@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from bihuan.channels.choices import DeliveryStatus
@@ -21,8 +22,8 @@ from bihuan.core.models import DueItem, Event, WorkState
 from bihuan.core.runner import Runner
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets import services as ticket_services
-from bihuan.tickets.choices import Channel
-from bihuan.tickets.models import Ticket
+from bihuan.tickets.choices import Channel, MessageKind
+from bihuan.tickets.models import Message, Ticket
 from conftest import Org
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +57,15 @@ def test_an_email_reply_is_sent_after_commit_and_the_answer_threads_back(
     html = sent.get_body(("html",))
     assert text is not None
     assert html is not None
+    asked = Message.objects.get(ticket=ticket, kind=MessageKind.CUSTOMER)
+    with translation.override(settings.LANGUAGE_CODE):  # the mail's language, not the test's
+        attribution = gettext("On %(date)s, %(name)s wrote:") % {
+            "date": timezone.localtime(asked.created_at).strftime("%Y-%m-%d %H:%M"),
+            "name": "王芳",
+        }
+    quoted = "\n".join(f"> {line}".rstrip() for line in asked.body.strip().splitlines())
     assert text.get_content().replace("\r\n", "\n").rstrip() == (
-        "王女士您好，\n请先长按复位键 5 秒。\n\n-- \n张伟"
+        f"王女士您好，\n请先长按复位键 5 秒。\n\n-- \n张伟\n\n{attribution}\n{quoted}"
     )
     assert "<p>王女士您好，<br>请先长按复位键 5 秒。</p>" in html.get_content()
     outbound = OutboundEmail.objects.get()
