@@ -64,11 +64,11 @@ from bihuan.triage import services as triage
 
 # A chain of rules longer than this stops, whatever the rules (a guard beyond the chain check).
 MAX_CHAIN = 5
-# Statuses a rule may set (never "new"; closing is the loop's own rule, not an automation's).
+# Statuses a rule may set (never "new"; closing is the loop's own rule, not an automation's;
+# 等待协作 follows the tasks: a rule gets there with the "create a task" action).
 SETTABLE_STATUSES = (
     TicketStatus.OPEN,
     TicketStatus.PENDING_CUSTOMER,
-    TicketStatus.PENDING_COLLABORATION,
     TicketStatus.SOLVED,
 )
 WAIT_STATUSES = (*OPEN_STATUSES, TicketStatus.SOLVED)

@@ -1,7 +1,10 @@
 """The rules that keep the loop honest (闭环), checked by every status change.
 
-- While a collaboration task is open the ticket waits for collaboration (等待协作): it cannot
-  move to another status, be solved or closed until the task is answered or cancelled.
+- The ticket waits for collaboration (等待协作) exactly while a collaboration task is open: it
+  cannot move there without an open task (opening a task puts it there), nor move to another
+  status, be solved or closed until the task is answered or cancelled (the last one answered
+  or cancelled takes it back). A ticket already there without a task (old history) may move
+  out.
 - A ticket closes only when every key commitment is kept or cancelled, no task is open, and
   the customer was called back and satisfied since the ticket was last solved — or the closer
   records why the call-back is not needed (``reason``).
@@ -24,7 +27,18 @@ def open_task_count(ticket: Ticket) -> int:
 
 def check_status_change(ticket: Ticket, target: str, *, close_reason: str = "") -> None:
     """Raise ``Conflict`` unless the loop allows ``ticket`` to move to ``target`` now."""
-    if target != TicketStatus.PENDING_COLLABORATION:
+    if target == TicketStatus.PENDING_COLLABORATION:
+        # 等待协作 means "a task is open": opening a task is the only way in (it creates the
+        # task first, then moves the ticket), so a move without one is refused.
+        if not open_task_count(ticket):
+            raise Conflict(
+                _(
+                    "A ticket waits for collaboration only while a collaboration task is "
+                    "open: open a task for the department instead."
+                ),
+                code="no_open_task",
+            )
+    else:
         tasks = open_task_count(ticket)
         if tasks:
             raise Conflict(

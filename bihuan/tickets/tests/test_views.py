@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bihuan.accounts.choices import Role
 from bihuan.accounts.models import Department, Team, User
@@ -248,17 +248,40 @@ def test_kanban_move_changes_the_status_and_records_the_event(
 
     response = signed_in(desk.agent).post(
         reverse("tickets:kanban_move"),
-        {"number": ticket.pk, "status": "pending_collaboration"},
+        {"number": ticket.pk, "status": "pending_customer"},
         headers={"Accept": "application/json"},
     )
 
     assert response.status_code == 200
-    assert response.json()["status"] == "pending_collaboration"
-    assert Ticket.objects.get(pk=ticket.pk).status == "pending_collaboration"
+    assert response.json()["status"] == "pending_customer"
+    assert Ticket.objects.get(pk=ticket.pk).status == "pending_customer"
     event = Event.objects.get(ticket_id=ticket.pk, verb="ticket.status_changed")
     assert event.actor_id == desk.agent.pk
     assert event.data["from"] == "new"
-    assert event.data["to"] == "pending_collaboration"
+    assert event.data["to"] == "pending_customer"
+
+
+def test_kanban_refuses_a_drag_to_pending_collaboration_without_an_open_task(
+    desk: Desk, open_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = open_ticket()
+    events_before = list(Event.objects.filter(ticket_id=ticket.pk).values_list("id", flat=True))
+
+    with translation.override("en"):
+        response = signed_in(desk.agent).post(
+            reverse("tickets:kanban_move"),
+            {"number": ticket.pk, "status": "pending_collaboration"},
+            headers={"Accept": "application/json", "Accept-Language": "en"},
+        )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "no_open_task"
+    assert "collaboration task" in response.json()["message"]
+    assert Ticket.objects.get(pk=ticket.pk).status == "new"
+    assert (
+        list(Event.objects.filter(ticket_id=ticket.pk).values_list("id", flat=True))
+        == events_before
+    )
 
 
 def test_department_member_cannot_move_cards(
