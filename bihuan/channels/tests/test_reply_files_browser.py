@@ -1,5 +1,6 @@
 """The reply composer's files in a real browser (Debian chromium): chosen in the file input,
-uploaded by htmx at once, sent with the email reply, listed on the reply afterwards."""
+uploaded by htmx at once, sent with the email reply, listed on the reply afterwards; and the
+preview of a reply by email, shown when the agent picks that channel."""
 
 from __future__ import annotations
 
@@ -69,3 +70,32 @@ def test_an_agent_attaches_files_in_the_composer_and_they_go_with_the_email_repl
     [sent] = smtp.received
     assert [part.get_filename() for part in sent.iter_attachments()] == ["退货单.pdf", "照片.png"]
     assert MessageFile.objects.filter(ticket_message__isnull=True).count() == 0
+
+
+def test_picking_email_in_the_composer_shows_what_the_mail_will_be(
+    page: Page, live_server: Any, org: Org, smtp: Sink
+) -> None:
+    org.agent.set_password(PASSWORD)
+    org.agent.save(update_fields=["password"])
+    # A phone ticket: the composer offers phone first, email second.
+    ticket = make_ticket(
+        email="wangfang@example.cn", phone="13800138000", team=org.presales, channel="phone"
+    )
+    base = live_server.url
+    page.goto(f"{base}/login/")
+    page.locator("input[name=username]").fill("zhangwei")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    expect(page).to_have_url(f"{base}/")
+    page.goto(f"{base}/tickets/{ticket.pk}/")
+    expect(page.get_by_test_id("reply-files")).to_be_visible()
+    expect(page.get_by_test_id("email-preview")).to_have_count(0)
+
+    page.get_by_test_id("reply-channel").select_option("email")
+
+    expect(page.get_by_test_id("email-preview-to")).to_have_text("w***@example.cn")
+    subject = page.get_by_test_id("email-preview-subject")
+    expect(subject).to_have_text(f"[#{ticket.pk}] 订单还没发货")
+    expect(page.get_by_test_id("email-preview-added")).to_contain_text("> 我上周下的订单")
+    page.get_by_test_id("reply-channel").select_option("phone")
+    expect(page.get_by_test_id("email-preview")).to_have_count(0)
