@@ -136,7 +136,8 @@ class ComplaintStep(models.Model):
         related_name="+",
     )
     started_at = models.DateTimeField(_("started at"))
-    due_at = models.DateTimeField(_("due at"))
+    # From the ticket's SLA policy (or the agent); empty when the policy sets no such target.
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
 

@@ -63,7 +63,7 @@ class StepOut(Schema):
     stage: str
     owner_id: int | None
     started_at: datetime
-    due_at: datetime
+    due_at: datetime | None
     completed_at: datetime | None
     escalated_at: datetime | None
 

@@ -48,6 +48,8 @@ from bihuan.customers.choices import Tier
 from bihuan.knowledge.models import ReplyTemplate
 from bihuan.knowledge.services import ticket_values
 from bihuan.knowledge.variables import render as render_template
+from bihuan.sla import services as sla
+from bihuan.sla.choices import Metric
 from bihuan.tickets import collaboration
 from bihuan.tickets import services as tickets
 from bihuan.tickets.choices import (
@@ -77,16 +79,15 @@ TIME_RULE = "automation.time_rule"
 STAGE_DUE = "automation.complaint_stage_due"
 PROGRESS_DUE = "automation.complaint_progress_due"
 
-# The complaint playbook's policy: how long each stage may take, and by when the customer
-# must have had a progress update after the complaint was accepted.
-STAGE_HOURS: dict[str, int] = {
-    Stage.ACCEPTANCE: 1,
-    Stage.DIAGNOSIS: 24,
-    Stage.PLAN: 24,
-    Stage.EXECUTION: 72,
-    Stage.REVIEW: 7 * 24,
+# The complaint playbook's times are targets of the ticket's SLA policy: how long each stage
+# may take, and by when the customer must have had a progress update after acceptance.
+STAGE_TARGETS: dict[str, str] = {
+    Stage.ACCEPTANCE: Metric.STAGE_ACCEPTANCE,
+    Stage.DIAGNOSIS: Metric.STAGE_DIAGNOSIS,
+    Stage.PLAN: Metric.STAGE_PLAN,
+    Stage.EXECUTION: Metric.STAGE_EXECUTION,
+    Stage.REVIEW: Metric.STAGE_REVIEW,
 }
-PROGRESS_UPDATE_HOURS = 24
 # How far back the customer's history is read for "has it happened before".
 HISTORY_DAYS = 365
 
@@ -645,12 +646,14 @@ def start_complaint(ticket_id: int, *, at: datetime | None = None) -> Complaint 
         now = at or timezone.now()
         complaint = Complaint.objects.create(ticket=ticket, created_at=now, updated_at=now)
         _start_step(complaint, Stage.ACCEPTANCE, owner_id=ticket.owner_id, at=now, due_at=None)
-        schedule(
-            PROGRESS_DUE,
-            key=_progress_key(complaint),
-            due_at=now + timedelta(hours=PROGRESS_UPDATE_HOURS),
-            data={"complaint": complaint.pk},
-        )
+        progress_due = sla.playbook_due(ticket, metric=Metric.PROGRESS_UPDATE, start=now)
+        if progress_due is not None:
+            schedule(
+                PROGRESS_DUE,
+                key=_progress_key(complaint),
+                due_at=progress_due,
+                data={"complaint": complaint.pk},
+            )
         record_event(
             "automation.complaint_started",
             ticket,
@@ -665,14 +668,15 @@ def start_complaint(ticket_id: int, *, at: datetime | None = None) -> Complaint 
 def _start_step(
     complaint: Complaint, stage: str, *, owner_id: int | None, at: datetime, due_at: datetime | None
 ) -> ComplaintStep:
+    """Start ``stage``, due at ``due_at`` if the agent chose it, else by the ticket's policy
+    (counted in its target's calendar); a policy without that target sets no due time."""
+    if due_at is None:
+        due_at = sla.playbook_due(complaint.ticket, metric=STAGE_TARGETS[stage], start=at)
     step = ComplaintStep.objects.create(
-        complaint=complaint,
-        stage=stage,
-        owner_id=owner_id,
-        started_at=at,
-        due_at=due_at or at + timedelta(hours=STAGE_HOURS[stage]),
+        complaint=complaint, stage=stage, owner_id=owner_id, started_at=at, due_at=due_at
     )
-    schedule(STAGE_DUE, key=_step_key(complaint, stage), due_at=step.due_at, data={"step": step.pk})
+    if due_at is not None:
+        schedule(STAGE_DUE, key=_step_key(complaint, stage), due_at=due_at, data={"step": step.pk})
     return step
 
 
@@ -885,7 +889,7 @@ def mark_stage_overdue(step_id: int) -> bool:
             data={
                 "complaint": step.complaint_id,
                 "stage": step.stage,
-                "due_at": step.due_at.isoformat(),
+                "due_at": step.due_at.isoformat() if step.due_at else None,
                 "owner": step.owner_id,
             },
         )

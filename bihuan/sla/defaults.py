@@ -18,6 +18,16 @@ from bihuan.sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingHou
 
 WORKDAY = [(time(9), time(12)), (time(13), time(18))]
 TASK_MINUTES = 24 * 60
+# The complaint playbook's targets (24/7): acceptance 1 h, diagnosis 24 h, plan 24 h,
+# execution 72 h, review 7 days, and the first progress update within 24 h of acceptance.
+PLAYBOOK_MINUTES = {
+    "stage_acceptance": 60,
+    "stage_diagnosis": 24 * 60,
+    "stage_plan": 24 * 60,
+    "stage_execution": 72 * 60,
+    "stage_review": 7 * 24 * 60,
+    "progress_update": 24 * 60,
+}
 
 # name, position, conditions, calendar ("office" or "always"), targets {metric: minutes}
 POLICIES: list[tuple[str, int, dict[str, list[Any]], str, dict[str, int]]] = [
@@ -82,6 +92,7 @@ def install_defaults(
                 for metric, minutes in targets.items()
             )
     install_task_targets(policy_model, target_model, always)
+    install_playbook_targets(policy_model, target_model, always)
 
 
 def install_task_targets(policy_model: Any, target_model: Any, calendar: Any) -> None:
@@ -92,6 +103,18 @@ def install_task_targets(policy_model: Any, target_model: Any, calendar: Any) ->
         target_model.objects.get_or_create(
             policy=policy, metric="task", defaults={"minutes": TASK_MINUTES, "calendar": calendar}
         )
+
+
+def install_playbook_targets(policy_model: Any, target_model: Any, calendar: Any) -> None:
+    """Give every default policy the complaint playbook's targets it lacks (in ``calendar``,
+    the 24/7 one), so that a complaint under any default policy has its stage due times.
+    Policies an admin added, and targets an admin changed, are left as they are."""
+    names = [name for name, *_rest in POLICIES]
+    for policy in policy_model.objects.filter(name__in=names):
+        for metric, minutes in PLAYBOOK_MINUTES.items():
+            target_model.objects.get_or_create(
+                policy=policy, metric=metric, defaults={"minutes": minutes, "calendar": calendar}
+            )
 
 
 def install_default_policies() -> None:

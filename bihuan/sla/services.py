@@ -20,7 +20,13 @@ from bihuan.core import due_work
 from bihuan.core.events import notify, record_event
 from bihuan.sla.business_hours import Schedule, add_business_time, business_between
 from bihuan.sla.calendars import schedule_of
-from bihuan.sla.choices import ACTIVE_STATES, ClockState, EscalationLevel, Metric
+from bihuan.sla.choices import (
+    ACTIVE_STATES,
+    PLAYBOOK_METRICS,
+    ClockState,
+    EscalationLevel,
+    Metric,
+)
 from bihuan.sla.models import BusinessCalendar, SlaClock, SlaPolicy
 from bihuan.tickets import collaboration
 from bihuan.tickets import services as tickets
@@ -645,17 +651,31 @@ def _task_key(task_id: int) -> str:
     return f"tickets.task:{task_id}"
 
 
-def task_deadline(ticket: Ticket, start: datetime) -> datetime | None:
-    """The instant a task opened at ``start`` is due: the ticket's policy's task target,
-    counted in the target's calendar (the policy's by default). None without a target."""
+def target_due(ticket: Ticket, *, metric: str, start: datetime) -> datetime | None:
+    """The instant the ticket's policy's ``metric`` target falls due for work started at
+    ``start``, counted in the target's calendar (the policy's by default) with the business
+    hours arithmetic. None when no policy applies or the policy sets no such target."""
     policy = select_policy(ticket)
-    target = (
-        next((t for t in policy.targets.all() if t.metric == Metric.TASK), None) if policy else None
-    )
+    target = next((t for t in policy.targets.all() if t.metric == metric), None) if policy else None
     if policy is None or target is None:
         return None
     schedule = schedule_of(target.calendar or policy.calendar)
     return add_business_time(schedule, start, timedelta(minutes=target.minutes))
+
+
+def task_deadline(ticket: Ticket, start: datetime) -> datetime | None:
+    """The instant a task opened at ``start`` is due: the ticket's policy's task target,
+    counted in the target's calendar (the policy's by default). None without a target."""
+    return target_due(ticket, metric=Metric.TASK, start=start)
+
+
+def playbook_due(ticket: Ticket, *, metric: str, start: datetime) -> datetime | None:
+    """The due instant of a complaint playbook step (a stage or the first progress update,
+    one of ``PLAYBOOK_METRICS``) started at ``start``, from the ticket's policy; None when
+    the policy promises no time for it. The public entry for the automation app."""
+    if metric not in PLAYBOOK_METRICS:
+        raise ValueError(f"not a playbook target: {metric!r}")
+    return target_due(ticket, metric=metric, start=start)
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from bihuan.automation import services
 from bihuan.automation.models import AutomationRule
 from bihuan.core.models import Event
 from bihuan.core.runner import Runner
+from bihuan.sla.defaults import install_default_policies
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets.models import Ticket
 
@@ -38,6 +39,13 @@ class Clock:
     def stop(self) -> None:
         if self.traveller is not None:
             self.traveller.stop()
+
+
+@pytest.fixture
+def default_policies() -> None:
+    """The default SLA policies (a transactional test's database is emptied after its
+    migrations): the complaint playbook reads its stage times from them."""
+    install_default_policies()
 
 
 @pytest.fixture

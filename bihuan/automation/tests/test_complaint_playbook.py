@@ -15,7 +15,10 @@ from bihuan.core.models import Event, Notification
 from bihuan.tickets import services as tickets
 from bihuan.tickets.models import Ticket
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("default_policies"),
+]
 
 PHONE = "13800138000"
 
