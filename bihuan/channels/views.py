@@ -123,6 +123,7 @@ def email_preview(request: HttpRequest, number: int) -> HttpResponse:
         "channels/_email_preview.html",
         {
             "reply": reply,
+            "added": reply.text(""),  # what the mail carries under the agent's text
             "to_address": mask_email(reply.to_address) if reply.to_address else "",
             "sender": outbound_sender(),
         },
