@@ -688,12 +688,14 @@ def _check_rate(client_address: str) -> None:
         )
 
 
-def portal_link() -> str:
+def portal_link(number: int | None = None) -> str:
     """The customer portal's lookup page, as an address a customer can open from a mail
-    (``BIHUAN_PUBLIC_URL``, else the first trusted origin; the bare path without either)."""
+    (``BIHUAN_PUBLIC_URL``, else the first trusted origin; the bare path without either),
+    with the request's number filled in when given."""
     origins = list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []))
     site = str(getattr(settings, "BIHUAN_PUBLIC_URL", "") or (origins[0] if origins else ""))
-    return site.rstrip("/") + reverse("portal:home")
+    query = f"?number={number}" if number is not None else ""
+    return site.rstrip("/") + reverse("portal:home") + query
 
 
 def queue_acknowledgement(ticket: Ticket) -> OutboundEmail | None:
@@ -713,7 +715,7 @@ def queue_acknowledgement(ticket: Ticket) -> OutboundEmail | None:
         "name": ticket.customer.name,
         "subject": ticket.subject,
         "number": ticket.pk,
-        "portal": portal_link(),
+        "portal": portal_link(ticket.pk),
     }
     outbound = OutboundEmail.objects.create(
         ticket=ticket,

@@ -108,7 +108,9 @@ def _form_error(
 def home(request: HttpRequest) -> HttpResponse:
     """The lookup form: a request number and the phone or email on it."""
     viewer = current_viewer(request)
-    form = LookupForm(request.POST or None)
+    # A link from the web form's confirmation or acknowledgement fills in the number.
+    number = "".join(c for c in request.GET.get("number", "")[:24] if c.isdigit())
+    form = LookupForm(request.POST or None, initial={"number": number})
     context = {"form": form, "viewer": viewer}
     if request.method == "POST" and form.is_valid():
         try:

@@ -242,3 +242,11 @@ def test_codes_and_their_sessions_are_deleted_after_a_week(
 
     assert (kept, deleted) == (0, 1)
     assert (PortalCode.objects.count(), PortalSession.objects.count()) == (0, 0)
+
+
+@pytest.mark.parametrize(("query", "filled"), [("1234", "1234"), ("#1234", "1234"), ("<b>1", "1")])
+def test_a_link_from_the_web_form_fills_in_the_number(query: str, filled: str) -> None:
+    page = Client().get("/portal/", {"number": query}).content.decode()
+
+    assert re.search(rf'name="number"[^>]*value="{filled}"', page)
+    assert "<b>" not in page.split("<main", 1)[-1].split("</main>", 1)[0]
