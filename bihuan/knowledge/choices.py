@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from bihuan.tickets.choices import TicketStatus
+
 
 class Language(models.TextChoices):
     ZH = "zh", _("Chinese")
@@ -53,3 +55,12 @@ class SkipReason(models.TextChoices):
 class HandoverReason(models.TextChoices):
     CUSTOMER_WROTE = "customer_wrote", _("The customer wrote again")
     NOT_HELPFUL = "not_helpful", _("Marked as not helpful")
+
+
+# The statuses a macro may set: 等待协作 follows the collaboration tasks (opening one puts the
+# ticket there), so a macro cannot set it.
+MACRO_STATUSES = [
+    (value, label)
+    for value, label in TicketStatus.choices
+    if value != TicketStatus.PENDING_COLLABORATION
+]

@@ -12,10 +12,10 @@ from bihuan.accounts.choices import Role
 from bihuan.accounts.models import User
 from bihuan.core.models import Tag
 from bihuan.knowledge.answering import DEFAULT_THRESHOLD
-from bihuan.knowledge.choices import ArticleStatus, Audience, Language, Scenario
+from bihuan.knowledge.choices import MACRO_STATUSES, ArticleStatus, Audience, Language, Scenario
 from bihuan.knowledge.models import KnowledgeCategory, ReplyTemplate
 from bihuan.knowledge.services import ArticleFields, MacroFields, TemplateFields
-from bihuan.tickets.choices import Channel, Priority, TicketStatus
+from bihuan.tickets.choices import Channel, Priority
 from bihuan.tickets.models import Category
 
 
@@ -196,7 +196,7 @@ class MacroForm(forms.Form):
         required=False,
     )
     status = forms.ChoiceField(
-        label=_("Set status"), choices=[("", "—"), *TicketStatus.choices], required=False
+        label=_("Set status"), choices=[("", "—"), *MACRO_STATUSES], required=False
     )
     priority = forms.TypedChoiceField(
         label=_("Set priority"),

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.knowledge.choices import (
+    MACRO_STATUSES,
     ArticleStatus,
     Audience,
     AutoAnswerOutcome,
@@ -20,7 +21,7 @@ from bihuan.knowledge.choices import (
     SkipReason,
     UseKind,
 )
-from bihuan.tickets.choices import Channel, Priority, TicketStatus
+from bihuan.tickets.choices import Channel, Priority
 
 
 class KnowledgeCategory(models.Model):
@@ -312,9 +313,7 @@ class Macro(models.Model):
         on_delete=models.SET_NULL,
         related_name="macros",
     )
-    status = models.CharField(
-        _("set status"), max_length=32, blank=True, choices=TicketStatus.choices
-    )
+    status = models.CharField(_("set status"), max_length=32, blank=True, choices=MACRO_STATUSES)
     priority = models.PositiveSmallIntegerField(
         _("set priority"), null=True, blank=True, choices=Priority.choices
     )

@@ -283,8 +283,11 @@ class TicketPropertiesForm(VersionedForm):
         for name, form_field in self.fields.items():
             form_field.show_hidden_initial = name != "version"
         labels = dict(TicketStatus.choices)
+        # 等待协作 follows the tasks (opening one puts the ticket there): not a menu choice.
         self.fields["status"].choices = [  # type: ignore[attr-defined]
-            (status, labels[status]) for status in [ticket.status, *allowed_targets(ticket.status)]
+            (status, labels[status])
+            for status in [ticket.status, *allowed_targets(ticket.status)]
+            if status == ticket.status or status != TicketStatus.PENDING_COLLABORATION
         ]
         none = str(_("— none —"))
         self.fields["category"].choices = _id_choices(options.categories, empty=none)  # type: ignore[attr-defined]
