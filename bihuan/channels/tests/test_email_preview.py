@@ -103,7 +103,7 @@ def test_the_preview_shows_what_the_mail_then_carries(
     assert _testid(preview, "email-preview-subject") == f"[#{ticket.pk}] 订单还没发货"
     assert added == (
         "-- \n张伟\n\n"
-        "On 2026-11-22 09:30, 王芳 wrote:\n"
+        "在 2026-11-22 09:30，王芳 写道：\n"
         "> 我上周下的订单到现在还没发货。\n"
         "> 订单号 A123。"
     )

@@ -58,7 +58,7 @@ def test_the_overall_rates_are_exact(org: Any, clock: Clock, month: None) -> Non
     )
 
     overall = rows[0]
-    assert overall["label"] == "Overall"
+    assert overall["label"] == "整体"
     assert (overall["solved"], overall["collected"], overall["collection_rate"]) == (3, 2, 66.7)
     assert (overall["csat_answers"], overall["csat"], overall["csat_average"]) == (2, 50.0, 3.5)
     assert (overall["nps_answers"], overall["nps"]) == (2, 0.0)
