@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from bihuan.accounts.choices import Role
 from bihuan.accounts.models import Department, Team, User
@@ -120,9 +120,12 @@ def test_a_customer_follows_replies_to_and_closes_the_loop_on_a_phone(
 
     # Reply with a photo.
     page.locator("textarea[name=body]").first.fill("充过电了，还是没有声音，附上照片。")
-    page.get_by_test_id("files").set_input_files(
-        [{"name": "耳机.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0 photo"}]
-    )
+    photo: FilePayload = {
+        "name": "耳机.jpg",
+        "mimeType": "image/jpeg",
+        "buffer": b"\xff\xd8\xff\xe0 photo",
+    }
+    page.get_by_test_id("files").set_input_files([photo])
     page.get_by_test_id("send-reply").click()
     expect(page.get_by_test_id("message")).to_have_count(3)
     expect(page.get_by_test_id("file")).to_have_text("耳机.jpg")
