@@ -6,7 +6,6 @@
  * - knowledge: insert an article into the reply; "/" offers the reply templates
  * - the triage rule form's value list follows the chosen field
  * - SLA countdown badges tick every 30 seconds (the server's formats, from data attributes)
- * - filter fields marked data-submit-on-change submit their form
  */
 (function () {
   "use strict";
@@ -18,14 +17,6 @@
 
   document.body.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRFToken"] = csrfToken();
-  });
-
-  // Filter forms that apply at once: a field marked data-submit-on-change submits its form.
-  document.body.addEventListener("change", function (event) {
-    var field = event.target;
-    if (field instanceof Element && field.hasAttribute("data-submit-on-change") && field.form) {
-      field.form.requestSubmit ? field.form.requestSubmit() : field.form.submit();
-    }
   });
 
   // --- Flash messages -------------------------------------------------------------------
