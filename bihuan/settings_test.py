@@ -29,6 +29,15 @@ else:
         }
     }
 _test_redis = os.environ.get("BIHUAN_TEST_REDIS_URL", "")
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1…
+if _test_redis and _xdist_worker.startswith("gw"):
+    # One Redis database per test worker: a test's cache.clear() (FLUSHDB) or a rate-limit
+    # counter must not reach the tests the other worker runs at the same time. Database 13 is
+    # the background-worker tests' broker (bihuan/core/tests/test_background_worker.py).
+    _base, _sep, _db = _test_redis.rpartition("/")
+    if _sep and _db.isdigit():
+        _spare = [n for n in range(int(_db), -1, -1) if n != 13]
+        _test_redis = f"{_base}/{_spare[int(_xdist_worker[2:] or 0) % len(_spare)]}"
 if _test_redis:
     CACHES = {
         "default": {
