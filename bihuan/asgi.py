@@ -1,4 +1,8 @@
-"""ASGI entry point: ``uvicorn bihuan.asgi:application`` (several workers in production)."""
+"""ASGI entry point: ``uvicorn bihuan.asgi:application`` (several workers in production).
+
+HTTP goes to Django; WebSocket connections to the Channels consumers that the apps route in
+their ``routing.py`` (the agents' live workspace, the chat widget's visitors).
+"""
 
 import os
 
@@ -9,4 +13,20 @@ from bihuan.core.memory import limit_malloc_arenas
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bihuan.settings")
 limit_malloc_arenas()
 
-application = get_asgi_application()
+# Django is set up before anything imports models (the consumers do).
+django_application = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from bihuan.channels.chat.routing import websocket_urlpatterns as chat_routes  # noqa: E402
+from bihuan.live.routing import websocket_urlpatterns as live_routes  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        # Each consumer checks who may connect (staff session, or a widget's channel key and
+        # origin); the session middleware only makes the signed-in user available.
+        "websocket": AuthMiddlewareStack(URLRouter([*live_routes, *chat_routes])),
+    }
+)

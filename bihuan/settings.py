@@ -83,11 +83,15 @@ INSTALLED_APPS = [
     "bihuan.tickets",
     "bihuan.triage",
     "bihuan.channels",
+    "bihuan.channels.chat",
+    "bihuan.channels.messaging",
+    "bihuan.channels.phone",
     "bihuan.sla",
     "bihuan.knowledge",
     "bihuan.automation",
     "bihuan.feedback",
     "bihuan.portal",
+    "bihuan.live",
     "bihuan.demo",
 ]
 
@@ -218,6 +222,18 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = False
+# Live updates and chat (Django Channels): one process's memory in the embedded default; Redis
+# in production, so that a message published by one ASGI worker reaches a browser connected to
+# another.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "bihuan:live:"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 # A broker that does not answer must not hold up the request that sends a wake-up.

@@ -13,9 +13,13 @@ urlpatterns = [
     path("", include("bihuan.triage.urls")),
     path("", include("bihuan.triage.order_number_urls")),
     path("", include("bihuan.channels.urls")),
+    path("", include("bihuan.channels.chat.urls")),
+    path("", include("bihuan.channels.messaging.urls")),
+    path("", include("bihuan.channels.phone.urls")),
     path("", include("bihuan.sla.urls")),
     path("", include("bihuan.knowledge.urls")),
     path("", include("bihuan.automation.urls")),
     path("", include("bihuan.feedback.urls")),
     path("", include("bihuan.portal.urls")),
+    path("", include("bihuan.live.urls")),
 ]

@@ -44,6 +44,11 @@ class EmailAdapter:
 _ADAPTERS: dict[str, ChannelAdapter] = {Channel.EMAIL: EmailAdapter()}
 
 
+def register_adapter(adapter: ChannelAdapter) -> None:
+    """Make ``adapter`` the one for its channel (each channel app calls it in ``ready``)."""
+    _ADAPTERS[adapter.channel] = adapter
+
+
 def adapter_for(channel: str) -> ChannelAdapter:
     """The adapter of ``channel``; KeyError for a channel that has none yet."""
     return _ADAPTERS[channel]

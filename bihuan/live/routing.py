@@ -1,0 +1,5 @@
+"""WebSocket routes of this app; ``bihuan.asgi`` mounts them."""
+
+from django.urls import URLPattern, URLResolver
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = []
