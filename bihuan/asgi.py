@@ -5,6 +5,7 @@ their ``routing.py`` (the agents' live workspace, the chat widget's visitors).
 """
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -22,11 +23,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from bihuan.channels.chat.routing import websocket_urlpatterns as chat_routes  # noqa: E402
 from bihuan.live.routing import websocket_urlpatterns as live_routes  # noqa: E402
 
+# ``path()`` patterns whose callbacks are consumers' ``as_asgi()`` applications.
+websocket_routes: list[Any] = [*live_routes, *chat_routes]
+
 application = ProtocolTypeRouter(
     {
         "http": django_application,
         # Each consumer checks who may connect (staff session, or a widget's channel key and
         # origin); the session middleware only makes the signed-in user available.
-        "websocket": AuthMiddlewareStack(URLRouter([*live_routes, *chat_routes])),
+        "websocket": AuthMiddlewareStack(URLRouter(websocket_routes)),
     }
 )

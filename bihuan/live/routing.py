@@ -1,5 +1,5 @@
 """WebSocket routes of this app; ``bihuan.asgi`` mounts them."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern
 
-websocket_urlpatterns: list[URLPattern | URLResolver] = []
+websocket_urlpatterns: list[URLPattern] = []
