@@ -299,7 +299,7 @@ def _lock_pair(first_id: int, second_id: int) -> dict[int, Customer]:
     return {c.pk: c for c in rows}
 
 
-def merge_customers(merged: Customer, *, into: Customer, actor: User) -> CustomerMerge:
+def merge_customers(merged: Customer, *, into: Customer, actor: User | None) -> CustomerMerge:
     """Merge ``merged`` into ``into`` (the survivor): every ticket, identity and event of
     ``merged`` moves to the survivor, in one transaction, and ``customer.merged`` records it.
 
@@ -309,11 +309,14 @@ def merge_customers(merged: Customer, *, into: Customer, actor: User) -> Custome
     kind). ``merged`` stays as a record pointing at the survivor, in no list; the
     ``CustomerMerge`` row keeps exactly what moved, so ``undo_customer_merge`` restores it.
     Apps holding customer foreign keys move theirs through ``merging`` participants.
+    ``actor`` None: a channel merges a contact it created itself (an anonymous chat visitor
+    who then gave an email or phone of a known customer); an agent can undo it.
     """
-    require_customer_editor(actor)
+    if actor is not None:
+        require_customer_editor(actor)
     if merged.pk == into.pk:
         raise ValidationFailed(_("A customer cannot be merged into itself."), code="merge_self")
-    if not (is_visible(actor, merged) and is_visible(actor, into)):
+    if actor is not None and not (is_visible(actor, merged) and is_visible(actor, into)):
         raise NotFound(_("Customer not found."))
     with transaction.atomic():
         locked = _lock_pair(merged.pk, into.pk)
