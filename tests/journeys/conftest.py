@@ -82,3 +82,75 @@ def screenshot() -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+class _ThreadedAsgiServer:
+    """uvicorn serving ``bihuan.asgi:application`` from a thread of the test process.
+
+    In the test process, so that it uses the test database (pytest-django has renamed it by
+    then) and the same channel layer: in-memory on SQLite (what ``bihuan serve`` runs),
+    Redis when BIHUAN_TEST_REDIS_URL is set. HTTP and WebSocket on one loopback port.
+    """
+
+    def __init__(self) -> None:
+        # Imported here: bihuan.asgi sets Django up, which pytest-django must do first.
+        import socket
+        import threading
+
+        import uvicorn
+
+        from bihuan.asgi import application
+
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        port = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(
+            application,
+            lifespan="off",
+            log_level="warning",
+            ws="websockets-sansio",
+            ws_ping_interval=None,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name="asgi-test-server",
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("the ASGI test server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+
+@pytest.fixture(scope="session")
+def _asgi_server_session(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+    """One uvicorn for the whole session (started on first use, about 50 ms)."""
+    server = _ThreadedAsgiServer()
+    server.start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def asgi_server(_asgi_server_session: str, transactional_db: None) -> str:
+    """Base URL (``http://127.0.0.1:PORT``) of the ASGI app served by uvicorn: pages over
+    HTTP and WebSocket (``ws://`` + the same host) for Playwright or a ``websockets`` client.
+
+    Like pytest-django's ``live_server`` the data is committed (``transactional_db``), so the
+    server's threads see what the test set up. Unlike ``live_server`` it is the production
+    ASGI stack (uvicorn, Channels routing, the session middleware on WebSocket).
+    """
+    return _asgi_server_session
