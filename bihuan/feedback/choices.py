@@ -8,6 +8,23 @@ from django.utils.translation import pgettext_lazy
 class SurveyKind(models.TextChoices):
     CSAT = "csat", _("CSAT")
     NPS = "nps", _("NPS")
+    CAMPAIGN = "campaign", _("Campaign survey")
+
+
+class QuestionKind(models.TextChoices):
+    """The kinds of question a campaign survey (季度回访调研) may ask."""
+
+    RATING = "rating", _("Rating 1–5")
+    NPS = "nps", _("Recommendation 0–10 (NPS)")
+    SINGLE = "single", _("Single choice")
+    MULTIPLE = "multiple", _("Multiple choice")
+    TEXT = "text", _("Free text")
+
+
+class CampaignState(models.TextChoices):
+    SCHEDULED = "scheduled", pgettext_lazy("campaign survey", "Scheduled")
+    SENT = "sent", pgettext_lazy("campaign survey", "Sent")
+    CANCELLED = "cancelled", pgettext_lazy("campaign survey", "Cancelled")
 
 
 class InvitationState(models.TextChoices):
@@ -128,3 +145,5 @@ class ReportDimension(models.TextChoices):
     AGENT = "agent", _("Agent")
     CHANNEL = "channel", _("Channel")
     CATEGORY = "category", _("Category")
+    DEPARTMENT = "department", _("Department")
+    TIER = "tier", _("Customer tier")

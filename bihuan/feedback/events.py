@@ -42,6 +42,10 @@ def entry_link(event: Event) -> str | None:
     return reverse("feedback:entry", kwargs={"entry_id": entry})
 
 
+def campaign_link(event: Event) -> str | None:
+    return reverse("feedback:campaign", kwargs={"survey_id": event.subject_id})
+
+
 def rectification_link(event: Event) -> str | None:
     return reverse("feedback:rectification", kwargs={"rectification_id": event.subject_id})
 
@@ -70,6 +74,8 @@ declare(
         describe=lambda e: (
             _("the customer gave %(survey)s %(score)s")
             % {"survey": _survey(e), "score": e.get("score")}
+            if e.get("score") is not None
+            else _("the customer answered the %(survey)s") % {"survey": _survey(e)}
         ),
         link=ticket_link,
     ),
@@ -78,10 +84,45 @@ declare(
         describe=lambda e: (
             _("the customer changed the %(survey)s answer from %(before)s to %(after)s")
             % {"survey": _survey(e), "before": e.get("from"), "after": e.get("score")}
+            if e.get("score") is not None or e.get("from") is not None
+            else _("the customer changed the %(survey)s answer") % {"survey": _survey(e)}
         ),
         link=ticket_link,
     ),
-    Verb("feedback.opted_out", describe=lambda e: _("the customer asked for no more surveys")),
+    Verb(
+        "feedback.opted_out",
+        describe=lambda e: (
+            _("recorded that the customer wants no more surveys")
+            if e.get("by") == "staff"
+            else _("the customer asked for no more surveys")
+        ),
+    ),
+    Verb("feedback.opted_in", describe=lambda e: _("recorded that the customer accepts surveys")),
+    Verb(
+        "feedback.campaign_scheduled",
+        describe=lambda e: (
+            _("scheduled the survey “%(title)s” for %(when)s to %(count)s customers")
+            % {
+                "title": e.get("title", ""),
+                "when": _time(e.get("send_at")),
+                "count": e.get("recipients"),
+            }
+        ),
+        link=campaign_link,
+    ),
+    Verb(
+        "feedback.campaign_sent",
+        describe=lambda e: (
+            _("sent the survey “%(title)s” to %(count)s customers")
+            % {"title": e.get("title", ""), "count": e.get("invited")}
+        ),
+        link=campaign_link,
+    ),
+    Verb(
+        "feedback.campaign_cancelled",
+        describe=lambda e: _("cancelled a survey not sent yet"),
+        link=campaign_link,
+    ),
     Verb(
         "feedback.entry_recorded",
         describe=lambda e: _("recorded feedback in the register"),

@@ -58,3 +58,8 @@ def analysis_due(item: DueItem) -> None:
 @due_work(services.RECTIFICATION_DUE)
 def rectification_due(item: DueItem) -> None:
     services.fire_rectification_overdue(_row_id(item), now=timezone.now())
+
+
+@due_work(services.CAMPAIGN)
+def campaign_due(item: DueItem) -> None:
+    services.launch_campaign(_row_id(item), now=timezone.now())

@@ -13,12 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from bihuan.feedback.choices import (
     AnalysisState,
+    CampaignState,
     CauseCategory,
     CauseDetail,
     EntryKind,
     EntrySource,
     InternalTopic,
     InvitationState,
+    QuestionKind,
     RectificationState,
     ResponseSource,
     SurveyKind,
@@ -50,6 +52,85 @@ class SurveyReason(models.Model):
         return self.label
 
 
+class CampaignSurvey(models.Model):
+    """A survey with several questions sent to a segment of customers on a date (季度回访调研).
+
+    The recipients are a segment (tiers, a tag, contact within N days: all given conditions
+    hold) or a list of customers (``customers``). At ``send_at`` the due work makes one
+    invitation per recipient (``SurveyInvitation`` of kind ``campaign``), mailed with the
+    same signed links, reminders and opt-out as CSAT and NPS. The questions do not change
+    once it is scheduled."""
+
+    title = models.CharField(_("title"), max_length=200)
+    intro = models.TextField(_("introduction"), blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=CampaignState.choices, default=CampaignState.SCHEDULED
+    )
+    tiers = models.JSONField(_("customer tiers"), default=list, blank=True)
+    tag = models.ForeignKey(
+        "core.Tag",
+        verbose_name=_("tag"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    contacted_within_days = models.PositiveSmallIntegerField(
+        _("in contact within (days)"), null=True, blank=True
+    )
+    customers = models.ManyToManyField(
+        "customers.Customer", verbose_name=_("customers"), blank=True, related_name="+"
+    )
+    send_at = models.DateTimeField(_("send at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("campaign survey")
+        verbose_name_plural = _("campaign surveys")
+        indexes = [models.Index(fields=["created_at", "id"], name="campaign_created_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SurveyQuestion(models.Model):
+    """One question of a campaign survey, in ``position`` order. ``options`` are the choices
+    of a single- or multiple-choice question (answers store their index). A rating question
+    marked ``is_satisfaction`` is the survey's satisfaction score: a low one (≤ 2) goes to
+    the register and opens a negative-feedback case, as a CSAT does."""
+
+    survey = models.ForeignKey(CampaignSurvey, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=16, choices=QuestionKind.choices)
+    text = models.CharField(_("question"), max_length=500)
+    options = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    is_satisfaction = models.BooleanField(_("satisfaction question"), default=False)
+
+    class Meta:
+        verbose_name = _("survey question")
+        verbose_name_plural = _("survey questions")
+        ordering = ["survey", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "position"], name="question_one_per_position"
+            ),
+            models.UniqueConstraint(
+                fields=["survey"],
+                condition=Q(is_satisfaction=True),
+                name="question_one_satisfaction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class SurveyInvitation(models.Model):
     """One survey asked of one customer: a CSAT after a solved ticket, or a scheduled NPS.
 
@@ -65,6 +146,13 @@ class SurveyInvitation(models.Model):
     )
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="survey_invitations"
+    )
+    survey = models.ForeignKey(
+        CampaignSurvey,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
     )
     ticket = models.ForeignKey(
         "tickets.Ticket",
@@ -104,7 +192,12 @@ class SurveyInvitation(models.Model):
                 fields=["ticket"],
                 condition=Q(kind="csat") & Q(ticket__isnull=False),
                 name="invitation_one_csat_per_ticket",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["survey", "customer"],
+                condition=Q(survey__isnull=False),
+                name="invitation_one_per_campaign",
+            ),
         ]
         indexes = [
             models.Index(fields=["customer", "kind", "created_at"], name="invitation_customer_idx"),
@@ -123,7 +216,8 @@ class SurveyResponse(models.Model):
         SurveyInvitation, on_delete=models.CASCADE, related_name="response"
     )
     kind = models.CharField(_("survey"), max_length=8, choices=SurveyKind.choices)
-    score = models.PositiveSmallIntegerField(_("score"))
+    # A campaign survey's score is its satisfaction question's rating (none without one).
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
     reasons = models.ManyToManyField(SurveyReason, verbose_name=_("reasons"), blank=True)
     comment = models.TextField(_("comment"), blank=True)
     follow_up = models.TextField(_("what would make it better"), blank=True)
@@ -139,7 +233,9 @@ class SurveyResponse(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="csat", score__gte=1, score__lte=5)
-                | Q(kind="nps", score__gte=0, score__lte=10),
+                | Q(kind="nps", score__gte=0, score__lte=10)
+                | Q(kind="campaign", score__isnull=True)
+                | Q(kind="campaign", score__gte=1, score__lte=5),
                 name="response_score_in_range",
             )
         ]
@@ -149,6 +245,29 @@ class SurveyResponse(models.Model):
         return f"{self.kind} {self.score}"
 
 
+class QuestionAnswer(models.Model):
+    """The answer to one question of a campaign survey: ``number`` for a rating, an NPS or
+    a single choice (the option's index), ``choices`` for a multiple choice (indexes),
+    ``text`` for free text."""
+
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="items")
+    question = models.ForeignKey(SurveyQuestion, on_delete=models.CASCADE, related_name="answers")
+    number = models.PositiveSmallIntegerField(null=True, blank=True)
+    choices = models.JSONField(default=list, blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("answer to a question")
+        verbose_name_plural = _("answers to questions")
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="answer_one_per_question")
+        ]
+        indexes = [models.Index(fields=["question", "number"], name="answer_question_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.number if self.number is not None else self.text[:20]}"
+
+
 class SurveyOptOut(models.Model):
     """A customer who asked to receive no more surveys."""
 
@@ -156,6 +275,10 @@ class SurveyOptOut(models.Model):
         "customers.Customer", on_delete=models.CASCADE, related_name="survey_opt_out"
     )
     created_at = models.DateTimeField(_("opted out at"))
+    # A colleague who recorded it for the customer (on the customer page); none: the link.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("survey opt-out")

@@ -8,24 +8,31 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bihuan.accounts.models import Department, Team, User
 from bihuan.core.errors import NotFound, PermissionDenied, ValidationFailed
 from bihuan.core.pagination import Page, paginate
+from bihuan.customers.choices import Tier
 from bihuan.feedback.choices import (
     AnalysisState,
     EntryKind,
+    InvitationState,
+    QuestionKind,
     RectificationState,
     ReportDimension,
     SurveyKind,
 )
 from bihuan.feedback.models import (
+    CampaignSurvey,
     FeedbackEntry,
     NegativeAnalysis,
+    QuestionAnswer,
     Rectification,
     SurveyInvitation,
+    SurveyQuestion,
     SurveyReason,
     SurveyResponse,
 )
@@ -302,6 +309,190 @@ def ticket_feedback(viewer: User, ticket: Ticket) -> TicketFeedback:
     return TicketFeedback(invitation, response, entries)
 
 
+# --- Campaign surveys -------------------------------------------------------------------------
+
+
+def _require_manager(viewer: User, message: str) -> None:
+    if not (viewer.is_active and viewer.sees_everything):
+        raise PermissionDenied(message, code="managers_only")
+
+
+def list_campaigns(
+    viewer: User, *, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> Page[CampaignSurvey]:
+    """Campaign surveys, newest first, each with its count of answers (supervisors and
+    admins)."""
+    _require_manager(viewer, _("Only supervisors and administrators see campaign surveys."))
+    rows = CampaignSurvey.objects.annotate(
+        answered=Count("invitations", filter=Q(invitations__state=InvitationState.ANSWERED))
+    ).select_related("tag", "created_by")
+    return paginate(rows, order_field="id", descending=True, limit=limit, cursor=cursor)
+
+
+def get_campaign(viewer: User, survey_id: int) -> CampaignSurvey:
+    _require_manager(viewer, _("Only supervisors and administrators see campaign surveys."))
+    survey = (
+        CampaignSurvey.objects.select_related("tag", "created_by").filter(pk=survey_id).first()
+        if survey_id <= MAX_ID
+        else None
+    )
+    if survey is None:
+        raise NotFound(_("Survey not found."))
+    return survey
+
+
+@dataclass
+class QuestionResult:
+    """One question's results: how many answered, the distribution (label, count, share of
+    those who answered), the average of a rating or NPS question, NPS itself, and the latest
+    free-text answers."""
+
+    question: SurveyQuestion
+    answered: int = 0
+    average: float | None = None
+    nps: float | None = None
+    distribution: list[tuple[str, int, float]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CampaignResults:
+    survey: CampaignSurvey
+    states: dict[str, int]
+    questions: list[QuestionResult]
+
+    @property
+    def invited(self) -> int:
+        return sum(self.states.values())
+
+    @property
+    def answered(self) -> int:
+        return self.states.get(InvitationState.ANSWERED, 0)
+
+    @property
+    def response_rate(self) -> float | None:
+        reached = self.answered + self.states.get(InvitationState.SENT, 0)
+        return round(100 * self.answered / reached, 1) if reached else None
+
+
+def _scale(question: SurveyQuestion) -> list[str]:
+    if question.kind == QuestionKind.RATING:
+        return [str(n) for n in range(1, 6)]
+    if question.kind == QuestionKind.NPS:
+        return [str(n) for n in range(11)]
+    return [str(o) for o in question.options]
+
+
+def campaign_results(survey: CampaignSurvey, *, text_limit: int = 50) -> CampaignResults:
+    """The survey's results per question in five queries whatever its size: invitations by
+    state, the questions, answers counted per question and value, the multiple choices, the
+    latest free-text answers (``text_limit`` per question)."""
+    states = {
+        row["state"]: row["n"]
+        for row in survey.invitations.values("state").annotate(n=Count("pk")).order_by()
+    }
+    questions = list(survey.questions.order_by("position"))
+    answers = QuestionAnswer.objects.filter(question__survey=survey)
+    counts: dict[int, dict[int | None, int]] = {}
+    for row in answers.values("question_id", "number").annotate(n=Count("pk")).order_by():
+        counts.setdefault(row["question_id"], {})[row["number"]] = row["n"]
+    multiple = [q.pk for q in questions if q.kind == QuestionKind.MULTIPLE]
+    picks: dict[int, dict[int, int]] = {}
+    if multiple:
+        for question_id, chosen in answers.filter(question_id__in=multiple).values_list(
+            "question_id", "choices"
+        ):
+            for index in chosen or []:
+                per = picks.setdefault(question_id, {})
+                per[index] = per.get(index, 0) + 1
+    text_ids = [q.pk for q in questions if q.kind == QuestionKind.TEXT]
+    texts: dict[int, list[str]] = {}
+    if text_ids:
+        for question_id, text in (
+            answers.filter(question_id__in=text_ids)
+            .exclude(text="")
+            .order_by("-id")
+            .values_list("question_id", "text")[: text_limit * len(text_ids)]
+        ):
+            found = texts.setdefault(question_id, [])
+            if len(found) < text_limit:
+                found.append(text)
+    results = []
+    for q in questions:
+        per_value = counts.get(q.pk, {})
+        result = QuestionResult(q, answered=sum(per_value.values()))
+        if q.kind == QuestionKind.TEXT:
+            result.texts = texts.get(q.pk, [])
+        else:
+            labels = _scale(q)
+            if q.kind == QuestionKind.MULTIPLE:
+                chosen = picks.get(q.pk, {})
+                values = [chosen.get(i, 0) for i in range(len(labels))]
+            else:
+                start = 1 if q.kind == QuestionKind.RATING else 0
+                values = [per_value.get(start + i, 0) for i in range(len(labels))]
+                if q.kind in (QuestionKind.RATING, QuestionKind.NPS) and result.answered:
+                    total = sum((start + i) * n for i, n in enumerate(values))
+                    result.average = round(total / result.answered, 2)
+                if q.kind == QuestionKind.NPS and result.answered:
+                    promoters = sum(values[NPS_PROMOTER_SCORE:])
+                    detractors = sum(values[: NPS_LOW_SCORE + 1])
+                    result.nps = round(100 * (promoters - detractors) / result.answered, 1)
+            result.distribution = [
+                (
+                    label,
+                    n,
+                    round(100 * n / result.answered, 1) if result.answered else 0.0,
+                )
+                for label, n in zip(labels, values, strict=True)
+            ]
+        results.append(result)
+    return CampaignResults(survey, states, results)
+
+
+def _answer_text(question: SurveyQuestion, item: QuestionAnswer) -> Any:
+    if question.kind in (QuestionKind.RATING, QuestionKind.NPS):
+        return item.number
+    if question.kind == QuestionKind.SINGLE:
+        options = question.options or []
+        return (
+            options[item.number] if item.number is not None and item.number < len(options) else ""
+        )
+    if question.kind == QuestionKind.MULTIPLE:
+        options = question.options or []
+        return "; ".join(str(options[i]) for i in item.choices or [] if i < len(options))
+    return item.text
+
+
+def campaign_answer_table(survey: CampaignSurvey) -> list[list[Any]]:
+    """Every answer of the survey, one line per customer and one column per question, for
+    the export (three queries)."""
+    questions = list(survey.questions.order_by("position"))
+    header: list[Any] = [_("Customer"), _("Tier"), _("Answered at"), _("Changed")]
+    header += [f"{q.position}. {q.text}" for q in questions]
+    responses = (
+        SurveyResponse.objects.filter(invitation__survey=survey)
+        .select_related("invitation__customer")
+        .prefetch_related("items")
+        .order_by("answered_at", "id")
+    )
+    table: list[list[Any]] = [header]
+    for response in responses:
+        by_question = {item.question_id: item for item in response.items.all()}
+        tier = response.invitation.tier
+        line: list[Any] = [
+            response.invitation.customer.name,
+            str(Tier(tier).label) if tier in Tier.values else tier,
+            timezone.localtime(response.answered_at).strftime("%Y-%m-%d %H:%M"),
+            response.edit_count,
+        ]
+        for q in questions:
+            item = by_question.get(q.pk)
+            line.append(_answer_text(q, item) if item is not None else "")
+        table.append(line)
+    return table
+
+
 # --- Reports ----------------------------------------------------------------------------------
 
 
@@ -395,12 +586,21 @@ class ReportRow:
         return self._rate(self.internal_changed, self.internal)
 
 
-# For each dimension: the field on tickets, on invitations and on register entries.
-_GROUP_FIELDS = {
+# For each dimension: the field on tickets, on invitations and on register entries. A
+# ticket's department is its own, else its queue's (as invitations and entries copy it); an
+# answer's tier is the one copied on its invitation, an entry's its customer's.
+_GROUP_FIELDS: dict[str, tuple[str, str, str]] = {
     ReportDimension.TEAM: ("team_id", "team_id", "team_id"),
     ReportDimension.AGENT: ("owner_id", "agent_id", "agent_id"),
     ReportDimension.CHANNEL: ("channel", "channel", "channel"),
     ReportDimension.CATEGORY: ("category_id", "category_id", "category_id"),
+    ReportDimension.DEPARTMENT: ("department_key", "department_id", "department_id"),
+    ReportDimension.TIER: ("customer__tier", "tier", "customer__tier"),
+}
+# Rectifications group by category and by owner department (no queue, agent or tier).
+_RECTIFICATION_FIELDS = {
+    ReportDimension.CATEGORY: "category_id",
+    ReportDimension.DEPARTMENT: "owner_department_id",
 }
 
 
@@ -414,12 +614,18 @@ def _labels(dimension: str, keys: set[Any]) -> dict[Any, str]:
         return {c.pk: str(c) for c in Category.objects.filter(pk__in=real).select_related("parent")}
     if dimension == ReportDimension.CHANNEL:
         return {k: str(Channel(k).label) for k in real if k in Channel.values}
+    if dimension == ReportDimension.DEPARTMENT:
+        return {d.pk: d.name for d in Department.objects.filter(pk__in=real)}
+    if dimension == ReportDimension.TIER:
+        return {k: str(Tier(k).label) for k in real if k in Tier.values}
     return {}
 
 
 def feedback_report(viewer: User, period: ReportPeriod, dimension: str = "") -> list[ReportRow]:
     """Collection rate, CSAT, NPS, on-time rates and conversion for the period, overall
-    (first row) and by queue, agent, channel or category. Supervisors and admins only.
+    (first row) and by queue, agent, channel, category, department or customer tier.
+    Supervisors and admins only. A fixed number of grouped queries whatever the number of
+    groups (two per rate: overall and by group), plus one for the groups' names.
 
     - collection: solved tickets of the period with a CSAT answer / solved tickets;
     - CSAT: answers scoring ≥ 4 / answers; NPS: % promoters (9–10) − % detractors (0–6);
@@ -427,8 +633,8 @@ def feedback_report(viewer: User, period: ReportPeriod, dimension: str = "") -> 
     - rectifications due in the period submitted by their deadline / due; acceptance:
       accepted / accepted or returned (moves in the period);
     - internal feedback of the period that led to a change / internal feedback.
-    Rectifications belong to no queue or agent: their rates are in the overall row (and by
-    category)."""
+    Rectifications belong to no queue, agent or tier: their rates are in the overall row,
+    by category and by owner department."""
     if not (viewer.is_active and viewer.sees_everything):
         raise PermissionDenied(
             _("Only supervisors and administrators see the feedback reports."),
@@ -466,6 +672,10 @@ def feedback_report(viewer: User, period: ReportPeriod, dimension: str = "") -> 
         solved = Ticket.objects.filter(solved_at__gte=since, solved_at__lt=until).filter(
             status__in=(TicketStatus.SOLVED, TicketStatus.CLOSED)
         )
+        if ticket_field == "department_key":
+            solved = solved.annotate(
+                department_key=Coalesce("department_id", "team__department_id")
+            )
         answered = Exists(
             SurveyResponse.objects.filter(
                 invitation__ticket_id=OuterRef("pk"), kind=SurveyKind.CSAT
@@ -521,8 +731,8 @@ def feedback_report(viewer: User, period: ReportPeriod, dimension: str = "") -> 
         ):
             r = row(values["key"] if level else overall_key)
             r.internal, r.internal_changed = values["n"] or 0, values["changed"] or 0
-        if level is None or dimension == ReportDimension.CATEGORY:
-            group = "category_id" if level else None
+        if level is None or dimension in _RECTIFICATION_FIELDS:
+            group = _RECTIFICATION_FIELDS[ReportDimension(dimension)] if level else None
             due = Rectification.objects.filter(deadline__gte=since, deadline__lt=until)
             for values in grouped(
                 due,

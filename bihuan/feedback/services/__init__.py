@@ -12,6 +12,14 @@ One package, one import for callers (``from bihuan.feedback import services``):
 ``ledger``.
 """
 
+from bihuan.feedback.services.campaigns import (
+    CampaignFields,
+    QuestionFields,
+    campaign_recipients,
+    cancel_campaign,
+    create_campaign,
+    launch_campaign,
+)
 from bihuan.feedback.services.ledger import (
     RectificationFields,
     can_work_rectification,
@@ -22,6 +30,7 @@ from bihuan.feedback.services.ledger import (
 from bihuan.feedback.services.policy import (
     ANALYSIS_DUE,
     ANALYSIS_DUE_IN,
+    CAMPAIGN,
     CSAT_GOOD_SCORE,
     CSAT_LOW_SCORE,
     CSAT_RANGE,
@@ -38,6 +47,7 @@ from bihuan.feedback.services.policy import (
     REMIND_AFTER,
     SEND,
     analysis_key,
+    campaign_key,
     check_link_usable,
     customer_key,
     invitation_for_token,
@@ -68,12 +78,14 @@ from bihuan.feedback.services.surveys import (
     record_csat,
     remind_invitation,
     send_invitation,
+    set_survey_opt_out,
     ticket_solved,
 )
 
 __all__ = [
     "ANALYSIS_DUE",
     "ANALYSIS_DUE_IN",
+    "CAMPAIGN",
     "CSAT_GOOD_SCORE",
     "CSAT_LOW_SCORE",
     "CSAT_RANGE",
@@ -90,7 +102,9 @@ __all__ = [
     "REMIND_AFTER",
     "SEND",
     "AnalysisFields",
+    "CampaignFields",
     "EntryFields",
+    "QuestionFields",
     "RectificationFields",
     "SurveyAnswer",
     "analysis_due_at",
@@ -98,8 +112,12 @@ __all__ = [
     "analysis_schedule",
     "answer_survey",
     "assign_analysis",
+    "campaign_key",
+    "campaign_recipients",
     "can_work_rectification",
+    "cancel_campaign",
     "check_link_usable",
+    "create_campaign",
     "customer_key",
     "fire_analysis_overdue",
     "fire_rectification_overdue",
@@ -108,6 +126,7 @@ __all__ = [
     "invitation_key",
     "is_low_score",
     "is_opted_out",
+    "launch_campaign",
     "move_rectification",
     "open_nps_invitation",
     "open_rectification",
@@ -119,6 +138,7 @@ __all__ = [
     "rectification_key",
     "remind_invitation",
     "send_invitation",
+    "set_survey_opt_out",
     "survey_token",
     "survey_url",
     "ticket_solved",

@@ -50,6 +50,12 @@ REMIND = "feedback.remind_survey"
 NPS = "feedback.nps_due"
 ANALYSIS_DUE = "feedback.analysis_due"
 RECTIFICATION_DUE = "feedback.rectification_due"
+CAMPAIGN = "feedback.campaign_due"
+
+# Campaign surveys (季度回访调研).
+CAMPAIGN_MAX_QUESTIONS = 20
+CAMPAIGN_MAX_OPTIONS = 10
+CAMPAIGN_MAX_RECIPIENTS = int(getattr(settings, "BIHUAN_FEEDBACK_CAMPAIGN_MAX_RECIPIENTS", 5000))
 
 # Ticket types that make a register entry when the ticket is solved (咨询/投诉/建议/表扬).
 REGISTER_TYPES = {
@@ -67,6 +73,10 @@ def invitation_key(invitation_id: int) -> str:
 
 def customer_key(customer_id: int) -> str:
     return f"customers.customer:{customer_id}"
+
+
+def campaign_key(survey_id: int) -> str:
+    return f"feedback.campaignsurvey:{survey_id}"
 
 
 def analysis_key(analysis_id: int) -> str:
@@ -144,7 +154,7 @@ def invitation_for_token(token: str) -> SurveyInvitation:
     if not isinstance(data, dict) or not isinstance(data.get("i"), int):
         raise SurveyLinkInvalid(_("This survey link is not valid."))
     invitation = (
-        SurveyInvitation.objects.select_related("customer", "ticket")
+        SurveyInvitation.objects.select_related("customer", "ticket", "survey")
         .filter(pk=data["i"], nonce=str(data.get("n", "")))
         .first()
     )
@@ -167,5 +177,8 @@ def check_link_usable(invitation: SurveyInvitation, *, now: datetime) -> SurveyR
     return None
 
 
-def is_low_score(kind: str, score: int) -> bool:
-    return score <= (CSAT_LOW_SCORE if kind == SurveyKind.CSAT else NPS_LOW_SCORE)
+def is_low_score(kind: str, score: int | None) -> bool:
+    """CSAT ≤ 2, NPS ≤ 6; a campaign survey's satisfaction rating (1–5) as a CSAT."""
+    if score is None:
+        return False
+    return score <= (NPS_LOW_SCORE if kind == SurveyKind.NPS else CSAT_LOW_SCORE)

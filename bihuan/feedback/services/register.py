@@ -146,6 +146,8 @@ def _register_answer(
 ) -> None:
     """A survey answer with a low score or a comment is feedback for the register; a low
     score opens a negative-feedback case (its analysis due in 48 business hours)."""
+    if response.score is None:
+        return  # a campaign survey without a satisfaction question (or it left unanswered)
     low = is_low_score(response.kind, response.score)
     text = response.comment or response.follow_up
     entry = FeedbackEntry.objects.filter(response=response).first()
@@ -153,11 +155,12 @@ def _register_answer(
         if not low and not text:
             return
         good = response.score >= (
-            CSAT_GOOD_SCORE if response.kind == SurveyKind.CSAT else NPS_PROMOTER_SCORE
+            NPS_PROMOTER_SCORE if response.kind == SurveyKind.NPS else CSAT_GOOD_SCORE
         )
         kind = EntryKind.COMPLAINT if low else EntryKind.PRAISE if good else EntryKind.SUGGESTION
+        survey = invitation.survey.title if invitation.survey else SurveyKind(response.kind).label
         summary = text or gettext("%(survey)s score %(score)s") % {
-            "survey": SurveyKind(response.kind).label,
+            "survey": survey,
             "score": response.score,
         }
         _create_entry(

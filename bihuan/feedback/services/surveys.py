@@ -5,8 +5,8 @@ portal)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -18,12 +18,14 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from bihuan.accounts.models import User
 from bihuan.core import due_work
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.events import record_event
 from bihuan.core.models import DueItem, WorkState
 from bihuan.customers.choices import IdentityKind
 from bihuan.customers.models import Customer, CustomerIdentity
+from bihuan.customers.permissions import require_customer_editor
 from bihuan.feedback.choices import (
     InvitationState,
     ResponseSource,
@@ -31,11 +33,14 @@ from bihuan.feedback.choices import (
 )
 from bihuan.feedback.errors import SurveyAlreadyAnswered
 from bihuan.feedback.models import (
+    QuestionAnswer,
     SurveyInvitation,
     SurveyOptOut,
+    SurveyQuestion,
     SurveyReason,
     SurveyResponse,
 )
+from bihuan.feedback.services.campaigns import CheckedAnswer, RawAnswer, check_campaign_answers
 from bihuan.feedback.services.policy import (
     CSAT_RANGE,
     EDIT_WINDOW,
@@ -47,6 +52,7 @@ from bihuan.feedback.services.policy import (
     REMIND,
     REMIND_AFTER,
     SEND,
+    TEXT_LIMIT,
     _check_choice,
     _clean,
     check_link_usable,
@@ -196,7 +202,12 @@ def open_nps_invitation(customer_id: int, *, now: datetime) -> SurveyInvitation 
 
 def _mail_texts(invitation: SurveyInvitation, *, reminder: bool) -> tuple[str, str]:
     with translation.override(settings.LANGUAGE_CODE):
-        if invitation.kind == SurveyKind.CSAT and invitation.ticket_id:
+        if invitation.kind == SurveyKind.CAMPAIGN and invitation.survey is not None:
+            subject = invitation.survey.title
+            question = invitation.survey.intro or gettext(
+                "We would like to hear how we are doing: a few questions, a few minutes."
+            )
+        elif invitation.kind == SurveyKind.CSAT and invitation.ticket_id:
             subject = gettext("How did we do? Your request #%(number)s") % {
                 "number": invitation.ticket_id
             }
@@ -266,7 +277,7 @@ def send_invitation(invitation_id: int, *, now: datetime) -> bool:
     invitation not sent with the reason. A mail server error raises for the engine's retry.
     """
     invitation = (
-        SurveyInvitation.objects.select_related("customer", "ticket")
+        SurveyInvitation.objects.select_related("customer", "ticket", "survey")
         .filter(pk=invitation_id)
         .first()
     )
@@ -312,7 +323,7 @@ def remind_invitation(invitation_id: int, *, now: datetime) -> bool:
     """Remind once a customer who has not answered, while the link is valid and they have
     not opted out."""
     invitation = (
-        SurveyInvitation.objects.select_related("customer", "ticket")
+        SurveyInvitation.objects.select_related("customer", "ticket", "survey")
         .filter(pk=invitation_id)
         .first()
     )
@@ -342,17 +353,8 @@ def remind_invitation(invitation_id: int, *, now: datetime) -> bool:
     return bool(changed)
 
 
-@transaction.atomic
-def opt_out_of_surveys(token: str, *, now: datetime | None = None) -> SurveyOptOut:
-    """The customer asks for no more surveys (from the link in any survey mail): pending
-    sends, reminders and the NPS schedule stop. Asking again changes nothing."""
-    moment = now or timezone.now()
-    invitation = invitation_for_token(token)
-    customer = Customer.objects.select_for_update().get(pk=invitation.customer_id)
-    existing = SurveyOptOut.objects.filter(customer=customer).first()
-    if existing is not None:
-        return existing
-    opt_out = SurveyOptOut.objects.create(customer=customer, created_at=moment)
+def _stop_surveys(customer: Customer) -> None:
+    """Pending sends, reminders and the NPS schedule of an opted-out customer stop."""
     pending = list(
         SurveyInvitation.objects.filter(
             customer=customer, state__in=(InvitationState.PENDING, InvitationState.SENT)
@@ -366,6 +368,20 @@ def opt_out_of_surveys(token: str, *, now: datetime | None = None) -> SurveyOptO
     )
     for key in _pending_nps(customer.pk).values_list("key", flat=True):
         due_work.cancel(NPS, key=key)
+
+
+@transaction.atomic
+def opt_out_of_surveys(token: str, *, now: datetime | None = None) -> SurveyOptOut:
+    """The customer asks for no more surveys (from the link in any survey mail): pending
+    sends, reminders and the NPS schedule stop. Asking again changes nothing."""
+    moment = now or timezone.now()
+    invitation = invitation_for_token(token)
+    customer = Customer.objects.select_for_update().get(pk=invitation.customer_id)
+    existing = SurveyOptOut.objects.filter(customer=customer).first()
+    if existing is not None:
+        return existing
+    opt_out = SurveyOptOut.objects.create(customer=customer, created_at=moment)
+    _stop_surveys(customer)
     record_event(
         "feedback.opted_out",
         opt_out,
@@ -376,17 +392,60 @@ def opt_out_of_surveys(token: str, *, now: datetime | None = None) -> SurveyOptO
     return opt_out
 
 
+@transaction.atomic
+def set_survey_opt_out(
+    customer: Customer, *, opted_out: bool, actor: User, now: datetime | None = None
+) -> bool:
+    """A colleague records, on the customer page, that the customer wants no more surveys
+    (asked on the phone, say) — or wants them again. Those who may change customers may do
+    it; it is recorded as an event on the customer. Setting what is already so changes
+    nothing. Returns whether anything changed."""
+    moment = now or timezone.now()
+    require_customer_editor(actor)
+    locked = Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    if locked is None or locked.merged_into_id is not None:
+        raise NotFound(_("Customer not found."))
+    existing = SurveyOptOut.objects.filter(customer=locked).first()
+    if opted_out == (existing is not None):
+        return False
+    if opted_out:
+        row = SurveyOptOut.objects.create(customer=locked, created_at=moment, created_by=actor)
+        _stop_surveys(locked)
+        record_event(
+            "feedback.opted_out",
+            row,
+            actor=actor,
+            customer_id=locked.pk,
+            at=moment,
+            data={"by": "staff"},
+        )
+    else:
+        assert existing is not None
+        record_event(
+            "feedback.opted_in",
+            locked,
+            actor=actor,
+            customer_id=locked.pk,
+            at=moment,
+            data={"since": existing.created_at.isoformat()},
+        )
+        existing.delete()
+    return True
+
+
 # --- Answers --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SurveyAnswer:
-    """What the customer submitted: a score, CSAT reasons, a comment, NPS's follow-up."""
+    """What the customer submitted: a score, CSAT reasons, a comment, NPS's follow-up; for a
+    campaign survey, ``answers`` by question id (``score`` is left out)."""
 
     score: int | None
     reasons: tuple[int, ...] = ()
     comment: str = ""
     follow_up: str = ""
+    answers: Mapping[int, RawAnswer] = field(default_factory=dict)
 
 
 def _check_answer(kind: str, answer: SurveyAnswer) -> tuple[list[SurveyReason], str, str]:
@@ -417,8 +476,18 @@ def _answer(
 ) -> SurveyResponse:
     """Store the invitation's one answer, or change it within the edit window (the caller
     holds the invitation's lock and has checked the link)."""
-    reasons, comment, follow_up = _check_answer(invitation.kind, answer)
-    assert answer.score is not None
+    items: list[CheckedAnswer] = []
+    if invitation.kind == SurveyKind.CAMPAIGN:
+        questions = list(SurveyQuestion.objects.filter(survey_id=invitation.survey_id))
+        items = check_campaign_answers(questions, answer.answers)
+        reasons: list[SurveyReason] = []
+        score = next((i.number for i in items if i.question.is_satisfaction), None)
+        # The free-text answers are the response's comment (the register's summary).
+        comment = "\n".join(i.text for i in items if i.text)[:TEXT_LIMIT]
+        follow_up = ""
+    else:
+        reasons, comment, follow_up = _check_answer(invitation.kind, answer)
+        score = answer.score
     response = SurveyResponse.objects.filter(invitation=invitation).first()
     if response is not None:
         if now > response.editable_until:
@@ -426,7 +495,7 @@ def _answer(
                 _("Thank you: we have your answer. It can no longer be changed.")
             )
         before = response.score
-        response.score = answer.score
+        response.score = score
         response.comment = comment
         response.follow_up = follow_up
         response.updated_at = now
@@ -439,13 +508,13 @@ def _answer(
             ticket_id=invitation.ticket_id,
             customer_id=invitation.customer_id,
             at=now,
-            data={"kind": invitation.kind, "from": before, "score": answer.score},
+            data={"kind": invitation.kind, "from": before, "score": score},
         )
     else:
         response = SurveyResponse.objects.create(
             invitation=invitation,
             kind=invitation.kind,
-            score=answer.score,
+            score=score,
             comment=comment,
             follow_up=follow_up,
             source=source,
@@ -465,7 +534,19 @@ def _answer(
             ticket_id=invitation.ticket_id,
             customer_id=invitation.customer_id,
             at=now,
-            data={"kind": invitation.kind, "score": answer.score, "source": source},
+            data={"kind": invitation.kind, "score": score, "source": source},
+        )
+    if invitation.kind == SurveyKind.CAMPAIGN:
+        QuestionAnswer.objects.filter(response=response).delete()
+        QuestionAnswer.objects.bulk_create(
+            QuestionAnswer(
+                response=response,
+                question=i.question,
+                number=i.number,
+                choices=list(i.choices),
+                text=i.text,
+            )
+            for i in items
         )
     _register_answer(invitation, response, now=now)
     return response
