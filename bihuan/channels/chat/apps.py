@@ -8,3 +8,14 @@ class ChatConfig(AppConfig):
     name = "bihuan.channels.chat"
     label = "bihuan_chat"
     verbose_name = _("Chat")
+
+    def ready(self) -> None:
+        # Imported to register: event verbs and the consumer that sends chat replies.
+        from bihuan.channels.adapters import register_adapter
+        from bihuan.channels.chat import events, handlers  # noqa: F401
+        from bihuan.channels.chat.adapter import ChatAdapter
+        from bihuan.tickets.choices import Channel
+        from bihuan.tickets.queries import SENDING_CHANNELS
+
+        register_adapter(ChatAdapter())
+        SENDING_CHANNELS.add(Channel.CHAT)  # the reply composer says chat replies are sent
