@@ -8,3 +8,8 @@ class LiveConfig(AppConfig):
     name = "bihuan.live"
     label = "live"
     verbose_name = _("Live updates")
+
+    def ready(self) -> None:
+        from bihuan.live.publishing import connect_signals  # models are loaded only now
+
+        connect_signals()
