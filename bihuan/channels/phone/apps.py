@@ -8,3 +8,14 @@ class PhoneConfig(AppConfig):
     name = "bihuan.channels.phone"
     label = "bihuan_phone"
     verbose_name = _("Phone and SMS")
+
+    def ready(self) -> None:
+        # Imported to register: event verbs, the consumer and due work, the page panels.
+        from bihuan.channels.adapters import register_adapter
+        from bihuan.channels.phone import events, handlers, panels  # noqa: F401
+        from bihuan.channels.phone.adapter import SmsAdapter
+        from bihuan.tickets.choices import Channel
+        from bihuan.tickets.queries import SENDING_CHANNELS
+
+        register_adapter(SmsAdapter())
+        SENDING_CHANNELS.add(Channel.SMS)  # a reply by SMS is sent (through the active provider)

@@ -1,0 +1,265 @@
+"""The call-centre webhook: signatures, replays, idempotency; calls on tickets; missed calls
+get a call-back due in business time; calls logged by hand from the ticket and customer
+pages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+
+from bihuan.channels.phone.models import CallEventReceipt, CallRecord, CtiSettings, WebhookNonce
+from bihuan.channels.phone.signing import sign_webhook
+from bihuan.channels.phone.tests.webhooks import SECRET, post_signed
+from bihuan.core.models import Event
+from bihuan.customers.models import Customer, CustomerIdentity
+from bihuan.sla.defaults import install_default_policies
+from bihuan.testing.factories import make_ticket
+from bihuan.tickets.models import CallBack, Ticket
+
+URL = "/phone/cti/events/"
+# Monday 7 December 2026, 17:00 in Shanghai: one business hour left that day.
+MONDAY_5PM = datetime.fromisoformat("2026-12-07T17:00:00+08:00")
+
+
+@pytest.fixture
+def cti(db: None) -> CtiSettings:
+    install_default_policies()  # the default business calendar
+    return CtiSettings.objects.create(webhook_secret=SECRET, call_back_minutes=120)
+
+
+@pytest.fixture
+def at_monday() -> Iterator[None]:
+    with time_machine.travel(MONDAY_5PM, tick=False):
+        yield
+
+
+def call(call_id: str, event: str, at: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "event": event,
+        "occurred_at": at,
+        "direction": "inbound",
+        "caller": "+86 138 0013 8000",
+        "callee": "4008001234",
+        **extra,
+    }
+
+
+def counts() -> tuple[int, ...]:
+    return (
+        Ticket.objects.count(),
+        CallRecord.objects.count(),
+        CallEventReceipt.objects.count(),
+        WebhookNonce.objects.count(),
+        Event.objects.count(),
+        Customer.objects.count(),
+    )
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_an_answered_call_opens_a_phone_ticket_with_its_call_record(
+    client: Client, cti: CtiSettings, org: Any
+) -> None:
+    events = [
+        call("c-1", "started", "2026-12-07T16:50:00+08:00"),
+        call("c-1", "answered", "2026-12-07T16:50:20+08:00", agent="zhangwei"),
+        call(
+            "c-1",
+            "ended",
+            "2026-12-07T16:53:40+08:00",
+            recording_url="https://cti.example.com/rec/c-1.mp3",
+        ),
+    ]
+
+    answers = [post_signed(client, URL, e) for e in events]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    record = CallRecord.objects.get(call_id="c-1")
+    assert (record.direction, record.duration_seconds, record.agent) == ("inbound", 200, org.agent)
+    assert record.recording_url == "https://cti.example.com/rec/c-1.mp3"
+    ticket = record.ticket
+    assert (ticket.channel, answers[0].json()["ticket"]) == ("phone", ticket.pk)
+    assert CustomerIdentity.objects.get(customer=ticket.customer).value == "+8613800138000"
+    verbs = list(
+        Event.objects.filter(ticket_id=ticket.pk, verb__startswith="phone.").values_list(
+            "verb", flat=True
+        )
+    )
+    assert verbs == ["phone.call_started", "phone.call_answered", "phone.call_ended"]
+    assert not CallBack.objects.filter(ticket=ticket).exists()
+    client.force_login(org.admin)
+    page = client.get(f"/tickets/{ticket.pk}/")
+    assert b'data-testid="call-record" data-direction="inbound" data-missed="0"' in page.content
+    assert b'href="https://cti.example.com/rec/c-1.mp3"' in page.content
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_a_missed_call_gets_a_call_back_due_in_business_time(
+    client: Client, cti: CtiSettings
+) -> None:
+    post_signed(client, URL, call("c-2", "started", "2026-12-07T17:00:00+08:00"))
+
+    answer = post_signed(client, URL, call("c-2", "ended", "2026-12-07T17:00:30+08:00"))
+
+    assert answer.status_code == 200
+    record = CallRecord.objects.get(call_id="c-2")
+    assert record.is_missed
+    assert record.duration_seconds == 0
+    call_back = CallBack.objects.get(ticket=record.ticket)
+    # 17:00:30 + 120 business minutes: 59.5 min to 18:00, then 09:00–10:00:30 on Tuesday.
+    assert call_back.due_at == datetime.fromisoformat("2026-12-08T10:00:30+08:00")
+    assert Event.objects.filter(verb="phone.call_missed", ticket_id=record.ticket_id).count() == 1
+    assert Event.objects.filter(verb="ticket.call_back_scheduled").count() == 1
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_the_callers_next_call_goes_to_their_open_phone_ticket(
+    client: Client, cti: CtiSettings
+) -> None:
+    post_signed(client, URL, call("c-3", "started", "2026-12-07T16:00:00+08:00"))
+
+    post_signed(client, URL, call("c-4", "started", "2026-12-07T16:30:00+08:00"))
+
+    first, second = CallRecord.objects.order_by("pk")
+    assert first.ticket_id == second.ticket_id
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_the_same_event_again_is_idempotent(client: Client, cti: CtiSettings) -> None:
+    post_signed(client, URL, call("c-5", "started", "2026-12-07T16:00:00+08:00"))
+    before = counts()
+
+    # The call-centre retries the same event (a new delivery, freshly signed).
+    with time_machine.travel(MONDAY_5PM.replace(second=5), tick=False):
+        again = post_signed(client, URL, call("c-5", "started", "2026-12-07T16:00:00+08:00"))
+
+    assert (again.status_code, again.json()["status"]) == (200, "duplicate")
+    assert counts()[:3] == before[:3]
+    assert Event.objects.count() == before[4]
+
+
+@pytest.mark.usefixtures("at_monday")
+@pytest.mark.parametrize(
+    ("how", "status"),
+    [("forged", 401), ("stale", 401), ("unsigned", 401), ("replayed", 409), ("bad_body", 422)],
+)
+def test_a_forged_stale_or_replayed_event_is_refused_and_changes_nothing(
+    client: Client, cti: CtiSettings, how: str, status: int
+) -> None:
+    event = call("c-6", "started", "2026-12-07T16:00:00+08:00")
+    if how == "replayed":
+        first = post_signed(client, URL, event)
+        assert first.status_code == 200
+    before = counts()
+
+    answer: Any
+    if how == "forged":
+        answer = post_signed(client, URL, event, secret="not-the-secret")
+    elif how == "stale":
+        answer = post_signed(client, URL, event, timestamp=int(MONDAY_5PM.timestamp()) - 301)
+    elif how == "unsigned":
+        answer = client.post(URL, data=event, content_type="application/json")
+    elif how == "bad_body":
+        answer = post_signed(client, URL, {**event, "caller": "not a phone"})
+    else:  # the very same signed request captured and sent again
+        body = json.dumps(event, ensure_ascii=False).encode()
+        stamp = str(int(MONDAY_5PM.timestamp()))
+        answer = client.post(
+            URL,
+            data=body,
+            content_type="application/json",
+            headers={
+                "X-Bihuan-Timestamp": stamp,
+                "X-Bihuan-Signature": sign_webhook(SECRET, stamp, body),
+            },
+        )
+
+    assert answer.status_code == status
+    assert counts() == before
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_an_agent_logs_a_call_back_from_the_ticket_page(
+    client: Client, cti: CtiSettings, org: Any
+) -> None:
+    post_signed(client, URL, call("c-7", "started", "2026-12-07T16:00:00+08:00"))
+    post_signed(client, URL, call("c-7", "ended", "2026-12-07T16:00:20+08:00"))
+    ticket = CallRecord.objects.get(call_id="c-7").ticket
+    client.force_login(org.admin)
+
+    answer = client.post(
+        f"/phone/tickets/{ticket.pk}/calls/",
+        {
+            "direction": "outbound",
+            "phone": "",
+            "started_at": "2026-12-07T16:40",
+            "duration_minutes": "4",
+            "answered": "on",
+            "note": "已回电，客户说明了退款问题",
+        },
+    )
+
+    assert answer.status_code == 302
+    assert answer["Location"] == f"/tickets/{ticket.pk}/"
+    logged = CallRecord.objects.get(is_manual=True)
+    assert (logged.ticket_id, logged.callee, logged.duration_seconds) == (
+        ticket.pk,
+        "+8613800138000",
+        240,
+    )
+    assert CallBack.objects.get(ticket=ticket).cancelled_at is not None
+    assert Event.objects.filter(verb="phone.call_logged", ticket_id=ticket.pk).count() == 1
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_a_call_logged_from_the_customer_page_opens_a_phone_ticket(
+    client: Client, org: Any
+) -> None:
+    ticket = make_ticket(phone="13900139000", name="赵敏", channel="web")
+    client.force_login(org.admin)
+
+    answer = client.post(
+        f"/phone/customers/{ticket.customer_id}/calls/",
+        {
+            "direction": "inbound",
+            "phone": "",
+            "started_at": "2026-12-07T16:30",
+            "duration_minutes": "2",
+            "answered": "on",
+            "note": "客户来电咨询发票",
+        },
+    )
+
+    record = CallRecord.objects.get()
+    assert answer.status_code == 302
+    assert record.ticket_id != ticket.pk
+    assert record.ticket.channel == "phone"
+    assert record.ticket.customer_id == ticket.customer_id
+
+
+def test_an_agent_outside_the_tickets_scope_cannot_log_a_call(client: Client, org: Any) -> None:
+    ticket = make_ticket(phone="13900139001", team=org.complaints)
+    client.force_login(org.tech_member)
+
+    answer = client.post(
+        f"/phone/tickets/{ticket.pk}/calls/",
+        {"direction": "inbound", "started_at": "2026-12-07T16:30", "duration_minutes": "2"},
+    )
+
+    assert answer.status_code == 404
+    assert not CallRecord.objects.exists()
+
+
+def test_a_call_event_before_a_secret_is_set_is_refused(client: Client, db: None) -> None:
+    answer = post_signed(client, URL, call("c-9", "started", "2026-12-07T16:00:00+08:00"))
+
+    assert answer.status_code == 401
+    assert not CallRecord.objects.exists()
+    assert not WebhookNonce.objects.exists()
