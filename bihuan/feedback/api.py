@@ -14,11 +14,16 @@ from bihuan.accounts.api_auth import current_user
 from bihuan.accounts.models import Department, User
 from bihuan.core.api_errors import error_responses
 from bihuan.core.errors import ValidationFailed
+from bihuan.core.models import Tag
+from bihuan.customers.models import Customer
 from bihuan.feedback import queries, services
 from bihuan.feedback.choices import EntryKind, EntrySource, RectificationState
 from bihuan.feedback.models import FeedbackEntry
 from bihuan.feedback.schemas import (
     AnalysisIn,
+    CampaignIn,
+    CampaignPageOut,
+    CampaignResultsOut,
     EntryIn,
     EntryOut,
     EntryPageOut,
@@ -28,6 +33,8 @@ from bihuan.feedback.schemas import (
     RectificationPageOut,
     ReportQuery,
     ReportRowOut,
+    campaign_out,
+    campaign_results_out,
     comparison_out,
     entry_out,
     rectification_out,
@@ -238,3 +245,69 @@ def report(request: HttpRequest, params: Query[ReportQuery]) -> Any:
         params.end.isoformat() if params.end else None,
     )
     return [report_row_out(r) for r in queries.feedback_report(user, period, params.by)]
+
+
+@router.get(
+    "/feedback/surveys",
+    response={200: CampaignPageOut, **error_responses(400, 401, 403, 422)},
+    summary="Campaign surveys (季度回访调研), newest first (supervisors and admins)",
+)
+def list_campaigns(request: HttpRequest, cursor: str | None = None) -> Any:
+    page = queries.list_campaigns(current_user(request), cursor=cursor)
+    return {
+        "items": [campaign_out(s) for s in page.items],
+        "next_cursor": page.next_cursor,
+        "previous_cursor": page.previous_cursor,
+    }
+
+
+@router.post(
+    "/feedback/surveys",
+    response={201: CampaignResultsOut, **error_responses(400, 401, 403, 422)},
+    summary="Build a campaign survey and schedule its sending to a segment or a list",
+)
+def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
+    user = current_user(request)
+    wanted = list(dict.fromkeys(payload.customers))
+    customers = list(Customer.objects.filter(pk__in=wanted, merged_into__isnull=True))
+    if len(customers) != len(wanted):
+        missing = sorted(set(wanted) - {c.pk for c in customers})[0]
+        raise ValidationFailed(
+            _("Unknown %(field)s: %(value)s."),
+            code="unknown_reference",
+            field=_("customer"),
+            value=missing,
+        )
+    survey = services.create_campaign(
+        services.CampaignFields(
+            title=payload.title,
+            intro=payload.intro,
+            questions=tuple(
+                services.QuestionFields(
+                    kind=q.kind,
+                    text=q.text,
+                    options=tuple(q.options),
+                    required=q.required,
+                    is_satisfaction=q.is_satisfaction,
+                )
+                for q in payload.questions
+            ),
+            send_at=payload.send_at,
+            tiers=tuple(payload.tiers),
+            tag=_reference(Tag, payload.tag, label=_("tag")),
+            contacted_within_days=payload.contacted_within_days,
+            customers=tuple(customers),
+        ),
+        actor=user,
+    )
+    return Status(201, campaign_results_out(queries.campaign_results(survey)))
+
+
+@router.get(
+    "/feedback/surveys/{survey_id}",
+    response={200: CampaignResultsOut, **error_responses(400, 401, 403, 404, 422)},
+    summary="A campaign survey's results per question (distribution, averages, free text)",
+)
+def get_campaign(request: HttpRequest, survey_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    survey = queries.get_campaign(current_user(request), survey_id)
+    return campaign_results_out(queries.campaign_results(survey))

@@ -1,9 +1,10 @@
-"""The feedback report as CSV or XLSX, safe to open in a spreadsheet.
+"""The feedback report and the campaign surveys' answers as CSV or XLSX, safe to open in a
+spreadsheet.
 
 A cell whose text starts like a formula (``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return) is written with a leading apostrophe, so neither Excel nor LibreOffice ever runs it;
-numbers stay numbers. Labels are the only text (queue, agent and category names, which a
-person typed): the rates are computed here.
+numbers stay numbers. In the report the labels are the only text (queue, agent, category and
+department names, which a person typed); in a survey's answers, customer names and free text.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 
-from bihuan.feedback.queries import ReportPeriod, ReportRow
+from bihuan.feedback.queries import ReportRow
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -77,24 +79,39 @@ def report_table(rows: Sequence[ReportRow]) -> list[list[Any]]:
     return [[safe_cell(v) for v in line] for line in table]
 
 
-def report_csv(rows: Sequence[ReportRow]) -> bytes:
+def table_csv(table: Sequence[Sequence[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerows(report_table(rows))
+    writer.writerows([[safe_cell(v) for v in line] for line in table])
     # A BOM so that Excel opens the Chinese labels as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def report_xlsx(rows: Sequence[ReportRow], period: ReportPeriod) -> bytes:
+def table_xlsx(table: Sequence[Sequence[Any]], *, title: str) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
-    for line in report_table(rows):
+    sheet.title = title[:31]
+    for line in table:
+        cells = [safe_cell(v) for v in line]
         # Control characters are not allowed in XLSX text: dropped, not an error.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in line])
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in cells])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def download(table: Sequence[Sequence[Any]], *, name: str, fmt: str, title: str) -> HttpResponse:
+    """The table as a CSV or XLSX attachment (``fmt``), every text cell defused."""
+    if fmt == "xlsx":
+        response = HttpResponse(
+            table_xlsx(table, title=title),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
+        fmt = "csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from bihuan.accounts.models import Department, User
+from bihuan.core.models import Tag
+from bihuan.customers.choices import Tier
 from bihuan.feedback.choices import (
     HAND_SOURCES,
     CauseCategory,
@@ -16,6 +18,7 @@ from bihuan.feedback.choices import (
     EntryKind,
     EntrySource,
     InternalTopic,
+    QuestionKind,
     ReportDimension,
 )
 from bihuan.feedback.models import SurveyReason
@@ -223,3 +226,79 @@ class ReportForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _style(self)
+
+
+class QuestionForm(forms.Form):
+    """One row of the survey builder; a row without a question is left out."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=QuestionKind.choices)
+    text = forms.CharField(label=_("Question"), required=False, max_length=500)
+    options = forms.CharField(
+        label=_("Choices (one per line)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    required = forms.BooleanField(label=_("Required"), required=False)
+    is_satisfaction = forms.BooleanField(label=_("Satisfaction question"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    def option_list(self) -> tuple[str, ...]:
+        raw = self.cleaned_data.get("options") or ""
+        return tuple(line.strip() for line in raw.splitlines() if line.strip())
+
+
+QuestionFormSet = forms.formset_factory(QuestionForm, extra=6, max_num=20, absolute_max=20)
+
+
+class CampaignForm(forms.Form):
+    """A campaign survey (季度回访调研): title, introduction, recipients and send time; the
+    questions come from ``QuestionFormSet``."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    intro = forms.CharField(
+        label=_("Introduction (in the mail and on the page)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    tiers = forms.MultipleChoiceField(
+        label=_("Customer tiers"),
+        required=False,
+        choices=Tier.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    tag = forms.ModelChoiceField(
+        label=_("Tag"), required=False, queryset=Tag.objects.order_by("name")
+    )
+    contacted_within_days = forms.IntegerField(
+        label=_("In contact within (days)"), required=False, min_value=1, max_value=3650
+    )
+    customers = forms.CharField(
+        label=_("Or a list of customers"),
+        required=False,
+        max_length=20000,
+        help_text=_("Customer numbers, separated by spaces or commas."),
+    )
+    send_at = forms.DateTimeField(
+        label=_("Send at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    def clean_customers(self) -> list[int]:
+        raw = self.cleaned_data.get("customers") or ""
+        numbers = []
+        for part in raw.replace(",", " ").replace("，", " ").split():
+            text = part.lstrip("#")
+            if not (text.isascii() and text.isdigit()) or len(text) > 18:
+                raise forms.ValidationError(
+                    _("“%(value)s” is not a customer number."), params={"value": part}
+                )
+            numbers.append(int(text))
+        return list(dict.fromkeys(numbers))

@@ -16,6 +16,7 @@ from bihuan.accounts.models import Department, Team, User
 from bihuan.core.errors import NotFound, PermissionDenied, ValidationFailed
 from bihuan.core.pagination import Page, paginate
 from bihuan.customers.choices import Tier
+from bihuan.customers.models import Customer
 from bihuan.feedback.choices import (
     AnalysisState,
     EntryKind,
@@ -32,6 +33,7 @@ from bihuan.feedback.models import (
     QuestionAnswer,
     Rectification,
     SurveyInvitation,
+    SurveyOptOut,
     SurveyQuestion,
     SurveyReason,
     SurveyResponse,
@@ -309,6 +311,27 @@ def ticket_feedback(viewer: User, ticket: Ticket) -> TicketFeedback:
     return TicketFeedback(invitation, response, entries)
 
 
+# --- The customer page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerSurveys:
+    opt_out: SurveyOptOut | None
+    responses: list[SurveyResponse]
+
+
+def customer_surveys(customer: Customer, *, limit: int = 5) -> CustomerSurveys:
+    """Whether the customer opted out of surveys (and who recorded it) and their latest
+    answers (two queries; the customer page checked the viewer may see the customer)."""
+    opt_out = SurveyOptOut.objects.filter(customer=customer).select_related("created_by").first()
+    responses = list(
+        SurveyResponse.objects.filter(invitation__customer=customer)
+        .select_related("invitation__survey")
+        .order_by("-answered_at", "-id")[:limit]
+    )
+    return CustomerSurveys(opt_out, responses)
+
+
 # --- Campaign surveys -------------------------------------------------------------------------
 
 
@@ -330,10 +353,10 @@ def list_campaigns(
 
 
 def get_campaign(viewer: User, survey_id: int) -> CampaignSurvey:
-    _require_manager(viewer, _("Only supervisors and administrators see campaign surveys."))
+    """One campaign survey; not found for anyone but supervisors and admins."""
     survey = (
         CampaignSurvey.objects.select_related("tag", "created_by").filter(pk=survey_id).first()
-        if survey_id <= MAX_ID
+        if survey_id <= MAX_ID and viewer.is_active and viewer.sees_everything
         else None
     )
     if survey is None:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from ninja import Field, Schema
 
-from bihuan.feedback.models import FeedbackEntry, NegativeAnalysis, Rectification
-from bihuan.feedback.queries import BeforeAfter, ReportRow
+from bihuan.feedback.models import CampaignSurvey, FeedbackEntry, NegativeAnalysis, Rectification
+from bihuan.feedback.queries import BeforeAfter, CampaignResults, ReportRow
 
 MAX_ID = 2**62
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -130,7 +130,10 @@ class RectificationPageOut(Schema):
 class ReportQuery(Schema):
     start: date | None = None
     end: date | None = None
-    by: str = Field("", description="team, agent, channel, category, or empty for overall")
+    by: str = Field(
+        "",
+        description="team, agent, channel, category, department, tier, or empty for overall",
+    )
 
 
 class ReportRowOut(Schema):
@@ -237,4 +240,113 @@ def report_row_out(row: ReportRow) -> dict[str, Any]:
         "acceptance_rate": row.acceptance_rate,
         "internal": row.internal,
         "conversion_rate": row.conversion_rate,
+    }
+
+
+# --- Campaign surveys ---------------------------------------------------------------------------
+
+
+class QuestionIn(Schema):
+    kind: str = Field(description="rating (1–5), nps (0–10), single, multiple or text")
+    text: str
+    options: list[str] = Field(default_factory=list, max_length=50)
+    required: bool = False
+    is_satisfaction: bool = Field(
+        False, description="a rating whose low answers (≤ 2) open a negative-feedback case"
+    )
+
+
+class CampaignIn(Schema):
+    title: str
+    intro: str = ""
+    questions: list[QuestionIn] = Field(max_length=50)
+    send_at: datetime
+    tiers: list[str] = Field(default_factory=list, max_length=10)
+    tag: Id | None = None
+    contacted_within_days: int | None = Field(None, ge=0, le=100_000)
+    customers: list[Id] = Field(default_factory=list, max_length=10_000)
+
+
+class QuestionResultOut(Schema):
+    id: int
+    position: int
+    kind: str
+    text: str
+    options: list[str]
+    required: bool
+    is_satisfaction: bool
+    answered: int
+    average: float | None
+    nps: float | None
+    distribution: list[dict[str, Any]]
+    texts: list[str]
+
+
+class CampaignOut(Schema):
+    id: int
+    title: str
+    intro: str
+    state: str
+    send_at: datetime
+    sent_at: datetime | None
+    recipients: int
+    tiers: list[str]
+    tag: int | None
+    contacted_within_days: int | None
+
+
+class CampaignPageOut(Schema):
+    items: list[CampaignOut]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class CampaignResultsOut(CampaignOut):
+    invitations: dict[str, int]
+    answered: int
+    response_rate: float | None
+    questions: list[QuestionResultOut]
+
+
+def campaign_out(survey: CampaignSurvey) -> dict[str, Any]:
+    return {
+        "id": survey.pk,
+        "title": survey.title,
+        "intro": survey.intro,
+        "state": survey.state,
+        "send_at": survey.send_at,
+        "sent_at": survey.sent_at,
+        "recipients": survey.recipients,
+        "tiers": list(survey.tiers or []),
+        "tag": survey.tag_id,
+        "contacted_within_days": survey.contacted_within_days,
+    }
+
+
+def campaign_results_out(results: CampaignResults) -> dict[str, Any]:
+    return {
+        **campaign_out(results.survey),
+        "invitations": results.states,
+        "answered": results.answered,
+        "response_rate": results.response_rate,
+        "questions": [
+            {
+                "id": r.question.pk,
+                "position": r.question.position,
+                "kind": r.question.kind,
+                "text": r.question.text,
+                "options": list(r.question.options or []),
+                "required": r.question.required,
+                "is_satisfaction": r.question.is_satisfaction,
+                "answered": r.answered,
+                "average": r.average,
+                "nps": r.nps,
+                "distribution": [
+                    {"label": label, "count": n, "share": share}
+                    for label, n, share in r.distribution
+                ],
+                "texts": r.texts,
+            }
+            for r in results.questions
+        ],
     }

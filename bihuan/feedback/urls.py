@@ -27,5 +27,14 @@ urlpatterns = [
         name="move",
     ),
     path("feedback/reports/", views.reports, name="reports"),
+    path("feedback/surveys/", views.campaigns, name="campaigns"),
+    path("feedback/surveys/new/", views.create_campaign, name="create_campaign"),
+    path("feedback/surveys/<int:survey_id>/", views.campaign, name="campaign"),
+    path("feedback/surveys/<int:survey_id>/cancel/", views.cancel_campaign, name="cancel_campaign"),
+    path(
+        "feedback/customers/<int:customer_id>/surveys/",
+        views.customer_opt_out,
+        name="customer_opt_out",
+    ),
     path("feedback/tickets/<int:number>/internal/", views.flag_internal, name="flag_internal"),
 ]

@@ -19,28 +19,34 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bihuan.accounts.views import signed_in_user
 from bihuan.core.errors import DomainError, ValidationFailed
 from bihuan.core.views import domain_errors
+from bihuan.customers.models import Customer
+from bihuan.customers.queries import get_customer
 from bihuan.feedback import exports, queries, services
 from bihuan.feedback.choices import (
     CAUSE_DETAILS,
     RECTIFICATION_MOVES,
     AnalysisState,
+    CampaignState,
     EntryKind,
     EntrySource,
+    QuestionKind,
     RectificationState,
     SurveyKind,
 )
 from bihuan.feedback.forms import (
     AnalysisForm,
     AssignForm,
+    CampaignForm,
     ChangeForm,
     EntryForm,
     InternalFeedbackForm,
     MoveForm,
+    QuestionFormSet,
     RectificationForm,
     ReportForm,
     SurveyForm,
 )
-from bihuan.feedback.models import SurveyInvitation, SurveyResponse
+from bihuan.feedback.models import CampaignSurvey, SurveyInvitation, SurveyResponse
 from bihuan.tickets.queries import get_ticket_to_change
 
 # What the button says for each move.
@@ -111,6 +117,8 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         response = services.check_link_usable(invitation, now=now)
     except DomainError as exc:
         return _link_problem(request, exc)
+    if invitation.kind == SurveyKind.CAMPAIGN:
+        return _campaign_survey(request, token, invitation, response)
     reasons = queries.list_reasons() if invitation.kind == SurveyKind.CSAT else []
     if request.method != "POST":
         initial: dict[str, Any] = {}
@@ -151,6 +159,92 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         request,
         "feedback/survey_thanks.html",
         {"response": saved, "token": token, "changed": saved.edit_count > 0},
+    )
+
+
+def _submitted(request: HttpRequest) -> dict[int, list[str]]:
+    """The answers posted to a campaign survey: fields ``q<question id>``; a field that
+    looks like a question but names none is refused by the service (``unknown_question``)."""
+    answers: dict[int, list[str]] = {}
+    for key in request.POST:
+        if not key.startswith("q"):
+            continue
+        number = key[1:]
+        if not (number.isascii() and number.isdigit() and len(number) <= 18):
+            raise ValidationFailed(
+                _("The survey has no question %(number)s."),
+                code="unknown_question",
+                number=number[:20],
+            )
+        answers[int(number)] = request.POST.getlist(key)
+    return answers
+
+
+def _campaign_survey(
+    request: HttpRequest,
+    token: str,
+    invitation: SurveyInvitation,
+    response: SurveyResponse | None,
+) -> HttpResponse:
+    """A campaign survey's questions on one page; the answer so far when changing it."""
+    assert invitation.survey is not None
+    questions = list(invitation.survey.questions.order_by("position"))
+    given: dict[int, list[str]] = {}
+    error = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            given = _submitted(request)
+            saved = services.answer_survey(
+                token,
+                services.SurveyAnswer(score=None, answers=given),
+            )
+        except ValidationFailed as exc:
+            error, status = str(exc), exc.status
+        except DomainError as exc:
+            return _link_problem(request, exc)
+        else:
+            return render(
+                request,
+                "feedback/survey_thanks.html",
+                {"response": saved, "token": token, "changed": saved.edit_count > 0},
+            )
+    elif response is not None:
+        for item in response.items.all():
+            if item.number is not None:
+                given[item.question_id] = [str(item.number)]
+            elif item.choices:
+                given[item.question_id] = [str(i) for i in item.choices]
+            else:
+                given[item.question_id] = [item.text]
+    rows = []
+    for q in questions:
+        chosen = given.get(q.pk, [])
+        if q.kind in (QuestionKind.RATING, QuestionKind.NPS):
+            start, end = (1, 6) if q.kind == QuestionKind.RATING else (0, 11)
+            choices = [(str(n), str(n)) for n in range(start, end)]
+        else:
+            choices = [(str(i), str(o)) for i, o in enumerate(q.options or [])]
+        rows.append(
+            {
+                "question": q,
+                "choices": choices,
+                "chosen": set(chosen),
+                "text": chosen[0] if q.kind == QuestionKind.TEXT and chosen else "",
+            }
+        )
+    return render(
+        request,
+        "feedback/survey_campaign.html",
+        {
+            "invitation": invitation,
+            "survey": invitation.survey,
+            "rows": rows,
+            "response": response,
+            "error": error,
+            "token": token,
+        },
+        status=status,
     )
 
 
@@ -450,17 +544,13 @@ def reports(request: HttpRequest) -> HttpResponse:
     rows = queries.feedback_report(user, period, dimension)
     name = f"feedback-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     wanted = request.GET.get("format", "")
-    if wanted == "csv":
-        response = HttpResponse(exports.report_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    if wanted == "xlsx":
-        response = HttpResponse(
-            exports.report_xlsx(rows, period),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    if wanted in ("csv", "xlsx"):
+        return exports.download(
+            exports.report_table(rows),
+            name=name,
+            fmt=wanted,
+            title=f"{period.start:%Y%m%d}-{period.end:%Y%m%d}",
         )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
     query = request.GET.copy()
     query.pop("format", None)
     return render(
@@ -473,6 +563,154 @@ def reports(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
         },
     )
+
+
+# --- Campaign surveys -------------------------------------------------------------------------
+
+
+def _campaign_builder(request: HttpRequest, user: Any, form: CampaignForm, questions: Any) -> Any:
+    page = queries.list_campaigns(user, cursor=request.GET.get("cursor"))
+    return {
+        "page": page,
+        "form": form,
+        "questions": questions,
+        "keep": _keep(request),
+        "now": timezone.now(),
+    }
+
+
+@login_required
+@require_GET
+@domain_errors
+def campaigns(request: HttpRequest) -> HttpResponse:
+    """Campaign surveys (季度回访调研) and the builder (supervisors and admins)."""
+    user = signed_in_user(request)
+    context = _campaign_builder(
+        request,
+        user,
+        CampaignForm(initial={"send_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}),
+        QuestionFormSet(prefix="q"),
+    )
+    return render(request, "feedback/campaigns.html", context)
+
+
+@login_required
+@require_POST
+@domain_errors
+def create_campaign(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    queries.list_campaigns(user, limit=1)  # supervisors and admins only, before parsing
+    form = CampaignForm(request.POST)
+    questions = QuestionFormSet(request.POST, prefix="q")
+    if not form.is_valid() or not questions.is_valid():
+        errors = list(form.errors.items()) or [
+            (name, e) for row in questions.forms for name, e in row.errors.items()
+        ]
+        if not errors:
+            raise ValidationFailed(_("The questions could not be read."))
+        field, messages_ = errors[0]
+        label = form.fields[field].label if field in form.fields else ""
+        raise ValidationFailed(f"{label}: {messages_[0]}" if label else str(messages_[0]))
+    data = form.cleaned_data
+    wanted = data["customers"]
+    customers = list(
+        Customer.objects.filter(pk__in=[n for n in wanted if n <= queries.MAX_ID]).filter(
+            merged_into__isnull=True
+        )
+    )
+    if len(customers) != len(wanted):
+        missing = sorted(set(wanted) - {c.pk for c in customers})[0]
+        raise ValidationFailed(
+            _("Customer %(number)s does not exist."), code="unknown_customer", number=missing
+        )
+    survey = services.create_campaign(
+        services.CampaignFields(
+            title=data["title"],
+            intro=data["intro"],
+            questions=tuple(
+                services.QuestionFields(
+                    kind=row.cleaned_data["kind"],
+                    text=row.cleaned_data["text"],
+                    options=row.option_list(),
+                    required=row.cleaned_data["required"],
+                    is_satisfaction=row.cleaned_data["is_satisfaction"],
+                )
+                for row in questions.forms
+                if row.cleaned_data.get("text", "").strip()
+            ),
+            send_at=data["send_at"],
+            tiers=tuple(data["tiers"]),
+            tag=data["tag"],
+            contacted_within_days=data["contacted_within_days"],
+            customers=tuple(customers),
+        ),
+        actor=user,
+    )
+    messages.success(request, _("Survey scheduled."))
+    return redirect("feedback:campaign", survey_id=survey.pk)
+
+
+@login_required
+@require_GET
+@domain_errors
+def campaign(request: HttpRequest, survey_id: int) -> HttpResponse:
+    """A campaign survey's results per question; ``?format=csv`` or ``xlsx`` downloads every
+    answer."""
+    user = signed_in_user(request)
+    survey = queries.get_campaign(user, survey_id)
+    wanted = request.GET.get("format", "")
+    if wanted in ("csv", "xlsx"):
+        return exports.download(
+            queries.campaign_answer_table(survey),
+            name=f"survey-{survey.pk}-{timezone.localdate():%Y%m%d}",
+            fmt=wanted,
+            title=f"survey-{survey.pk}",
+        )
+    return render(
+        request,
+        "feedback/campaign.html",
+        {
+            "survey": survey,
+            "results": queries.campaign_results(survey),
+            "can_cancel": survey.state == CampaignState.SCHEDULED,
+        },
+    )
+
+
+@login_required
+@require_POST
+@domain_errors
+def cancel_campaign(request: HttpRequest, survey_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    survey: CampaignSurvey = queries.get_campaign(user, survey_id)
+    services.cancel_campaign(survey, actor=user)
+    messages.success(request, _("Survey cancelled."))
+    return redirect("feedback:campaign", survey_id=survey_id)
+
+
+# --- The customer page ------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@domain_errors
+def customer_opt_out(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Record on the customer page that the customer wants no more surveys, or wants them
+    again (the customer panel's switch)."""
+    user = signed_in_user(request)
+    customer = get_customer(user, customer_id)
+    wanted = request.POST.get("opted_out", "")
+    if wanted not in ("0", "1"):
+        raise ValidationFailed(_("Choose whether the customer accepts surveys."))
+    changed = services.set_survey_opt_out(customer, opted_out=wanted == "1", actor=user)
+    if changed:
+        messages.success(
+            request,
+            _("The customer will get no more surveys.")
+            if wanted == "1"
+            else _("The customer will get surveys again."),
+        )
+    return redirect(reverse("customers:detail", kwargs={"customer_id": customer.pk}))
 
 
 # --- The ticket page --------------------------------------------------------------------------

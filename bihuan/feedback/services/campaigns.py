@@ -184,7 +184,10 @@ def create_campaign(
             _("Choose the recipients: a tier, a tag, recent contact or a list of customers."),
             code="no_recipients",
         )
-    if fields.send_at > moment + timedelta(days=366):
+    send_at = fields.send_at
+    if timezone.is_naive(send_at):
+        send_at = timezone.make_aware(send_at)
+    if send_at > moment + timedelta(days=366):
         raise ValidationFailed(_("Schedule the send within a year."), code="invalid_send_at")
     count = segment(
         tiers=tiers,
@@ -208,7 +211,7 @@ def create_campaign(
         tiers=list(tiers),
         tag=fields.tag,
         contacted_within_days=days,
-        send_at=max(fields.send_at, moment),
+        send_at=max(send_at, moment),
         recipients=count,
         created_by=actor,
         created_at=moment,

@@ -16,8 +16,8 @@ from bihuan.testing.access import AccessSpec
 
 
 def _objects(org: Any, built: dict[str, Any]) -> dict[str, Any]:
-    """lina's complaint (its analysis unassigned) and a rectification of a department none
-    of the matrix roles belongs to."""
+    """lina's complaint (its analysis unassigned), a rectification of a department none
+    of the matrix roles belongs to, and a campaign survey (supervisors and admins only)."""
     entry = services.record_entry(
         services.EntryFields(
             kind="complaint",
@@ -38,11 +38,24 @@ def _objects(org: Any, built: dict[str, Any]) -> dict[str, Any]:
         ),
         actor=org.admin,
     )
-    return {"feedback_entry": entry, "rectification": item}
+    survey = services.create_campaign(
+        services.CampaignFields(
+            title="季度回访调研",
+            questions=(services.QuestionFields(kind="rating", text="您对我们的服务满意吗？"),),
+            send_at=timezone.now() + timedelta(days=7),
+            customers=(built["customer"],),
+        ),
+        actor=org.admin,
+    )
+    return {"feedback_entry": entry, "rectification": item, "campaign_survey": survey}
 
 
 ACCESS = AccessSpec(
-    parameter_kinds={"entry_id": "feedback_entry", "rectification_id": "rectification"},
+    parameter_kinds={
+        "entry_id": "feedback_entry",
+        "rectification_id": "rectification",
+        "survey_id": "campaign_survey",
+    },
     api_bodies={
         ("POST", "/api/v1/feedback/entries/{entry_id}/analysis"): {
             "cause_category": "place",
@@ -59,6 +72,9 @@ ACCESS = AccessSpec(
         "feedback:rectification": None,
         "feedback:move": {"to": "in_progress"},
         "feedback:flag_internal": {"topic": "other", "summary": "术语难懂"},
+        "feedback:campaign": None,
+        "feedback:cancel_campaign": {"confirm": "1"},
+        "feedback:customer_opt_out": {"opted_out": "1"},
     },
     make_objects=_objects,
     public_prefixes=("/survey/",),
