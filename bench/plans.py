@@ -1,9 +1,11 @@
-"""EXPLAIN (ANALYZE, BUFFERS) of the inbox view counts and the ranked search on a bench data set.
+"""EXPLAIN (ANALYZE, BUFFERS) of the inbox view counts, the ranked search and the search box's
+customer lookup by name (``people``) on a bench data set.
 
 Run in the environment of a PostgreSQL target (it uses whatever code is on the path, so the
 same script shows the plans before and after a change)::
 
-    .venv/bin/python bench/plans.py --tickets 1000000 [--what counts,search] [--words 退款,refund]
+    .venv/bin/python bench/plans.py --tickets 1000000 [--what counts,search,people]
+        [--words 退款,refund]
 
 For each query: the plan, its execution time and its shared buffers (hit + read); the last
 stdout line is a JSON summary. Each query is run twice first, so the figures are warm.
@@ -61,7 +63,7 @@ def _captured(call: Any) -> list[tuple[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, required=True)
-    parser.add_argument("--what", default="counts,search")
+    parser.add_argument("--what", default="counts,search,people")
     parser.add_argument("--words", default="退款,refund")
     parser.add_argument("--quiet", action="store_true", help="only the JSON summary")
     args = parser.parse_args()
@@ -99,6 +101,19 @@ def main() -> None:
                     }
                     if not args.quiet:
                         print(f"\n### search {word!r} ({label}) statement {n}: {result['ms']} ms")
+                        print(result["plan"])
+        if "people" in what:
+            for word in args.words.split(","):
+                statements = _captured(
+                    lambda v=viewer, w=word: queries.find_customers_by_name(v, w)
+                )
+                for n, (sql, params) in enumerate(statements):
+                    result = _explain(sql, params)
+                    summary[f"people_{label}_{word}_{n}"] = {
+                        k: result[k] for k in ("ms", "buffers")
+                    }
+                    if not args.quiet:
+                        print(f"\n### customers named {word!r} ({label}) statement {n}:")
                         print(result["plan"])
     print(json.dumps(summary, ensure_ascii=False))
 

@@ -31,6 +31,7 @@ from bihuan.customers.queries import (
     TicketSummary,
     customer_ids_by_masked_phone,
     find_customers_by_contact,
+    name_contains,
     visible_customers,
 )
 from bihuan.tickets.choices import OPEN_STATUSES, Channel, SlaState, TicketStatus
@@ -521,8 +522,7 @@ def find_customers_by_name(viewer: User, text: str) -> list[Customer]:
     if len(text) < 2:
         return []
     return list(
-        visible_customers(viewer)
-        .filter(name__icontains=text)
+        name_contains(visible_customers(viewer), text)
         .prefetch_related("identities", "tags")
         .order_by("-id")[:MAX_CUSTOMERS_FOUND]
     )
