@@ -531,3 +531,92 @@ class OtherTicketForm(forms.Form):
         max_value=MAX_ID,
         widget=forms.NumberInput(attrs=_SMALL),
     )
+
+
+# Channels a person opens a ticket for by hand: a call, a visit, a message taken elsewhere.
+MANUAL_CHANNELS = (
+    Channel.PHONE,
+    Channel.EMAIL,
+    Channel.WECHAT,
+    Channel.WECOM,
+    Channel.SMS,
+    Channel.DINGTALK,
+    Channel.FEISHU,
+    Channel.WEB,
+)
+
+
+class NewTicketForm(forms.Form):
+    """A ticket an agent opens by hand for a caller or a walk-in customer (``/tickets/new/``):
+    who (found or created by phone, email or name), how they came, what they need."""
+
+    name = forms.CharField(
+        label=_("Customer name"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "inputmode": "tel"}),
+    )
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[(c.value, c.label) for c in MANUAL_CHANNELS],
+        initial=Channel.PHONE,
+        widget=_select(),
+    )
+    kind = forms.ChoiceField(
+        label=_("Type"), choices=TicketType.choices, initial=TicketType.INQUIRY, widget=_select()
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        choices=Priority.choices,
+        coerce=int,
+        initial=Priority.NORMAL,
+        widget=_select(),
+    )
+    team = forms.TypedChoiceField(
+        label=_("Queue"), coerce=int, required=False, empty_value=None, widget=_select()
+    )
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    body = forms.CharField(
+        label=_("What the customer said"),
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 5}),
+    )
+    tags = forms.CharField(
+        label=_("Tags"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+    )
+
+    def __init__(self, *args: Any, teams: list[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.teams = {team.pk: team for team in teams}
+        self.fields["team"].choices = _id_choices(teams, empty="—")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not any((data.get(name) or "").strip() for name in ("name", "phone", "email")):
+            raise ValidationError(
+                _("Give the customer's phone, email or name."), code="customer_required"
+            )
+        return data
+
+    def chosen_team(self) -> Team | None:
+        team_id = self.cleaned_data.get("team")
+        return self.teams.get(team_id) if team_id is not None else None

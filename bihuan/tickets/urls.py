@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bihuan.tickets import loop_views, views
+from bihuan.tickets import create_views, loop_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("kanban/", views.kanban, name="kanban"),
     path("kanban/move/", views.kanban_move, name="kanban_move"),
     path("search/", views.search, name="search"),
+    path("tickets/new/", create_views.new_ticket, name="new"),
     path("tickets/mentions/", views.mention_suggestions, name="mention_suggestions"),
     path("tickets/<int:number>/", views.ticket_detail, name="detail"),
     path("tickets/<int:number>/timeline/", views.timeline_older, name="timeline_older"),

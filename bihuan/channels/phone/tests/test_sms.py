@@ -1,0 +1,319 @@
+"""SMS: the providers' signatures against their documented examples, sending through a
+loopback server speaking each provider's protocol (with retries), inbound SMS and delivery
+receipts by signed webhook (forged and replayed ones refused), and the settings pages."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from bihuan.channels.phone import services
+from bihuan.channels.phone.choices import SmsStatus
+from bihuan.channels.phone.models import InboundSms, OutboundSms, SmsProvider, WebhookNonce
+from bihuan.channels.phone.services import ProviderFields, save_provider, sms_segments
+from bihuan.channels.phone.signing import (
+    aliyun_percent_encode,
+    aliyun_signature,
+    sign_webhook,
+    tencent_authorization,
+)
+from bihuan.channels.phone.tests import provider_server
+from bihuan.channels.phone.tests.provider_server import ProviderServer
+from bihuan.channels.phone.tests.webhooks import post_signed
+from bihuan.core.models import Event
+from bihuan.core.runner import Runner
+from bihuan.testing.factories import make_ticket
+from bihuan.tickets.models import Message, Ticket
+from bihuan.tickets.services import reply_to_customer
+
+HOOK_SECRET = "sms-hook-secret"
+
+
+def test_aliyun_signature_matches_the_documented_example() -> None:
+    # Aliyun SMS "HTTP 协议及签名" worked example (testId / testSecret, SendSms,
+    # signature zJDF+Lrzhj/ThnlvIToysFRq6t4=):
+    # https://help.aliyun.com/document_detail/101343.html
+    params = {
+        "AccessKeyId": "testId",
+        "Action": "SendSms",
+        "Format": "XML",
+        "OutId": "123",
+        "PhoneNumbers": "15300000001",
+        "RegionId": "cn-hangzhou",
+        "SignName": "阿里云短信测试专用",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureNonce": "45e25e9b-0a6f-4070-8c85-2956eda1b466",
+        "SignatureVersion": "1.0",
+        "TemplateCode": "SMS_71390007",
+        "TemplateParam": '{"customer":"test"}',
+        "Timestamp": "2017-07-12T02:42:19Z",
+        "Version": "2017-05-25",
+    }
+
+    signature = aliyun_signature("testSecret", params)
+
+    assert signature == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
+    assert aliyun_percent_encode(signature) == "zJDF%2BLrzhj%2FThnlvIToysFRq6t4%3D"
+
+
+def test_aliyun_percent_encoding_follows_the_documented_rules() -> None:
+    # The same page: after URL-encoding, "+" becomes %20, "*" %2A and %7E goes back to "~".
+    assert aliyun_percent_encode("a b*c~d/é") == "a%20b%2Ac~d%2F%C3%A9"
+
+
+def test_tencent_tc3_signature_matches_the_documented_example() -> None:
+    # Tencent Cloud API 3.0 "Signature v3" worked example (CVM DescribeInstances, timestamp
+    # 1551113065, signature 72e494ea…5168): https://www.tencentcloud.com/document/api/382/40467
+    payload = (
+        b'{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}'
+    )
+
+    authorization = tencent_authorization(
+        secret_id="AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
+        secret_key="Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+        service="cvm",
+        host="cvm.tencentcloudapi.com",
+        payload=payload,
+        timestamp=1551113065,
+    )
+
+    assert authorization == (
+        "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/"
+        "tc3_request, SignedHeaders=content-type;host, "
+        "Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168"
+    )
+
+
+@pytest.mark.parametrize(("length", "segments"), [(1, 1), (70, 1), (71, 2), (134, 2), (135, 3)])
+def test_sms_segments_are_70_characters_or_67_per_part_of_a_longer_one(
+    length: int, segments: int
+) -> None:
+    assert sms_segments("退" * length) == segments
+
+
+@pytest.fixture
+def server() -> Iterator[ProviderServer]:
+    yield from provider_server.serve()
+
+
+def _provider(kind: str, url: str, org: Any) -> SmsProvider:
+    secrets = {
+        "aliyun": ("LTAItest", provider_server.ALIYUN_SECRET),
+        "tencent": ("AKIDtest", provider_server.TENCENT_SECRET),
+        "generic": ("", provider_server.GATEWAY_SECRET),
+    }
+    key_id, secret = secrets[kind]
+    return save_provider(
+        kind,
+        ProviderFields(
+            base_url=url + ("/send" if kind == "generic" else ""),
+            is_active=True,
+            access_key_id=key_id,
+            access_key_secret=secret,
+            sign_name="闭环客服",
+            template_code="SMS_100001",
+            sdk_app_id="1400000001",
+            webhook_secret=HOOK_SECRET,
+        ),
+        actor=org.admin,
+    )
+
+
+@pytest.mark.parametrize("kind", ["aliyun", "tencent", "generic"])
+def test_a_reply_by_sms_is_delivered_through_the_active_provider(
+    kind: str, server: ProviderServer, org: Any, settings: Any
+) -> None:
+    settings.BIHUAN_JOB_RETRY_SECONDS = 0
+    _provider(kind, server.url, org)
+    ticket = make_ticket(phone="13800138000", channel="sms", body="快递到哪了？")
+    text = "您好，您的快递已到达上海转运中心，预计明天送达。" * 3  # 75 characters: 2 segments
+    server.fail_next = 1  # the provider is down for the first attempt
+
+    reply_to_customer(ticket, body=text, actor=org.agent, channel="sms")
+    Runner("test").run_until_idle()
+
+    outbound = OutboundSms.objects.get()
+    assert (outbound.status, outbound.segments, outbound.attempts) == (SmsStatus.SENT, 2, 2)
+    assert outbound.provider_kind == kind
+    sent = server.requests[-1]
+    if kind == "aliyun":
+        assert sent["PhoneNumbers"] == "13800138000"
+        assert json.loads(sent["TemplateParam"]) == {"content": text}
+        assert outbound.provider_message_id == "biz-1"
+    elif kind == "tencent":
+        assert (sent["PhoneNumberSet"], sent["TemplateParamSet"]) == (["+8613800138000"], [text])
+        assert outbound.provider_message_id == "serial-1"
+    else:
+        assert (sent["to"], sent["text"]) == ("+8613800138000", text)
+        assert outbound.provider_message_id == "gw-1"
+    assert Event.objects.filter(verb="sms.sent", ticket_id=ticket.pk).count() == 1
+
+
+def test_an_sms_the_provider_refuses_fails_after_its_attempts(
+    server: ProviderServer, org: Any, settings: Any
+) -> None:
+    settings.BIHUAN_JOB_RETRY_SECONDS = 0
+    provider = _provider("aliyun", server.url, org)
+    SmsProvider.objects.filter(pk=provider.pk).update(access_key_secret="wrong-secret")
+    ticket = make_ticket(phone="13800138000", channel="sms")
+
+    reply_to_customer(ticket, body="您好", actor=org.agent, channel="sms")
+    Runner("test").run_until_idle()
+
+    outbound = OutboundSms.objects.get()
+    assert outbound.status == SmsStatus.FAILED
+    assert outbound.attempts == services.MAX_DELIVERY_ATTEMPTS
+    assert "SignatureDoesNotMatch" in outbound.last_error
+
+
+def _inbound(client: Client, payload: dict[str, Any], **kwargs: Any) -> Any:
+    return post_signed(client, "/sms/hooks/generic/inbound/", payload, secret=HOOK_SECRET, **kwargs)
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        Ticket.objects.count(),
+        Message.objects.count(),
+        InboundSms.objects.count(),
+        WebhookNonce.objects.count(),
+        Event.objects.count(),
+    )
+
+
+def test_inbound_sms_open_a_ticket_then_join_it_once_each(
+    client: Client, server: ProviderServer, org: Any
+) -> None:
+    _provider("generic", server.url, org)
+
+    first = _inbound(client, {"id": "m-1", "from": "13800138000", "text": "我的退款到账了吗？"})
+    second = _inbound(client, {"id": "m-2", "from": "+8613800138000", "text": "订单号 A1001"})
+    # The provider delivers m-2 again later (a retry, signed anew).
+    again = _inbound(
+        client,
+        {"id": "m-2", "from": "+8613800138000", "text": "订单号 A1001"},
+        timestamp=int(time.time()) + 1,
+    )
+
+    assert [r.status_code for r in (first, second, again)] == [200, 200, 200]
+    assert again.json()["status"] == "duplicate"
+    ticket = Ticket.objects.get()
+    assert (ticket.channel, ticket.subject) == ("sms", "我的退款到账了吗？")
+    assert list(Message.objects.filter(ticket=ticket).values_list("body", flat=True)) == [
+        "我的退款到账了吗？",
+        "订单号 A1001",
+    ]
+    assert InboundSms.objects.count() == 2
+
+
+@pytest.mark.parametrize("how", ["forged", "stale", "replayed", "unknown_provider"])
+def test_a_forged_or_replayed_inbound_sms_is_refused_and_changes_nothing(
+    client: Client, server: ProviderServer, org: Any, how: str
+) -> None:
+    _provider("generic", server.url, org)
+    payload = {"id": "m-9", "from": "13800138000", "text": "你好"}
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    stamp = str(int(time.time()))
+    headers = {
+        "X-Bihuan-Timestamp": stamp,
+        "X-Bihuan-Signature": sign_webhook(HOOK_SECRET, stamp, body),
+    }
+    url = "/sms/hooks/generic/inbound/"
+    if how == "replayed":
+        assert client.post(url, body, "application/json", headers=headers).status_code == 200
+    before = _counts()
+
+    if how == "forged":
+        answer = _inbound(client, payload | {"id": "m-10"}, signature="sha256=" + "0" * 64)
+    elif how == "stale":
+        answer = _inbound(client, payload | {"id": "m-10"}, timestamp=int(stamp) - 600)
+    elif how == "unknown_provider":
+        answer = post_signed(client, "/sms/hooks/tencent/inbound/", payload, secret=HOOK_SECRET)
+    else:
+        answer = client.post(url, body, "application/json", headers=headers)
+
+    assert answer.status_code == (409 if how == "replayed" else 401)
+    assert _counts() == before
+
+
+def test_delivery_receipts_are_recorded_once_on_the_sent_sms(
+    client: Client, server: ProviderServer, org: Any, settings: Any
+) -> None:
+    _provider("generic", server.url, org)
+    ticket = make_ticket(phone="13800138000", channel="sms")
+    reply_to_customer(ticket, body="已为您加急处理", actor=org.agent, channel="sms")
+    Runner("test").run_until_idle()
+    outbound = OutboundSms.objects.get()
+    url = "/sms/hooks/generic/receipts/"
+
+    forged = post_signed(
+        client,
+        url,
+        {"message_id": outbound.provider_message_id, "status": "delivered"},
+        secret="wrong",
+    )
+    unknown = post_signed(
+        client, url, {"message_id": "gw-404", "status": "delivered"}, secret=HOOK_SECRET
+    )
+    delivered = post_signed(
+        client,
+        url,
+        {"message_id": outbound.provider_message_id, "status": "delivered"},
+        secret=HOOK_SECRET,
+    )
+
+    assert (forged.status_code, unknown.status_code, delivered.status_code) == (401, 404, 200)
+    outbound.refresh_from_db()
+    assert outbound.status == SmsStatus.DELIVERED
+    assert outbound.delivered_at is not None
+    assert Event.objects.filter(verb="sms.delivered", ticket_id=ticket.pk).count() == 1
+    assert WebhookNonce.objects.count() == 1  # only the accepted receipt
+
+
+def test_an_admin_configures_a_provider_and_sends_a_test_sms(
+    client: Client, server: ProviderServer, org: Any
+) -> None:
+    client.force_login(org.admin)
+
+    saved = client.post(
+        "/sms/settings/tencent/",
+        {
+            "is_active": "on",
+            "base_url": server.url,
+            "access_key_id": "AKIDtest",
+            "access_key_secret": provider_server.TENCENT_SECRET,
+            "sign_name": "闭环客服",
+            "template_code": "100001",
+            "sdk_app_id": "1400000001",
+            "region": "ap-guangzhou",
+            "webhook_secret": HOOK_SECRET,
+        },
+    )
+    tested = client.post("/sms/settings/tencent/test/", {"to": "13900139000"})
+    page = client.get("/sms/settings/tencent/")
+
+    assert (saved.status_code, tested.status_code) == (302, 302)
+    assert server.requests[-1]["PhoneNumberSet"] == ["+8613900139000"]
+    assert b'data-testid="last-test"' in page.content
+    provider = SmsProvider.objects.get(kind="tencent")
+    assert provider.access_key_secret == provider_server.TENCENT_SECRET
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT access_key_secret FROM bihuan_phone_smsprovider")
+        stored = cursor.fetchone()[0]
+    assert provider_server.TENCENT_SECRET not in stored  # only the Fernet token is stored
+
+
+def test_an_agent_cannot_open_or_change_the_sms_settings(client: Client, org: Any) -> None:
+    client.force_login(org.agent)
+
+    page = client.get("/sms/settings/aliyun/")
+    change = client.post("/sms/settings/aliyun/", {"base_url": "http://127.0.0.1:9/"})
+    settings_page = client.get("/phone/settings/")
+
+    assert (page.status_code, change.status_code, settings_page.status_code) == (404, 404, 404)
+    assert not SmsProvider.objects.exists()
