@@ -29,6 +29,7 @@ from bihuan.feedback.models import (
     SurveyResponse,
 )
 from bihuan.feedback.services import SurveyAnswer, answer_survey, survey_token
+from bihuan.feedback.services.campaigns import RawAnswer
 from bihuan.feedback.tests.conftest import feedback_state
 from bihuan.sla.tests.conftest import Clock
 
@@ -323,7 +324,7 @@ def test_results_per_question_and_exports_through_the_api_and_the_page(
     survey = CampaignSurvey.objects.get(pk=created.json()["id"])
     clock.run("2026-04-01T09:00:05+08:00")
     q1, q2, q3, q4, q5 = ids(survey)
-    given = [
+    given: list[dict[int, RawAnswer]] = [
         {q1: 5, q2: 10, q3: 0, q4: [0, 1], q5: '=HYPERLINK("http://evil")'},
         {q1: 4, q2: 6, q3: 0, q4: [1]},
         {q1: 1, q2: 9, q3: 2, q5: "电话打不通"},
