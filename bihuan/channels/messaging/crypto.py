@@ -29,6 +29,11 @@ import struct
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 
+def same(given: str, expected: str) -> bool:
+    """Constant-time comparison of two texts (any characters: a token may be non-ASCII)."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 class CryptoError(Exception):
     """A signature that does not match, or a ciphertext that does not open."""
 
@@ -85,7 +90,7 @@ class WXBizMsgCrypt:
 
     def verify(self, signature: str, timestamp: str, nonce: str, encrypt: str) -> None:
         expected = self.signature(timestamp, nonce, encrypt)
-        if not hmac.compare_digest(expected, signature.lower()):
+        if not same(signature.lower(), expected):
             raise CryptoError("the signature does not match")
 
     def decrypt(self, encrypt: str) -> bytes:

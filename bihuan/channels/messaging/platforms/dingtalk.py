@@ -14,7 +14,6 @@ API (open.dingtalk.com).
 
 from __future__ import annotations
 
-import hmac
 import json
 import secrets
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 import httpx
 from django.utils import timezone
 
-from bihuan.channels.messaging.crypto import CryptoError, WXBizMsgCrypt, dingtalk_robot_sign
+from bihuan.channels.messaging.crypto import CryptoError, WXBizMsgCrypt, dingtalk_robot_sign, same
 from bihuan.channels.messaging.models import PlatformAccount
 from bihuan.channels.messaging.platforms.base import (
     CallbackRefused,
@@ -64,10 +63,13 @@ def handle_callback(account: PlatformAccount, request: Request) -> CallbackResul
     sign = request.headers.get("sign", "")
     if not timestamp or not sign:
         raise CallbackRefused(403, "the request is not signed")
-    if not hmac.compare_digest(dingtalk_robot_sign(timestamp, account.secret), sign):
+    if not same(sign, dingtalk_robot_sign(timestamp, account.secret)):
         raise CallbackRefused(403, "the signature does not match")
-    claimed = check_fresh(account, timestamp, sign)  # no nonce in a robot callback: its sign
-    message = parse_robot_message(_json(request.body))
+    body = _json(request.body)
+    # DingTalk's sign covers the timestamp only, so two messages of the same millisecond share
+    # it: the replay guard's nonce is the sign with the message id.
+    claimed = check_fresh(account, timestamp, f"{sign}:{body.get('msgId', '')}")
+    message = parse_robot_message(body)
     return CallbackResult(
         body=b"{}",
         content_type="application/json",

@@ -17,13 +17,12 @@ the dedupe key).
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
 import httpx
 
-from bihuan.channels.messaging.crypto import CryptoError, feishu_decrypt, feishu_signature
+from bihuan.channels.messaging.crypto import CryptoError, feishu_decrypt, feishu_signature, same
 from bihuan.channels.messaging.models import PlatformAccount
 from bihuan.channels.messaging.platforms.base import (
     CallbackRefused,
@@ -71,7 +70,7 @@ def handle_callback(account: PlatformAccount, request: Request) -> CallbackResul
         signature = request.headers.get("x-lark-signature", "")
         if signature:
             expected = feishu_signature(timestamp, nonce, account.aes_key, request.body)
-            if not hmac.compare_digest(expected, signature.lower()):
+            if not same(signature.lower(), expected):
                 raise CallbackRefused(403, "the signature does not match")
             signed = True
         try:
@@ -81,13 +80,13 @@ def handle_callback(account: PlatformAccount, request: Request) -> CallbackResul
     else:
         event = outer
     if event.get("type") == "url_verification":
-        if not hmac.compare_digest(str(event.get("token", "")), account.token):
+        if not same(str(event.get("token", "")), account.token):
             raise CallbackRefused(403, "the verification token does not match")
         body = json.dumps({"challenge": str(event.get("challenge", ""))}).encode()
         return CallbackResult(body=body, content_type="application/json")
     header = event.get("header") if isinstance(event.get("header"), dict) else {}
     assert isinstance(header, dict)
-    if not hmac.compare_digest(str(header.get("token", "")), account.token):
+    if not same(str(header.get("token", "")), account.token):
         raise CallbackRefused(403, "the verification token does not match")
     if account.aes_key and not signed:
         raise CallbackRefused(403, "the request is not signed")

@@ -11,10 +11,9 @@ Replies go through the customer-service API ``message/custom/send`` to the ``ope
 
 from __future__ import annotations
 
-import hmac
 from xml.etree.ElementTree import Element
 
-from bihuan.channels.messaging.crypto import CryptoError, WXBizMsgCrypt, plain_signature
+from bihuan.channels.messaging.crypto import CryptoError, WXBizMsgCrypt, plain_signature, same
 from bihuan.channels.messaging.models import PlatformAccount
 from bihuan.channels.messaging.platforms.base import (
     CallbackRefused,
@@ -38,7 +37,7 @@ def handle_callback(account: PlatformAccount, request: Request) -> CallbackResul
     nonce = request.query.get("nonce", "")
     signature = request.query.get("signature", "")
     expected = plain_signature(account.token, timestamp, nonce)
-    if not hmac.compare_digest(expected, signature.lower()):
+    if not same(signature.lower(), expected):
         raise CallbackRefused(403, "the signature does not match")
     if request.method == "GET":
         claimed = check_fresh(account, timestamp, nonce)

@@ -32,7 +32,7 @@ from bihuan.tickets import services as ticket_services
 from bihuan.tickets.models import Message, Ticket
 from conftest import Org
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("bihuan.channels.messaging.tests.urls")]
 
 CUSTOMER = "wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
