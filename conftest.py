@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from _pytest.nodeid import NodeId
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -25,6 +26,27 @@ hypothesis_settings.register_profile("thorough", max_examples=1000, **_common)  
 hypothesis_settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
 )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` honour ``xdist_group`` marks again under pytest 9.
+
+    pytest-xdist 3.8 sends a group to one worker by appending ``@group`` to ``item._nodeid``;
+    pytest 9 keeps a node's id in ``item._id``, so the suffix was lost and every group was
+    spread over both workers (the demo, a load of tens of seconds, was loaded on each)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = sorted(
+            {
+                str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                for mark in item.iter_markers("xdist_group")
+            }
+        )
+        suffix = "@" + "_".join(names)
+        if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = NodeId.parse(item.nodeid + suffix)
 
 
 @dataclass
