@@ -77,3 +77,11 @@ class AccountForm(forms.Form):
                 field.help_text = _("Stored encrypted; leave empty to keep the stored value.")
         if platform == Platform.WECOM:
             self.fields["aes_key"].required = is_new
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs["class"] = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                widget.attrs["class"] = "form-control form-control-sm"
