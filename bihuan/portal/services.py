@@ -8,8 +8,8 @@ portal never tells whether a ticket number, phone or email exists. The rows are 
 limits count (per client address and per contact typed, in the database: they hold across
 processes and restarts). A code is six digits, kept only as a keyed hash, valid for
 ``CODE_MINUTES``, good for ``MAX_ATTEMPTS`` guesses and used at most once. It goes by email
-(after commit) to the address on the customer's record: SMS does not exist yet, so a ticket
-whose customer has no email cannot be followed by code.
+(after commit) to the address on the customer's record, or by SMS to the customer's phone
+when they have no email and an SMS provider is on (``bihuan.channels.phone``).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from django.utils.translation import gettext, gettext_lazy
 from bihuan.channels import services as channel_services
 from bihuan.channels.email.outbound import outbound_sender
 from bihuan.channels.errors import RateLimited
+from bihuan.channels.phone import services as sms
 from bihuan.channels.services import clean_filename
 from bihuan.core.bidi import neutralise_bidi
 from bihuan.core.errors import Conflict, DomainError, ValidationFailed
@@ -149,12 +150,13 @@ def _new_code(
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = timezone.now()
     address = _customer_email(customer.pk) if customer is not None else ""
+    phone = sms.code_phone(customer.pk) if customer is not None and not address else ""
     row = PortalCode.objects.create(
         challenge=secrets.token_urlsafe(24),
         purpose=purpose,
         ticket=ticket,
         customer=customer,
-        sent_to=address,
+        sent_to=address or phone,
         code_hash=_digest(f"code:{code}"),
         contact_digest=contact_digest,
         client_digest=client_digest,
@@ -166,10 +168,12 @@ def _new_code(
         row,
         customer_id=customer.pk if customer is not None else None,
         at=now,
-        data={"purpose": purpose, "sent": bool(address)},
+        data={"purpose": purpose, "sent": bool(address or phone)},
     )
     if address:
         transaction.on_commit(lambda: _send_code(address, code, purpose=purpose, ticket=ticket))
+    elif phone:
+        transaction.on_commit(lambda: sms.send_code_sms(phone, code=code, minutes=CODE_MINUTES))
     return row, code
 
 
