@@ -19,6 +19,7 @@ seen before (``WebhookNonce``), in the transaction of the change it allows.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,6 +62,8 @@ from bihuan.tickets.choices import OPEN_STATUSES, Channel
 from bihuan.tickets.models import Message, Ticket
 from bihuan.tickets.permissions import can_work_ticket
 from bihuan.tickets.services import NewTicket, add_customer_message, create_ticket
+
+logger = logging.getLogger(__name__)
 
 DELIVERY_KIND = "phone.deliver_sms"
 MAX_DELIVERY_ATTEMPTS = 6
@@ -769,3 +772,33 @@ def save_provider(kind: str, fields: ProviderFields, *, actor: User) -> SmsProvi
             data={"kind": kind, "active": provider.is_active},
         )
     return provider
+
+
+# --- Portal one-time codes ------------------------------------------------------------------
+
+
+def code_phone(customer_id: int) -> str:
+    """The number a portal code goes to by SMS: the customer's primary phone, when a provider
+    is turned on ("" otherwise: the portal then cannot send the code)."""
+    if active_provider() is None:
+        return ""
+    return _customer_phone(customer_id)
+
+
+def send_code_sms(phone: str, *, code: str, minutes: int) -> bool:
+    """Send a portal code by SMS now (the portal calls it after commit, as it mails codes).
+    The code is never stored: no ``OutboundSms`` row, no retry — a failure is logged and the
+    customer asks for another code."""
+    provider = active_provider()
+    if provider is None:
+        return False
+    text = gettext("Your code is %(code)s. It is valid for %(minutes)s minutes and works once.") % {
+        "code": code,
+        "minutes": minutes,
+    }
+    try:
+        providers.send(provider, to=phone, text=text, reference="bihuan-portal-code")
+    except providers.SmsSendError:
+        logger.exception("the portal code could not be sent by SMS")
+        return False
+    return True

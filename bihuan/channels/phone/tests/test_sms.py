@@ -5,6 +5,7 @@ receipts by signed webhook (forged and replayed ones refused), and the settings 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +29,7 @@ from bihuan.channels.phone.tests.provider_server import ProviderServer
 from bihuan.channels.phone.tests.webhooks import post_signed
 from bihuan.core.models import Event
 from bihuan.core.runner import Runner
+from bihuan.portal import services as portal_services
 from bihuan.testing.factories import make_ticket
 from bihuan.tickets.models import Message, Ticket
 from bihuan.tickets.services import reply_to_customer
@@ -317,3 +319,22 @@ def test_an_agent_cannot_open_or_change_the_sms_settings(client: Client, org: An
 
     assert (page.status_code, change.status_code, settings_page.status_code) == (404, 404, 404)
     assert not SmsProvider.objects.exists()
+
+
+def test_a_portal_code_goes_by_sms_to_a_customer_without_email(
+    server: ProviderServer, org: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    _provider("generic", server.url, org)
+    ticket = make_ticket(phone="13800138000", name="王芳", channel="phone")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = portal_services.request_lookup_code(
+            number=str(ticket.pk), contact="138 0013 8000", client_address="127.0.0.1"
+        )
+
+    sent = server.requests[-1]
+    assert sent["to"] == "+8613800138000"
+    code = re.search(r"\d{6}", sent["text"])
+    assert code is not None
+    session = portal_services.verify_code(challenge=asked.challenge, code=code.group())
+    assert session.viewer.ticket_id == ticket.pk
