@@ -270,9 +270,10 @@ def flag_internal_feedback(
     )
     entry.agent = actor
     entry.team_id = locked.team_id
+    entry.department_id = _ticket_department_id(locked)
     entry.channel = locked.channel
     entry.customer = None  # internal feedback is about us, not about the customer
-    entry.save(update_fields=["agent", "team", "channel", "customer"])
+    entry.save(update_fields=["agent", "team", "department", "channel", "customer"])
     return entry
 
 

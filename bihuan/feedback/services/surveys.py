@@ -192,8 +192,11 @@ def open_nps_invitation(customer_id: int, *, now: datetime) -> SurveyInvitation 
         # Whom the relationship answer speaks of: the last contact's agent and queue.
         invitation.agent_id = last_ticket.owner_id
         invitation.team_id = last_ticket.team_id
+        invitation.department_id = last_ticket.department_id or (
+            last_ticket.team.department_id if last_ticket.team else None
+        )
         invitation.channel = last_ticket.channel
-        invitation.save(update_fields=["agent", "team", "channel"])
+        invitation.save(update_fields=["agent", "team", "department", "channel"])
     due_work.schedule(SEND, key=invitation_key(invitation.pk), due_at=now)
     if last_ticket is not None and last_ticket.created_at > now - NPS_INTERVAL:
         _schedule_nps(customer.pk, now + NPS_INTERVAL)

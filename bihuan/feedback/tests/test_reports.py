@@ -8,11 +8,15 @@ import io
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.feedback import services
+from bihuan.feedback.queries import feedback_report, parse_period
 from bihuan.feedback.services import SurveyAnswer, answer_survey, record_csat, survey_token
 from bihuan.feedback.tests.conftest import solved_ticket
 from bihuan.sla.tests.conftest import Clock, open_ticket
@@ -25,6 +29,18 @@ def signed_in(user: Any) -> Client:
     client = Client(headers={"Accept-Language": "en"})
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def split(org: Any) -> None:
+    """The complaints queue belongs to 技术部; 王芳 (wangfang@example.com) is a gold customer."""
+    org.complaints.department = org.tech
+    org.complaints.save(update_fields=["department"])
+    now = timezone.now()
+    wang = Customer.objects.create(name="王芳", tier="gold", created_at=now, updated_at=now)
+    CustomerIdentity.objects.create(
+        customer=wang, kind="email", value="wangfang@example.com", is_primary=True, created_at=now
+    )
 
 
 @pytest.fixture
@@ -85,6 +101,56 @@ def test_rates_by_queue_and_by_agent(org: Any, clock: Clock, month: None) -> Non
     agents = {r["label"]: (r["csat_answers"], r["csat"], r["internal"]) for r in by_agent[1:]}
     assert agents["张伟"] == (1, 100.0, 1)
     assert agents["李娜"] == (1, 0.0, 0)
+
+
+def test_rates_by_department_and_by_customer_tier(
+    org: Any, clock: Clock, split: None, month: None
+) -> None:
+    """By hand: 王芳 (gold, 售前 → 客服部) has two solved tickets, one rated 5, and NPS 10;
+    the internal flag is on her ticket (客服部, no customer); the other customer (standard,
+    投诉 → 技术部) rated 2 and gave NPS 3, whose cases are due this month (the NPS one has
+    no ticket, hence no department)."""
+    client = org.client("supervisor")
+    period = {"start": "2026-03-01", "end": "2026-03-31"}
+
+    by_department = client.get("/api/v1/feedback/reports", params={**period, "by": "department"})
+    by_tier = client.get("/api/v1/feedback/reports", params={**period, "by": "tier"})
+    with CaptureQueriesContext(connection) as queries:
+        feedback_report(org.supervisor, parse_period(*period.values()), "department")
+    export = signed_in(org.supervisor).get(
+        "/feedback/reports/?start=2026-03-01&end=2026-03-31&by=tier&format=csv"
+    )
+
+    def figures(row: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            row["solved"],
+            row["collected"],
+            row["csat_answers"],
+            row["csat"],
+            row["nps_answers"],
+            row["nps"],
+            row["analyses_due"],
+            row["internal"],
+        )
+
+    departments = {r["key"]: figures(r) for r in by_department.json()[1:]}
+    assert departments == {
+        org.service.pk: (2, 1, 1, 100.0, 1, 100.0, 0, 1),
+        org.tech.pk: (1, 1, 1, 0.0, 1, -100.0, 1, 0),
+        None: (0, 0, 0, None, 0, None, 1, 0),
+    }
+    tiers = {r["key"]: figures(r) for r in by_tier.json()[1:]}
+    assert tiers == {
+        "gold": (2, 1, 1, 100.0, 1, 100.0, 0, 0),
+        "standard": (1, 1, 1, 0.0, 1, -100.0, 2, 0),
+        None: (0, 0, 0, None, 0, None, 0, 1),  # internal feedback is about no customer
+    }
+    assert by_tier.json()[0]["solved"] == 3
+    # Two grouped queries per rate (overall, by group) and one for the names, whatever
+    # the number of departments.
+    assert len(queries) <= 13
+    lines = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert sorted(line[0] for line in lines[2:]) == ["(none)", "Gold", "Standard"]
 
 
 def test_exports_defuse_formulas_and_keep_numbers(org: Any, clock: Clock, month: None) -> None:
