@@ -1,7 +1,8 @@
 """Feedback for the demo: CSAT answers on solved tickets (a few low ones, each with its
-negative-feedback case), NPS answers, hand entries and internal feedback in the register,
-analyses (most on time, one late, some still open) and rectifications at every stage of the
-ledger — so a new user sees the loop from survey to accepted fix working.
+negative-feedback case), NPS answers, a quarterly follow-up campaign survey (季度回访调研)
+sent to recent customers and answered by most of them, hand entries and internal feedback in
+the register, analyses (most on time, one late, some still open) and rectifications at every
+stage of the ledger — so a new user sees the loop from survey to accepted fix working.
 
 Everything goes through the feedback services, at the instants the demo's history says
 (``at=``/``now=``), so events, due work and report rates are those of real use. Deterministic:
@@ -24,6 +25,7 @@ from bihuan.demo.conversation import Cast
 from bihuan.feedback import services
 from bihuan.feedback.choices import AnalysisState, EntrySource, RectificationState
 from bihuan.feedback.models import (
+    CampaignSurvey,
     FeedbackEntry,
     NegativeAnalysis,
     Rectification,
@@ -56,6 +58,38 @@ INTERNAL = (
     ("recurring_question", "这周很多人问发票抬头怎么改"),
     ("missing_article", "退货运费险的规则文章已过期"),
     ("recurring_question", "以旧换新的折价标准每天都有人问"),
+)
+CAMPAIGN_TITLE = "季度回访调研"
+CAMPAIGN_INTRO = (
+    "感谢您过去三个月对我们的支持！以下五个问题大约需要两分钟，您的意见会直接用于改进服务。"
+)
+CAMPAIGN_QUESTIONS = (
+    # kind, question, choices, required, satisfaction
+    ("rating", "总体来说，您对本季度我们的服务满意吗？", (), True, True),
+    ("nps", "您有多大可能把我们推荐给朋友或同事？", (), True, False),
+    (
+        "single",
+        "您最常通过哪个渠道联系我们？",
+        ("电话", "在线客服", "微信公众号", "邮件"),
+        False,
+        False,
+    ),
+    (
+        "multiple",
+        "您认为我们最需要改进的是哪些方面？（可多选）",
+        ("响应速度", "问题一次解决", "服务态度", "物流配送", "售后政策"),
+        False,
+        False,
+    ),
+    ("text", "还有什么想对我们说的？", (), False, False),
+)
+CAMPAIGN_TEXTS = (
+    "希望周末也能有人工客服",
+    "上次换货等了一周，希望快一点",
+    "客服小姐姐很专业，点赞",
+    "电话经常占线，能不能加个回拨功能",
+    "",
+    "",
 )
 RECTIFICATIONS = (
     # problem, measures, criteria, weeks before the deadline, target state
@@ -131,6 +165,7 @@ def set_up_feedback(cast: Cast, ticket_ids: list[int]) -> dict[str, int]:
                     ),
                     now=invitation.created_at + timedelta(hours=5),
                 )
+    campaign_answers = _campaign(cast, rng, solved, now)
     for n, (kind, source, summary) in enumerate(HAND_ENTRIES):
         with transaction.atomic():
             services.record_entry(
@@ -162,10 +197,64 @@ def set_up_feedback(cast: Cast, ticket_ids: list[int]) -> dict[str, int]:
     ledger = _ledger(cast, analysed, flagged, now)
     return {
         "survey answers": SurveyInvitation.objects.filter(state="answered").count(),
+        "campaign survey answers": campaign_answers,
         "feedback entries": FeedbackEntry.objects.count(),
         "analyses": NegativeAnalysis.objects.count(),
         "rectifications": ledger,
     }
+
+
+def _campaign(cast: Cast, rng: random.Random, solved: list[Ticket], now: datetime) -> int:
+    """The quarterly follow-up survey (季度回访调研), sent ten days ago to the customers of
+    recent solved tickets; about two in three answered (a few unhappy ones went to the
+    register as negative feedback)."""
+    customers = list(Customer.objects.filter(pk__in=sorted({t.customer_id for t in solved})[:30]))
+    if not customers:
+        return 0
+    sent_at = now - timedelta(days=10)
+    with transaction.atomic():
+        survey = services.create_campaign(
+            services.CampaignFields(
+                title=CAMPAIGN_TITLE,
+                intro=CAMPAIGN_INTRO,
+                questions=tuple(
+                    services.QuestionFields(
+                        kind=kind,
+                        text=text,
+                        options=options,
+                        required=required,
+                        is_satisfaction=satisfaction,
+                    )
+                    for kind, text, options, required, satisfaction in CAMPAIGN_QUESTIONS
+                ),
+                send_at=sent_at,
+                customers=tuple(customers),
+            ),
+            actor=cast.supervisor,
+            now=sent_at - timedelta(days=2),
+        )
+        services.launch_campaign(survey.pk, now=sent_at)
+    ids = list(survey.questions.order_by("position").values_list("pk", flat=True))
+    answered = 0
+    for invitation in survey.invitations.filter(state="pending").order_by("pk"):
+        if rng.random() >= 0.65:
+            continue
+        satisfaction = rng.choices((5, 4, 3, 2, 1), weights=(40, 32, 14, 9, 5))[0]
+        answers: dict[int, services.RawAnswer] = {
+            ids[0]: satisfaction,
+            ids[1]: min(10, max(0, satisfaction * 2 + rng.choice((-1, 0, 0, 1)))),
+            ids[2]: rng.choices(range(4), weights=(35, 40, 20, 5))[0],
+            ids[3]: sorted(set(rng.sample(range(5), rng.choice((1, 1, 2, 3))))),
+            ids[4]: rng.choice(CAMPAIGN_TEXTS),
+        }
+        with transaction.atomic():
+            services.answer_survey(
+                services.survey_token(invitation),
+                services.SurveyAnswer(score=None, answers=answers),
+                now=sent_at + timedelta(hours=rng.randint(2, 96)),
+            )
+        answered += 1
+    return answered
 
 
 def _analyse(cast: Cast, rng: random.Random, now: datetime) -> list[NegativeAnalysis]:
@@ -280,7 +369,9 @@ def delete_feedback_setup() -> None:
         summary__in=[s for _k, _s, s in HAND_ENTRIES] + [s for _t, s in INTERNAL],
     ).delete()
     Rectification.objects.filter(problem__in=[r[0] for r in RECTIFICATIONS]).delete()
+    CampaignSurvey.objects.filter(title=CAMPAIGN_TITLE, intro=CAMPAIGN_INTRO).delete()
     kept = {
+        "feedback.campaignsurvey": set(CampaignSurvey.objects.values_list("pk", flat=True)),
         "feedback.surveyinvitation": set(SurveyInvitation.objects.values_list("pk", flat=True)),
         "feedback.negativeanalysis": set(NegativeAnalysis.objects.values_list("pk", flat=True)),
         "feedback.rectification": set(Rectification.objects.values_list("pk", flat=True)),

@@ -15,6 +15,7 @@ One package, one import for callers (``from bihuan.feedback import services``):
 from bihuan.feedback.services.campaigns import (
     CampaignFields,
     QuestionFields,
+    RawAnswer,
     campaign_recipients,
     cancel_campaign,
     create_campaign,
@@ -105,6 +106,7 @@ __all__ = [
     "CampaignFields",
     "EntryFields",
     "QuestionFields",
+    "RawAnswer",
     "RectificationFields",
     "SurveyAnswer",
     "analysis_due_at",
