@@ -20,6 +20,7 @@ names the client id it refuses, so the widget keeps that message and shows why.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -52,6 +53,8 @@ class VisitorConsumer(AsyncWebsocketConsumer):
     widget: ChatWidget | None = None
     visitor_key: str = ""
     group: str = ""
+    ticket_id: int | None = None
+    customer_name: str = ""
     last_typing: float = 0.0
 
     async def connect(self) -> None:
@@ -60,11 +63,34 @@ class VisitorConsumer(AsyncWebsocketConsumer):
         if self.widget is None:
             await self.close(code=4403)  # before accept: the handshake is refused (403)
             return
+        live.attach(asyncio.get_running_loop())
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if self.group and self.channel_layer is not None:
+        if self.channel_layer is None:
+            return
+        if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.ticket_id is not None:
+            await self._typing(False)
+            await self.channel_layer.group_discard(
+                live.presence_group(self.ticket_id), self.channel_name
+            )
+
+    async def _follow_ticket(self) -> None:
+        """Listen in the current ticket's presence group (agents typing)."""
+        current = await database_sync_to_async(services.current_ticket)(self.visitor_key)
+        ticket_id = current[0] if current else None
+        if ticket_id == self.ticket_id or self.channel_layer is None:
+            return
+        if self.ticket_id is not None:
+            await self.channel_layer.group_discard(
+                live.presence_group(self.ticket_id), self.channel_name
+            )
+        self.ticket_id = ticket_id
+        self.customer_name = current[1] if current else ""
+        if ticket_id is not None:
+            await self.channel_layer.group_add(live.presence_group(ticket_id), self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None or len(text_data) > MAX_FRAME_CHARS:
@@ -111,6 +137,7 @@ class VisitorConsumer(AsyncWebsocketConsumer):
             widget, key, after if isinstance(after, int) else 0
         )
         await self._send({"type": "welcome", "token": token, **state})
+        await self._follow_ticket()
 
     async def _message(self, frame: dict[str, Any]) -> None:
         assert self.widget is not None
@@ -134,17 +161,24 @@ class VisitorConsumer(AsyncWebsocketConsumer):
                 "duplicate": received.is_duplicate,
             }
         )
-        if not received.is_duplicate:
-            await live.visitor_wrote(received.ticket_id)
+        if received.ticket_id != self.ticket_id:
+            await self._follow_ticket()
 
     async def _typing(self, typing: bool) -> None:
         now = time.monotonic()
         if typing and now - self.last_typing < TYPING_EVERY_SECONDS:
             return  # at most one typing signal a second per connection
+        if not typing and not self.last_typing:
+            return  # not typing before either
         self.last_typing = now if typing else 0.0
-        ticket_id = await database_sync_to_async(services.current_ticket_id)(self.visitor_key)
-        if ticket_id is not None:
-            await live.visitor_typing(ticket_id, typing=typing)
+        if self.ticket_id is None or self.channel_layer is None:
+            return
+        await self.channel_layer.group_send(
+            live.presence_group(self.ticket_id),
+            live.visitor_presence(
+                self.ticket_id, name=self.customer_name, typing=typing, sender=self.channel_name
+            ),
+        )
 
     async def _identify(self, frame: dict[str, Any]) -> None:
         assert self.widget is not None
@@ -164,9 +198,12 @@ class VisitorConsumer(AsyncWebsocketConsumer):
         """An agent's reply (``services.deliver_chat_reply``)."""
         await self._send({"type": "entry", "entry": event["entry"]})
 
-    async def chat_typing(self, event: dict[str, Any]) -> None:
-        """An agent typing on this visitor's ticket."""
-        await self._send({"type": "typing", "typing": bool(event.get("typing"))})
+    async def live_presence(self, event: dict[str, Any]) -> None:
+        """An agent's ticket page on this visitor's ticket: typing a reply, or not (the
+        agent's name stays with the agents)."""
+        if event.get("sender") == self.channel_name or event.get("user") == live.VISITOR_USER:
+            return
+        await self._send({"type": "typing", "typing": event.get("state") == "typing"})
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -30,7 +28,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import Team, User
-from bihuan.channels.chat import assignment
+from bihuan.channels.chat import assignment, live
 from bihuan.channels.chat.models import ChatMessage, ChatVisitor, ChatWidget
 from bihuan.channels.errors import RateLimited
 from bihuan.core.bidi import neutralise_bidi
@@ -474,9 +472,15 @@ def is_identified(visitor_key: str) -> bool:
     return ChatVisitor.objects.filter(key=visitor_key, identified_at__isnull=False).exists()
 
 
-def current_ticket_id(visitor_key: str) -> int | None:
-    """The visitor's current chat ticket (None before their first message)."""
-    return ChatVisitor.objects.filter(key=visitor_key).values_list("ticket_id", flat=True).first()
+def current_ticket(visitor_key: str) -> tuple[int, str] | None:
+    """The visitor's current chat ticket and the name its customer goes by (None before the
+    first message)."""
+    row = (
+        ChatVisitor.objects.filter(key=visitor_key, ticket__isnull=False)
+        .values_list("ticket_id", "ticket__customer__name")
+        .first()
+    )
+    return (int(row[0]), str(row[1])) if row else None
 
 
 def history(widget: ChatWidget, *, visitor_key: str, after: int = 0) -> list[ChatEntry]:
@@ -540,10 +544,7 @@ def deliver_chat_reply(message_id: int, *, attempt: int = 1) -> int:
     keys = list(
         ChatVisitor.objects.filter(ticket_id=message.ticket_id).values_list("key", flat=True)
     )
-    layer = get_channel_layer()
-    if layer is None:
-        return 0
     payload = {"type": "chat.entry", "entry": _as_entry(message).as_json()}
     for key in keys:
-        async_to_sync(layer.group_send)(visitor_group(key), payload)
+        live.push(visitor_group(key), payload)
     return len(keys)

@@ -263,3 +263,33 @@ async def test_chats_go_to_agents_below_their_maximum_and_offline_visitors_are_t
     assert welcome["offline_message"] == "客服已下班，请留下联系方式。"
     assert ack["type"] == "ack"  # kept all the same: answered later by email or SMS
     assert await _db(ChatMessage.objects.filter(is_offline=True).count)() == 1
+
+
+async def test_typing_is_shown_both_ways_through_the_ticket_presence_group(
+    widget: ChatWidget,
+) -> None:
+    from channels.layers import get_channel_layer
+
+    from bihuan.live.publishing import ticket_group
+
+    layer = get_channel_layer()
+    assert layer is not None
+    agent_page = await layer.new_channel()
+    async with visitor(widget) as (socket, _welcome):
+        await socket.send_json_to({"type": "message", "client_id": "c-1", "body": "你好"})
+        ack = await receive(socket)
+        ticket_id = await _db(lambda: Ticket.objects.get().pk)()
+        await layer.group_add(ticket_group(ticket_id), agent_page)
+        await socket.send_json_to({"type": "typing", "typing": True})
+        seen_by_agent = await layer.receive(agent_page)
+        await layer.group_send(
+            ticket_group(ticket_id),
+            {"type": "live.presence", "user": 7, "name": "李娜", "state": "typing",
+             "sender": agent_page, "hello": False},
+        )  # fmt: skip
+        seen_by_visitor = await receive(socket)
+
+    assert ack["type"] == "ack"
+    assert (seen_by_agent["type"], seen_by_agent["state"]) == ("live.presence", "typing")
+    assert seen_by_agent["name"].startswith("Chat visitor") or "访客" in seen_by_agent["name"]
+    assert seen_by_visitor == {"type": "typing", "typing": True}  # no agent name
