@@ -166,7 +166,7 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or content.get("type") != "presence":
-            return
+            return  # a page's keep-alive ("ping") or anything unknown: nothing to do
         state = content.get("state")
         if self.ticket is None or state not in PRESENCE_STATES:
             return

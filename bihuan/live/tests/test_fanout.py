@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from bihuan.core.models import Event
 from bihuan.testing.factories import make_ticket
@@ -112,6 +113,7 @@ def test_a_note_added_through_one_worker_reaches_a_page_on_the_other(
     with connect(
         f"ws://127.0.0.1:{first}/ws/live/?after={cursor}",
         additional_headers={"Cookie": cookie},
+        origin=Origin(f"http://127.0.0.1:{first}"),
         open_timeout=10,
     ) as page:
         with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310

@@ -37,10 +37,13 @@ def _cookie(user: User | None) -> list[tuple[bytes, bytes]]:
     return [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode())]
 
 
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
 async def _open(user: User | None, query: str = "") -> WebsocketCommunicator:
     from bihuan.asgi import application
 
-    headers = await _db(_cookie)(user)
+    headers = [ORIGIN, *await _db(_cookie)(user)]
     socket = WebsocketCommunicator(application, f"/ws/live/{query}", headers=headers)
     connected, _ = await socket.connect()
     assert connected
@@ -53,7 +56,11 @@ async def _events(socket: WebsocketCommunicator, timeout: float = 3) -> list[dic
     return list(frame["events"])
 
 
-async def test_an_anonymous_or_out_of_scope_page_is_closed_without_a_word(org: Org) -> None:
+async def test_an_anonymous_foreign_or_out_of_scope_page_is_refused_without_a_word(
+    org: Org,
+) -> None:
+    from bihuan.asgi import application
+
     complaint = await _db(make_ticket)(subject="投诉：快递员态度差", team=org.complaints)
 
     anonymous = await _open(None, "?after=0")
@@ -62,6 +69,10 @@ async def test_an_anonymous_or_out_of_scope_page_is_closed_without_a_word(org: O
     assert await foreign.receive_output() == {"type": "websocket.close", "code": 4404}
     forged = await _open(org.agent, "?after=-1")
     assert await forged.receive_output() == {"type": "websocket.close", "code": 4400}
+    cookie = await _db(_cookie)(org.agent)
+    for origin in ([(b"origin", b"https://evil.example.com")], []):
+        elsewhere = WebsocketCommunicator(application, "/ws/live/", headers=origin + cookie)
+        assert await elsewhere.connect() == (False, 1000)  # the handshake is refused
 
 
 async def test_a_page_resumes_after_its_last_event_id_and_hears_only_its_scope(org: Org) -> None:

@@ -99,7 +99,11 @@ function start(root) {
       setState("open");
       sendPresence(myState);
       clearInterval(heartbeat);
-      heartbeat = setInterval(() => sendPresence(myState), HEARTBEAT_MS);
+      // Presence on a ticket page, a ping elsewhere: a proxy does not close an idle socket.
+      heartbeat = setInterval(
+        () => (ticket !== null ? sendPresence(myState) : send({ type: "ping" })),
+        HEARTBEAT_MS,
+      );
     });
     socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
