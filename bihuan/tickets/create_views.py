@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from bihuan.core.errors import DomainError
 from bihuan.customers.services import ContactDetails
 from bihuan.tickets import services
 from bihuan.tickets.forms import NewTicketForm, split_tags
-from bihuan.tickets.permissions import can_work_ticket
+from bihuan.tickets.permissions import can_work_ticket, visible_tickets
 
 
 @login_required
@@ -34,27 +35,36 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
             team = form.chosen_team()
             explicit = ("channel", "kind", "priority", *(("team",) if team else ()))
             try:
-                ticket = services.create_ticket(
-                    services.NewTicket(
-                        subject=data["subject"],
-                        body=data["body"],
-                        channel=data["channel"],
-                        kind=data["kind"],
-                        priority=data["priority"],
-                        contact=ContactDetails(
-                            name=data["name"], phone=data["phone"], email=data["email"]
+                # One transaction: the ticket and its owner, or neither.
+                with transaction.atomic():
+                    ticket = services.create_ticket(
+                        services.NewTicket(
+                            subject=data["subject"],
+                            body=data["body"],
+                            channel=data["channel"],
+                            kind=data["kind"],
+                            priority=data["priority"],
+                            contact=ContactDetails(
+                                name=data["name"], phone=data["phone"], email=data["email"]
+                            ),
+                            team=team,
+                            tags=split_tags(data["tags"]),
+                            explicit_fields=explicit,
                         ),
-                        team=team,
-                        tags=split_tags(data["tags"]),
-                        explicit_fields=explicit,
-                    ),
-                    actor=viewer,
-                )
+                        actor=viewer,
+                    )
+                    if data["assign_to_me"]:
+                        # 首问负责制: whoever takes the call or the visit owns the ticket.
+                        services.update_ticket(
+                            ticket, services.TicketChanges(owner=viewer), actor=viewer
+                        )
             except DomainError as exc:
                 form.add_error(None, str(exc))
                 status = exc.status
             else:
                 messages.success(request, _("Ticket #%(number)s opened.") % {"number": ticket.pk})
+                if not visible_tickets(viewer).filter(pk=ticket.pk).exists():
+                    return redirect("tickets:inbox")  # handed to a queue the viewer is not in
                 return redirect("tickets:detail", number=ticket.pk)
         else:
             status = 422
