@@ -1,16 +1,20 @@
 """Automatic answers (智能预处理) for the demo: switched on for the web form and the chat
 widget, sent as the presales agent 张伟. A question sent through either of them after the
 demo loads (say 发票怎么开) is answered from the demo's public articles at once
-(``knowledge_setup`` runs first). Nothing here depends on the time of the load, so two loads
-of the demo stay the same."""
+(``knowledge_setup`` runs first): the answer model is trained on the dev part of the labelled
+questions (``bihuan/knowledge/labelled``, written for the demo's public articles). Nothing
+here depends on the time of the load, so two loads of the demo stay the same."""
 
 from __future__ import annotations
 
+from bihuan.core.errors import ValidationFailed
 from bihuan.core.models import Event
 from bihuan.demo.conversation import Cast
 from bihuan.demo.material import organisation
+from bihuan.knowledge import answer_evaluation as evaluation
+from bihuan.knowledge import answer_training as training
 from bihuan.knowledge import auto_answers
-from bihuan.knowledge.models import AutoAnswerChannel
+from bihuan.knowledge.models import AnswerModelVersion, AutoAnswerChannel
 from bihuan.tickets.choices import Channel
 
 CHANNELS = (Channel.WEB, Channel.CHAT)
@@ -31,7 +35,17 @@ def set_up_auto_answers(cast: Cast, ticket_ids: list[int]) -> dict[str, int]:
                 actor=admin,
             )
             switched += 1
-    return {"channels with automatic answers": switched}
+    counts = {"channels with automatic answers": switched}
+    if not AnswerModelVersion.objects.filter(is_active=True).exists():
+        dev = [q for q in evaluation.load_questions() if q.split == "dev"]
+        slugs = evaluation.article_slugs(evaluation.load_articles(), strict=False)
+        examples = training.labelled_examples(dev, slugs) + training.insertion_examples()
+        try:
+            training.train_answer_model(examples, actor=admin)
+            counts["answer models trained"] = 1
+        except ValidationFailed:
+            pass  # the demo's articles are not there: the coverage score stays in charge
+    return counts
 
 
 def delete_auto_answer_setup() -> None:

@@ -13,14 +13,16 @@ way on SQLite and PostgreSQL, from the words alone:
 - the confidence is the best article's coverage, lowered when a second article covers nearly
   as much (the question is not clearly about one).
 
-The threshold a confidence must reach to answer automatically is tuned on the dev part of
-``labelled/answers.tsv`` (``bihuan knowledge evaluate-answers --tune``).
+This score alone cannot tell a question about a neighbouring topic from the real thing; a
+trained answer model (``answer_model``) uses it as some of its features, and ``answerer``
+chooses between them.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bihuan.core.segmentation import search_words
@@ -28,8 +30,6 @@ from bihuan.knowledge import queries, search
 from bihuan.knowledge.choices import ArticleStatus, Audience, Language
 from bihuan.knowledge.models import Article
 
-# Tuned on the dev part of the labelled questions (see docs/knowledge.md).
-DEFAULT_THRESHOLD = 0.77
 CANDIDATES = 20
 _LATIN = re.compile(r"^[a-z0-9]+$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -62,6 +62,8 @@ class AnswerMatch:
     confidence: float
     coverage: float
     title_coverage: float
+    # The trained answer model's version that gave the confidence ("" for the coverage score).
+    model: str = ""
 
 
 def question_language(text: str) -> str:
@@ -167,9 +169,10 @@ class Question:
     has_twist: bool = False
 
 
-def read_question(question: str, *, language: str = "") -> Question:
+def read_question(question: str, *, language: str = "", also: Sequence[int] = ()) -> Question:
     """The database's part of answering: candidates from the full-text index (any word, best
-    first) and how many public articles use each word."""
+    first), then the articles ``also`` named (a trained model's guesses, when published,
+    public and of the language), and how many public articles use each word."""
     language = language or question_language(question)
     terms = question_terms(question, queries.synonym_table())
     statuses = [ArticleStatus.PUBLISHED]
@@ -181,6 +184,7 @@ def read_question(question: str, *, language: str = "") -> Question:
         audience=Audience.PUBLIC,
         limit=CANDIDATES,
     )
+    ids += [pk for pk in also if pk not in ids]
     if not ids:
         return Question((), (), has_twist(question))
     total = Article.objects.filter(
@@ -193,7 +197,9 @@ def read_question(question: str, *, language: str = "") -> Question:
         _Word(term, math.log(1 + total / (1 + frequency)), frequency)
         for term, frequency in zip(terms, frequencies, strict=True)
     ]
-    rows = Article.objects.filter(pk__in=ids).values_list("pk", "title_tokens", "body_tokens")
+    rows = Article.objects.filter(
+        pk__in=ids, status=ArticleStatus.PUBLISHED, audience=Audience.PUBLIC, language=language
+    ).values_list("pk", "title_tokens", "body_tokens")
     by_id = {
         int(pk): _Candidate(
             int(pk), frozenset(title.split()), frozenset(title.split()) | frozenset(body.split())

@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy
 from bihuan.accounts.models import User
 from bihuan.core.errors import PermissionDenied, ValidationFailed
 from bihuan.core.events import record_event
-from bihuan.knowledge.answering import DEFAULT_THRESHOLD, best_answer, question_language
+from bihuan.knowledge.answerer import DEFAULT_THRESHOLD, best_answer, is_confident
+from bihuan.knowledge.answering import question_language
 from bihuan.knowledge.choices import (
     ArticleStatus,
     Audience,
@@ -187,7 +188,7 @@ def answer_automatically(ticket_id: int, *, message_id: int) -> AutoAnswer | Non
     if not reason:
         question = f"{ticket.subject}\n{message.body}"
         match = best_answer(question, language=question_language(question))
-        if match is None or match.confidence < setting.threshold:
+        if match is None or not is_confident(match, setting.threshold):
             reason = SkipReason.NO_ANSWER
     try:
         with transaction.atomic():

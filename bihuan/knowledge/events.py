@@ -116,6 +116,13 @@ declare(
         describe=_handed_over,
     ),
     Verb(
+        "knowledge.answer_model_trained",
+        describe=lambda e: (
+            _("trained the answer model on %(count)s labelled questions")
+            % {"count": e.get("sample_count", "")}
+        ),
+    ),
+    Verb(
         "knowledge.auto_answers_configured",
         describe=lambda e: (
             _("changed automatic answers for %(channel)s") % {"channel": _channel(e.get("channel"))}

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from bihuan.accounts.choices import Role
 from bihuan.accounts.models import User
 from bihuan.core.models import Tag
-from bihuan.knowledge.answering import DEFAULT_THRESHOLD
+from bihuan.knowledge.answerer import DEFAULT_THRESHOLD
 from bihuan.knowledge.choices import MACRO_STATUSES, ArticleStatus, Audience, Language, Scenario
 from bihuan.knowledge.models import KnowledgeCategory, ReplyTemplate
 from bihuan.knowledge.services import ArticleFields, MacroFields, TemplateFields

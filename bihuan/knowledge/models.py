@@ -438,3 +438,30 @@ class AutoAnswer(models.Model):
     def is_waiting(self) -> bool:
         """Answered and the customer has not written since."""
         return self.is_answered and self.handed_over_at is None
+
+
+class AnswerModelVersion(models.Model):
+    """One trained answer model (``answer_model.AnswerModel``, a file in the data folder) that
+    automatic answers use while it is the active one; earlier ones are kept."""
+
+    version = models.CharField(_("version"), max_length=64, unique=True)
+    path = models.CharField(max_length=500)
+    trained_at = models.DateTimeField(_("trained at"))
+    sample_count = models.PositiveIntegerField(_("labelled questions"))
+    metrics = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=False)
+
+    class Meta:
+        verbose_name = _("answer model")
+        verbose_name_plural = _("answer models")
+        ordering = ["-trained_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="one_active_answer_model",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.version

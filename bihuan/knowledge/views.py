@@ -25,7 +25,7 @@ from bihuan.core.errors import DomainError, NotFound, PermissionDenied, Validati
 from bihuan.core.views import domain_errors
 from bihuan.knowledge import auto_answers as auto_answer_services
 from bihuan.knowledge import queries, services
-from bihuan.knowledge.answering import DEFAULT_THRESHOLD
+from bihuan.knowledge.answerer import DEFAULT_THRESHOLD
 from bihuan.knowledge.choices import ArticleStatus, Language, Scenario, UseKind
 from bihuan.knowledge.forms import (
     ArticleForm,

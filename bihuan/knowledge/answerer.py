@@ -1,0 +1,75 @@
+"""The automatic answerer's choice of article and its confidence.
+
+With an active trained answer model (``bihuan knowledge train-answers``), the model ranks the
+candidates (``answer_model``): its confidence is the probability that the article is the
+right answer, and a channel's threshold applies to it. Without one, the word-coverage score
+(``answering``) ranks them, and it answers only when it is complete and clear (confidence 1,
+``UNTRAINED_THRESHOLD``) whatever a channel's threshold says: fewer answers rather than wrong
+ones until the organisation's own labelled questions have trained a model.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bihuan.knowledge.answer_model import AnswerModel, ModelFileError, Reading
+from bihuan.knowledge.answering import AnswerMatch, question_language, read_question, score_question
+from bihuan.knowledge.models import AnswerModelVersion
+
+# Chosen on the dev part of the labelled questions (cross-validated; see docs/knowledge.md).
+DEFAULT_THRESHOLD = 0.97
+# Without a trained model: only a question every word of which one article covers, clearly.
+UNTRAINED_THRESHOLD = 1.0
+
+_lock = threading.Lock()
+_loaded: dict[str, AnswerModel] = {}
+
+
+def active_model() -> tuple[str, AnswerModel] | None:
+    """The active trained model and its version (one query; the file is read once per
+    process and version), or None when there is none or its file is unreadable."""
+    row = AnswerModelVersion.objects.filter(is_active=True).values_list("version", "path").first()
+    if row is None:
+        return None
+    version, path = row
+    with _lock:
+        model = _loaded.get(version)
+        if model is None:
+            try:
+                model = AnswerModel.load(Path(path))
+            except ModelFileError:
+                return None
+            _loaded[version] = model
+    return version, model
+
+
+def read(question: str, language: str, guesses: Sequence[int]) -> Reading:
+    """``question`` read against the knowledge base, with the model's guesses as candidates."""
+    return Reading(question, read_question(question, language=language, also=guesses))
+
+
+def rank_answers(question: str, *, language: str = "") -> list[AnswerMatch]:
+    """Published public articles that may answer ``question``, most confident first."""
+    language = language or question_language(question)
+    loaded = active_model()
+    if loaded is None:
+        return score_question(read_question(question, language=language))
+    version, model = loaded
+    reading = read(question, language, model.guesses(question))
+    return [replace(match, model=version) for match in model.rank(reading)]
+
+
+def best_answer(question: str, *, language: str = "") -> AnswerMatch | None:
+    """The most confident article for ``question``, or None when none matches at all."""
+    matches = rank_answers(question, language=language)
+    return matches[0] if matches else None
+
+
+def is_confident(match: AnswerMatch, threshold: float) -> bool:
+    """Whether ``match`` is sure enough to be sent at ``threshold`` (a channel's)."""
+    if not match.model:
+        threshold = max(threshold, UNTRAINED_THRESHOLD)
+    return match.confidence >= threshold
