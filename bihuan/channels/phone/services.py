@@ -58,7 +58,7 @@ from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.customers.services import ContactDetails, resolve_customer
 from bihuan.sla.calendars import add_minutes, get_calendar
 from bihuan.tickets import closing
-from bihuan.tickets.choices import OPEN_STATUSES, Channel
+from bihuan.tickets.choices import OPEN_STATUSES, Channel, TicketStatus
 from bihuan.tickets.models import Message, Ticket
 from bihuan.tickets.permissions import can_work_ticket
 from bihuan.tickets.services import NewTicket, add_customer_message, create_ticket
@@ -424,7 +424,7 @@ def log_call(
                 )
             ticket = _ticket_for_call(customer, phone=phone, direction=call.direction)
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        if locked.status == "closed":
+        if locked.status == TicketStatus.CLOSED:
             raise Conflict(_("A closed ticket cannot change any more."), code="ticket_closed")
         if not phone:
             phone = _customer_phone(locked.customer_id)
@@ -457,7 +457,11 @@ def log_call(
         )
         if call.answered and call.direction == CallDirection.OUTBOUND:
             call_back = closing.open_call_back(locked)
-            if call_back is not None and call_back.attempt == 1 and locked.status != "solved":
+            if (
+                call_back is not None
+                and call_back.attempt == 1
+                and locked.status != TicketStatus.SOLVED
+            ):
                 closing.cancel_open_call_backs(locked, now=now, reason="called_back")
     return record
 
@@ -650,7 +654,13 @@ def receive_inbound_sms(
         if known is not None:
             return InboundResult(known.message, duplicate=True)
         customer, _created = resolve_customer(ContactDetails(phone=phone), actor=None)
-        ticket = _open_ticket(customer, Channel.SMS)
+        # Their latest SMS ticket not closed threads the conversation (a solved one reopens).
+        ticket = (
+            Ticket.objects.filter(customer=customer, channel=Channel.SMS)
+            .exclude(status=TicketStatus.CLOSED)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
         if ticket is None:
             subject = body.splitlines()[0][:60]
             ticket = create_ticket(
