@@ -147,6 +147,8 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
             self.cursor = await self._newest()
             await self.send_json({"type": "reset", "cursor": self.cursor})
             return
+        if len(events) >= queries.CATCH_UP_LIMIT:
+            self._dirty = True  # a burst longer than one read: read on at once
         fresh = [e for e in events if e.id not in self._sent]
         if not fresh:
             return
