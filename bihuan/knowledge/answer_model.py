@@ -61,6 +61,8 @@ GUESSES = 2
 GUESS_FLOOR = 0.15
 
 FloatArray = npt.NDArray[np.float64]
+# A question's label probabilities (and answerable score) and its cosine to each labelled one.
+Classified = tuple[FloatArray, FloatArray]
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _QUESTION_MARK = re.compile(r"[?？]")
@@ -363,15 +365,20 @@ class AnswerModel:
         self.reranker.fit(matrix, targets)
         return self
 
-    def guesses(self, text: str) -> list[int]:
-        """Articles worth reading as candidates besides the full-text index's."""
-        probabilities, _similarities = self.classifier.read([text])
-        return self.classifier.guesses(probabilities[0])
+    def classify(self, text: str) -> Classified:
+        """The classifier's reading of one question (what ``guesses`` and ``rank`` use)."""
+        probabilities, similarities = self.classifier.read([text])
+        return probabilities[0], similarities[0]
 
-    def rank(self, reading: Reading) -> list[AnswerMatch]:
+    def guesses(self, text: str, classified: Classified | None = None) -> list[int]:
+        """Articles worth reading as candidates besides the full-text index's."""
+        probabilities, _similarities = classified or self.classify(text)
+        return self.classifier.guesses(probabilities)
+
+    def rank(self, reading: Reading, classified: Classified | None = None) -> list[AnswerMatch]:
         """The candidates of ``reading``, most likely right first."""
-        probabilities, similarities = self.classifier.read([reading.text])
-        ids, rows = _pair_features(reading, self.classifier, probabilities[0], similarities[0])
+        probabilities, similarities = classified or self.classify(reading.text)
+        ids, rows = _pair_features(reading, self.classifier, probabilities, similarities)
         if not ids:
             return []
         scores = self.reranker.predict_proba(

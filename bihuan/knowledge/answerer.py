@@ -58,8 +58,9 @@ def rank_answers(question: str, *, language: str = "") -> list[AnswerMatch]:
     if loaded is None:
         return score_question(read_question(question, language=language))
     version, model = loaded
-    reading = read(question, language, model.guesses(question))
-    return [replace(match, model=version) for match in model.rank(reading)]
+    classified = model.classify(question)
+    reading = read(question, language, model.guesses(question, classified))
+    return [replace(match, model=version) for match in model.rank(reading, classified)]
 
 
 def best_answer(question: str, *, language: str = "") -> AnswerMatch | None:
