@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
+from bihuan.accounts.models import User
 from bihuan.accounts.views import signed_in_user
 from bihuan.core import catalogue
 from bihuan.core.errors import NotFound, ValidationFailed
@@ -295,6 +296,17 @@ def present_timeline(
 # --- Inbox, kanban, search ------------------------------------------------------------------
 
 
+def _know_department(viewer: User, options: TicketOptions) -> None:
+    """Every page's top bar names the viewer's department: take it from the options the page
+    has read already rather than one more query."""
+    if viewer.department_id is None or User.department.is_cached(viewer):
+        return
+    for department in options.departments:
+        if department.pk == viewer.department_id:
+            viewer.department = department
+            return
+
+
 @login_required
 @require_GET
 @domain_errors
@@ -302,6 +314,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     """The views, filters and one keyset page of tickets; htmx swaps only the list."""
     viewer = signed_in_user(request)
     options = load_options()
+    _know_department(viewer, options)
     form = InboxFilterForm(request.GET, options=options)
     filters = form.filters()
     page = queries.list_tickets(viewer, filters, cursor=form.cursor_value())
@@ -428,6 +441,7 @@ def mention_suggestions(request: HttpRequest) -> HttpResponse:
 def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     viewer = signed_in_user(request)
     options = load_options()
+    _know_department(viewer, options)
     page = queries.timeline_page(ticket, newest_first=True, limit=TIMELINE_PAGE_SIZE)
     contacts = primary_contacts(ticket.customer)
     channels = queries.reply_channels(ticket)

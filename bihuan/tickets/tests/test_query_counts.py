@@ -77,3 +77,23 @@ def test_the_timeline_costs_the_same_for_two_and_for_forty_messages(org: Any) ->
 
     assert few == many
     assert detail_few == detail_many
+
+
+def test_the_inbox_and_the_ticket_page_name_the_viewers_department_without_reading_it_again(
+    org: Any,
+) -> None:
+    ticket = _rich_ticket(org, 1)
+    client = Client()
+    client.force_login(org.agent)
+    for path in ("/?view=open", f"/tickets/{ticket.pk}/"):
+        client.get(path)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        assert response.status_code == 200
+        assert org.agent.department.name in response.content.decode()
+        by_id = [
+            q["sql"]
+            for q in captured
+            if 'FROM "accounts_department" WHERE "accounts_department"."id" =' in q["sql"]
+        ]
+        assert by_id == [], path
