@@ -117,7 +117,7 @@ class _Base(FastHttpUser):
             if rng.random() < 0.5:  # a known customer writes again
                 phone = str(13_000_000_000 + rng.randint(1, SPEC["customers"]) * 37)
             else:
-                phone = f"15{rng.randint(10**8, 10**9 - 1)}"
+                phone = f"139{rng.randint(10**7, 10**8 - 1)}"  # valid, outside the known range
             payload = {
                 "subject": subject,
                 "body": body,
