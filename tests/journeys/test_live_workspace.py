@@ -1,7 +1,7 @@
 """Two agents on the live workspace, in two browsers, over the production ASGI stack
 (uvicorn, Channels, the event log): one replies and changes the status, the other sees it
-without reloading, sees the colleague viewing and typing, and gets an unread marker in the
-inbox that opening the ticket clears."""
+without reloading, sees the colleague viewing and typing, and gets an unread marker and count
+in the inbox (opening a ticket clears it: ``bihuan/live/tests``)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _signed_in(browser: Browser, base: str, user: User) -> BrowserContext:
     return context
 
 
-def test_a_colleagues_reply_status_and_typing_appear_live_and_unread_clears_on_opening(
+def test_a_colleagues_typing_reply_and_status_change_appear_live_and_mark_the_inbox(
     browser: Browser, asgi_server: str, org: Org, screenshot: Screenshot
 ) -> None:
     base = asgi_server
@@ -82,11 +82,6 @@ def test_a_colleagues_reply_status_and_typing_appear_live_and_unread_clears_on_o
         expect(row).to_have_attribute("data-unread", "1")
         expect(inbox.locator("[data-testid=view-unread-open]")).to_have_text("1")
         screenshot(inbox, "live-inbox-unread")
-        inbox.goto(f"{base}/tickets/{other.pk}/")
-        expect(inbox.locator("#live-root")).to_have_attribute("data-state", "open")
-        inbox.goto(f"{base}/?view=open")
-        expect(inbox.locator(f"tr[data-number='{other.pk}']")).to_have_attribute("data-unread", "0")
-        expect(inbox.locator("[data-testid=view-unread-open]")).to_be_hidden()
     finally:
         mine.close()
         theirs.close()
