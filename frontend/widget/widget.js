@@ -201,7 +201,7 @@ function start() {
       welcomed = false;
       setConnection("closed");
       retry = Math.min(retry + 1, 5);
-      retryTimer = setTimeout(connect, Math.min(500 * 2 ** retry, 10000));
+      retryTimer = setTimeout(connect, Math.min(500 * 2 ** retry, 5000));
     });
   }
 

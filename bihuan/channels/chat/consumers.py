@@ -65,10 +65,17 @@ class VisitorConsumer(AsyncWebsocketConsumer):
             return
         live.attach(asyncio.get_running_loop())
         await self.accept()
+        if self.channel_layer is not None:
+            await self.channel_layer.group_add(
+                services.widget_group(self.widget.pk), self.channel_name
+            )
 
     async def disconnect(self, code: int) -> None:
-        if self.channel_layer is None:
+        if self.channel_layer is None or self.widget is None:
             return
+        await self.channel_layer.group_discard(
+            services.widget_group(self.widget.pk), self.channel_name
+        )
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         if self.ticket_id is not None:
@@ -197,6 +204,11 @@ class VisitorConsumer(AsyncWebsocketConsumer):
     async def chat_entry(self, event: dict[str, Any]) -> None:
         """An agent's reply (``services.deliver_chat_reply``)."""
         await self._send({"type": "entry", "entry": event["entry"]})
+
+    async def chat_close(self, event: dict[str, Any]) -> None:
+        """The widget was switched off or its key replaced: end this connection (the widget
+        tries again, and is refused if it may no longer connect)."""
+        await self.close(code=4000)
 
     async def live_presence(self, event: dict[str, Any]) -> None:
         """An agent's ticket page on this visitor's ticket: typing a reply, or not (the

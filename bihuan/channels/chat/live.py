@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -47,7 +48,15 @@ def push(group: str, message: dict[str, Any]) -> None:
             return
         asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
         return
-    async_to_sync(layer.group_send)(group, message)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(layer.group_send)(group, message)
+        return
+    # A loop runs in this thread (a caller inside async code, Playwright's sync API in a
+    # test): send from a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(async_to_sync(layer.group_send), group, message).result(timeout=10)
 
 
 def presence_group(ticket_id: int) -> str:

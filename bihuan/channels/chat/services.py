@@ -62,6 +62,15 @@ def visitor_group(visitor_key: str) -> str:
     return f"chat.visitor.{visitor_key}"
 
 
+def widget_group(widget_id: int) -> str:
+    """The channel-layer group of every visitor connection of one widget."""
+    return f"chat.widget.{widget_id}"
+
+
+def _close_connections(widget_id: int) -> None:
+    transaction.on_commit(lambda: live.push(widget_group(widget_id), {"type": "chat.close"}))
+
+
 # --- Widgets ---------------------------------------------------------------------------------
 
 
@@ -155,6 +164,8 @@ def update_widget(widget: ChatWidget, fields: WidgetFields, *, actor: User) -> C
         locked.updated_at = timezone.now()
         locked.save(update_fields=[*changes, "updated_at"])
         record_event("chat.widget_changed", locked, actor=actor, data={"changes": changes})
+        if {"is_active", "allowed_origins"} & set(changes):
+            _close_connections(locked.pk)  # they reconnect under the new rules
     return locked
 
 
@@ -167,6 +178,7 @@ def new_public_key(widget: ChatWidget, *, actor: User) -> ChatWidget:
         locked.updated_at = timezone.now()
         locked.save(update_fields=["public_key", "updated_at"])
         record_event("chat.widget_key_replaced", locked, actor=actor, data={})
+        _close_connections(locked.pk)
     return locked
 
 
