@@ -51,9 +51,8 @@ from bihuan.channels.phone.models import (
 from bihuan.core import due_work
 from bihuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from bihuan.core.events import record_event
-from bihuan.core.masking import mask_phone
 from bihuan.customers.choices import IdentityKind
-from bihuan.customers.identity import normalize_phone
+from bihuan.customers.identity import masked_value, normalize_phone
 from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.customers.services import ContactDetails, resolve_customer
 from bihuan.sla.calendars import add_minutes, get_calendar
@@ -79,6 +78,11 @@ class WebhookRefused(Exception):
     def __init__(self, reason: str, *, status: int = 401) -> None:
         super().__init__(reason)
         self.status = status
+
+
+def _masked(phone: str) -> str:
+    """A number as lists and timelines show it (139****0001)."""
+    return masked_value(IdentityKind.PHONE, phone) if phone else ""
 
 
 def sms_segments(text: str) -> int:
@@ -213,8 +217,11 @@ def parse_call_event(data: Any) -> CallEvent:
         )
     caller = _text(data, "caller", limit=40)
     callee = _text(data, "callee", limit=40)
-    customer_side = caller if direction == CallDirection.INBOUND else callee
-    normalize_phone(customer_side)  # the customer's number must be a phone number
+    # The customer's side must be a phone number; it is kept in E.164.
+    if direction == CallDirection.INBOUND:
+        caller = normalize_phone(caller)
+    else:
+        callee = normalize_phone(callee)
     return CallEvent(
         call_id=_text(data, "call_id", limit=128),
         event=event,
@@ -249,7 +256,7 @@ def _ticket_for_call(customer: Customer, *, phone: str, direction: str) -> Ticke
     ticket = _open_ticket(customer, Channel.PHONE)
     if ticket is not None:
         return ticket
-    masked = mask_phone(phone)
+    masked = _masked(phone)
     if direction == CallDirection.INBOUND:
         subject = gettext("Phone call from %(phone)s") % {"phone": masked}
         body = gettext("Incoming call from %(phone)s.") % {"phone": masked}
@@ -496,7 +503,7 @@ def _queue(
         outbound,
         ticket_id=ticket_id,
         at=now,
-        data={"to": mask_phone(to), "segments": outbound.segments, "purpose": purpose},
+        data={"to": _masked(to), "segments": outbound.segments, "purpose": purpose},
     )
     due_work.schedule(DELIVERY_KIND, key=delivery_key(outbound), due_at=now)
     return outbound
@@ -547,7 +554,7 @@ def send_test_sms(kind: str, *, to: str, actor: User) -> str:
             "sms.test_sent",
             provider,
             actor=actor,
-            data={"kind": kind, "to": mask_phone(number), "ok": ok, "result": result},
+            data={"kind": kind, "to": _masked(number), "ok": ok, "result": result},
         )
     if not ok:
         raise ValidationFailed(
@@ -586,7 +593,7 @@ def deliver_sms(outbound_id: int, *, attempt: int) -> None:
                     outbound,
                     ticket_id=outbound.ticket_id,
                     at=now,
-                    data={"to": mask_phone(outbound.to_number), "reason": reason[:500]},
+                    data={"to": _masked(outbound.to_number), "reason": reason[:500]},
                 )
             return
         OutboundSms.objects.filter(pk=outbound.pk).update(last_error=reason)
@@ -607,7 +614,7 @@ def deliver_sms(outbound_id: int, *, attempt: int) -> None:
                 ticket_id=outbound.ticket_id,
                 at=now,
                 data={
-                    "to": mask_phone(outbound.to_number),
+                    "to": _masked(outbound.to_number),
                     "segments": outbound.segments,
                     "provider": provider.kind,
                 },
@@ -723,7 +730,7 @@ def record_sms_receipt(
             outbound,
             ticket_id=outbound.ticket_id,
             at=now,
-            data={"to": mask_phone(outbound.to_number), "reason": error[:500]},
+            data={"to": _masked(outbound.to_number), "reason": error[:500]},
         )
     return outbound
 
