@@ -37,6 +37,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     spread over both workers (the demo, a load of tens of seconds, was loaded on each)."""
     if not getattr(config.option, "loadgroup", False):
         return
+    # Longest first: xdist hands out tests in collection order (the largest groups first), so
+    # a long test collected last (tests/ comes after bihuan/) kept one worker busy while the
+    # other had finished. The browser journeys and these modules are the long ones.
+    items.sort(key=lambda item: not _runs_long(item))
     for item in items:
         names = sorted(
             {
@@ -47,6 +51,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         suffix = "@" + "_".join(names)
         if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
             item._id = NodeId.parse(item.nodeid + suffix)
+
+
+RUN_FIRST = (
+    "tests/security/test_access_matrix.py",
+    "bihuan/channels/tests/test_imap_crash.py",
+    "bihuan/triage/tests/test_routing_and_assignment.py",
+    "bihuan/tickets/tests/test_view_counts_properties.py",
+    "bihuan/tickets/tests/test_loop_rules.py",
+)
+
+
+def _runs_long(item: pytest.Item) -> bool:
+    return item.get_closest_marker("browser") is not None or item.nodeid.startswith(RUN_FIRST)
 
 
 @dataclass
