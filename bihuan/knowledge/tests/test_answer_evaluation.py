@@ -20,11 +20,15 @@ from bihuan.demo.conversation import Cast
 from bihuan.demo.knowledge_setup import ARTICLES, set_up_knowledge
 from bihuan.demo.material import organisation
 from bihuan.knowledge import answer_evaluation as evaluation
+from bihuan.knowledge import answer_training as training
+from bihuan.knowledge import services
+from bihuan.knowledge.answer_model import Example
 from bihuan.knowledge.answerer import DEFAULT_THRESHOLD
 from bihuan.knowledge.answering import AnswerMatch
 from bihuan.knowledge.choices import Audience
 from bihuan.knowledge.models import AnswerModelVersion
-from bihuan.testing.factories import make_user
+from bihuan.knowledge.tests.factories import make_article
+from bihuan.testing.factories import make_ticket, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +166,18 @@ def test_evaluate_and_train_refuse_a_database_without_the_labelled_articles(
     assert not AnswerModelVersion.objects.exists()
     assert not Event.objects.filter(verb="knowledge.answer_model_trained").exists()
     assert not (tmp_path / "models").exists()
+
+
+def test_tickets_an_agent_inserted_a_public_article_into_are_training_examples(org: Any) -> None:
+    public = make_article(org.agent, publish_by=org.supervisor, audience=Audience.PUBLIC)
+    internal = make_article(
+        org.agent, title="内部流程", publish_by=org.supervisor, audience=Audience.INTERNAL
+    )
+    asked, other = (make_ticket(subject="钱什么时候退", body="退款三天了") for _ in range(2))
+    services.record_article_use(public, kind="insert", actor=org.agent, ticket=asked)
+    services.record_article_use(internal, kind="insert", actor=org.agent, ticket=other)
+    services.record_article_use(public, kind="view", actor=org.agent, ticket=other)
+
+    examples = training.insertion_examples()
+
+    assert examples == [Example("钱什么时候退\n退款三天了", "zh", public.pk)]
