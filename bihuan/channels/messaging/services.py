@@ -328,6 +328,10 @@ def deliver_platform_reply(row_id: int, *, attempt: int) -> None:
     )
     if row is None or row.state != DeliveryState.QUEUED or row.ticket_message is None:
         return
+    if not row.account.is_active:
+        with transaction.atomic():
+            _mark_failed(row, gettext("The messaging account is switched off."), now=timezone.now())
+        return
     PlatformMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
     try:
         sent_id = client_for(row.account).send_text(
