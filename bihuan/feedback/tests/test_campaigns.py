@@ -139,6 +139,12 @@ def test_a_campaign_built_on_the_page_goes_to_its_segment_and_is_answered_once(
 
     assert built.status_code == 302
     assert built["Location"] == f"/feedback/surveys/{survey.pk}/"
+    listed = page.get("/feedback/surveys/")
+    assert listed.content.count(b'data-testid="question-row"') == 6
+    assert f'data-testid="campaign-row" data-state="sent" data-id="{survey.pk}"'.encode() in (
+        listed.content
+    )
+    assert signed_in(org.agent).get("/feedback/surveys/").status_code == 403
     assert [(q.kind, q.required, q.is_satisfaction) for q in survey.questions.all()] == [
         (k, r, s) for k, _t, _o, r, s in QUESTIONS
     ]
