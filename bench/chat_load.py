@@ -64,11 +64,11 @@ from bihuan.channels.chat import services
 n = {agents}
 department = Department.objects.create(name="客服部")
 team = Team.objects.create(name="在线客服组", department=department)
-admin = User.objects.create_user("bench_admin", password="x-bench-x", role=Role.ADMIN)
+admin = User.objects.create_user("bench_admin", password=None, role=Role.ADMIN)
 agents = []
 for i in range(n):
     agents.append(User.objects.create_user(
-        f"bench_chat_{{i}}", password="x-bench-x", role=Role.AGENT, department=department,
+        f"bench_chat_{{i}}", password=None, role=Role.AGENT, department=department,
         availability=Availability.ONLINE, max_concurrent_chats=20, display_name=f"客服{{i}}"))
 team.members.add(*agents)
 widget = services.create_widget(services.WidgetFields(
@@ -165,6 +165,7 @@ async def _fanout(base: str, key: str, sessions: list[str], messages: int) -> di
         pages.append(
             await connect(
                 f"{ws_base}/ws/live/",
+                origin=base,  # type: ignore[arg-type]
                 additional_headers={"Cookie": f"sessionid={session}"},
                 open_timeout=60,
             )
@@ -242,6 +243,7 @@ def main() -> None:
                 _load(server.url, prepared["key"], args.visitors, args.messages)
             )
             report["memory_after_load"] = server.memory()
+            _save(report)
             log(f"chat_load: fan-out to {args.agents} agent pages")
             report["fanout"] = asyncio.run(
                 _fanout(server.url, prepared["key"], prepared["sessions"], args.fanout_messages)
@@ -250,9 +252,13 @@ def main() -> None:
             report["load_average_after"] = os.getloadavg()
     finally:
         stop_process(worker)
+    _save(report)
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+def _save(report: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "chat_load.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
-    print(json.dumps(report, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":
