@@ -393,6 +393,14 @@ function start(root) {
       socket.close(1000);
     }
   });
+  // Back to a page kept in the browser's back-forward cache: resume from its cursor.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted && !socket) {
+      stopped = false;
+      attempt = 0;
+      connect();
+    }
+  });
 }
 
 // A two-note chime made by the Web Audio API (no sound file). Browsers allow audio only
