@@ -389,6 +389,15 @@ class CampaignResults:
         return sum(self.states.values())
 
     @property
+    def state_counts(self) -> list[tuple[str, str, int]]:
+        """(state, its label, invitations) for the states that occur, in the states' order."""
+        return [
+            (value, str(label), self.states[value])
+            for value, label in InvitationState.choices
+            if self.states.get(value)
+        ]
+
+    @property
     def answered(self) -> int:
         return self.states.get(InvitationState.ANSWERED, 0)
 

@@ -375,4 +375,5 @@ def test_results_per_question_and_exports_through_the_api_and_the_page(
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
     assert page.status_code == 200
     assert page.content.count(b'data-testid="question-result"') == 5
+    assert b'data-testid="campaign-state-answered" data-count="3"' in page.content
     assert hidden.status_code == 404
