@@ -78,17 +78,12 @@ def _stored(account: PlatformAccount, message_id: str) -> Received | None:
         PlatformMessage.objects.filter(
             account=account, direction=Direction.INBOUND, platform_message_id=message_id
         )
-        .values_list("ticket_id", flat=True)
+        .values("ticket_id")
         .first()
     )
-    if (
-        row is None
-        and not PlatformMessage.objects.filter(
-            account=account, direction=Direction.INBOUND, platform_message_id=message_id
-        ).exists()
-    ):
+    if row is None:
         return None
-    return Received(message_id, row, is_duplicate=True)
+    return Received(message_id, row["ticket_id"], is_duplicate=True)
 
 
 def _receive(account: PlatformAccount, message: InboundMessage) -> Received:
