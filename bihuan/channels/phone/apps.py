@@ -14,8 +14,10 @@ class PhoneConfig(AppConfig):
         from bihuan.channels.adapters import register_adapter
         from bihuan.channels.phone import events, handlers, panels  # noqa: F401
         from bihuan.channels.phone.adapter import SmsAdapter
+        from bihuan.channels.phone.services import sms_replies_on
         from bihuan.tickets.choices import Channel
         from bihuan.tickets.queries import SENDING_CHANNELS
 
         register_adapter(SmsAdapter())
-        SENDING_CHANNELS.add(Channel.SMS)  # a reply by SMS is sent (through the active provider)
+        if sms_replies_on():  # the reply composer then says that SMS replies are sent
+            SENDING_CHANNELS.add(Channel.SMS)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -513,10 +514,17 @@ def delivery_key(outbound: OutboundSms) -> str:
     return f"bihuan_phone.sms:{outbound.pk}"
 
 
+def sms_replies_on() -> bool:
+    """Whether agents' replies by SMS are sent (``BIHUAN_SMS_REPLIES``, off by default, as
+    email replies are sent only with outbound mail configured): the reply composer says so."""
+    return bool(getattr(settings, "BIHUAN_SMS_REPLIES", False))
+
+
 def queue_sms_reply(message: Message) -> OutboundSms | None:
     """Queue the SMS of an agent's reply sent by SMS (once per message), to the customer's
-    primary phone; a customer without a phone gets a failed delivery with that reason."""
-    if message.kind != "reply" or message.channel != Channel.SMS:
+    primary phone; a customer without a phone gets a failed delivery with that reason.
+    Nothing while SMS replies are off (the reply is then only recorded, as the page says)."""
+    if message.kind != "reply" or message.channel != Channel.SMS or not sms_replies_on():
         return None
     with transaction.atomic():
         existing = OutboundSms.objects.filter(message=message).first()
@@ -581,7 +589,8 @@ def deliver_sms(outbound_id: int, *, attempt: int) -> None:
         )
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
-        final = attempt >= MAX_DELIVERY_ATTEMPTS or not outbound.to_number
+        # No number or no provider: trying again would not help.
+        final = attempt >= MAX_DELIVERY_ATTEMPTS or not outbound.to_number or provider is None
         if final:
             with transaction.atomic():
                 now = timezone.now()

@@ -132,6 +132,7 @@ def test_a_reply_by_sms_is_delivered_through_the_active_provider(
     kind: str, server: ProviderServer, org: Any, settings: Any
 ) -> None:
     settings.BIHUAN_JOB_RETRY_SECONDS = 0
+    settings.BIHUAN_SMS_REPLIES = True
     _provider(kind, server.url, org)
     ticket = make_ticket(phone="13800138000", channel="sms", body="快递到哪了？")
     text = "您好，您的快递已到达上海转运中心，预计明天送达。" * 3  # 75 characters: 2 segments
@@ -161,6 +162,7 @@ def test_an_sms_the_provider_refuses_fails_after_its_attempts(
     server: ProviderServer, org: Any, settings: Any
 ) -> None:
     settings.BIHUAN_JOB_RETRY_SECONDS = 0
+    settings.BIHUAN_SMS_REPLIES = True
     provider = _provider("aliyun", server.url, org)
     SmsProvider.objects.filter(pk=provider.pk).update(access_key_secret="wrong-secret")
     ticket = make_ticket(phone="13800138000", channel="sms")
@@ -246,6 +248,7 @@ def test_a_forged_or_replayed_inbound_sms_is_refused_and_changes_nothing(
 def test_delivery_receipts_are_recorded_once_on_the_sent_sms(
     client: Client, server: ProviderServer, org: Any, settings: Any
 ) -> None:
+    settings.BIHUAN_SMS_REPLIES = True
     _provider("generic", server.url, org)
     ticket = make_ticket(phone="13800138000", channel="sms")
     reply_to_customer(ticket, body="已为您加急处理", actor=org.agent, channel="sms")
@@ -308,6 +311,32 @@ def test_an_admin_configures_a_provider_and_sends_a_test_sms(
         cursor.execute("SELECT access_key_secret FROM bihuan_phone_smsprovider")
         stored = cursor.fetchone()[0]
     assert provider_server.TENCENT_SECRET not in stored  # only the Fernet token is stored
+
+
+def test_with_sms_replies_off_a_reply_by_sms_is_only_recorded(
+    server: ProviderServer, org: Any
+) -> None:
+    _provider("generic", server.url, org)
+    ticket = make_ticket(phone="13800138000", channel="sms")
+
+    reply_to_customer(ticket, body="您好", actor=org.agent, channel="sms")
+    Runner("test").run_until_idle()
+
+    assert not OutboundSms.objects.exists()
+    assert server.requests == []
+
+
+def test_without_an_active_provider_a_reply_by_sms_fails_at_once(org: Any, settings: Any) -> None:
+    settings.BIHUAN_SMS_REPLIES = True
+    ticket = make_ticket(phone="13800138000", channel="sms")
+
+    reply_to_customer(ticket, body="您好", actor=org.agent, channel="sms")
+    Runner("test").run_until_idle()
+
+    outbound = OutboundSms.objects.get()
+    assert (outbound.status, outbound.attempts) == (SmsStatus.FAILED, 1)
+    assert "no SMS provider is turned on" in outbound.last_error
+    assert Event.objects.filter(verb="sms.delivery_failed", ticket_id=ticket.pk).count() == 1
 
 
 def test_an_agent_cannot_open_or_change_the_sms_settings(client: Client, org: Any) -> None:
