@@ -39,7 +39,7 @@ from bihuan.live.publishing import STAFF_GROUP, publisher, ticket_group
 
 PRESENCE_TTL_SECONDS = 45
 PRESENCE_STATES = ("viewing", "typing")
-# The most presence frames a page may send per second (more are ignored).
+# The most presence frames a page may send per second (more are coalesced into one, later).
 PRESENCE_RATE = 5.0
 
 
@@ -88,6 +88,7 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         self._fetcher: asyncio.Task[None] | None = None
         self._presence_at = 0.0
         self._presence_state = "viewing"
+        self._presence_later: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         publisher.attach(asyncio.get_running_loop())
         await self.channel_layer.group_add(STAFF_GROUP, self.channel_name)
@@ -102,7 +103,7 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user"):
             return
-        for task in (self._sweeper, self._fetcher):
+        for task in (self._sweeper, self._fetcher, self._presence_later):
             if task is not None:
                 task.cancel()
         await self.channel_layer.group_discard(STAFF_GROUP, self.channel_name)
@@ -172,11 +173,20 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         state = content.get("state")
         if self.ticket is None or state not in PRESENCE_STATES:
             return
-        now = time.monotonic()
-        if now - self._presence_at < 1 / PRESENCE_RATE:
-            return
-        self._presence_at = now
         self._presence_state = str(state)
+        wait = self._presence_at + 1 / PRESENCE_RATE - time.monotonic()
+        if wait > 0:
+            # Too soon after the last one: the latest state goes out when the interval is
+            # over (one delayed frame, never a lost change such as typing → viewing).
+            if self._presence_later is None or self._presence_later.done():
+                self._presence_later = asyncio.ensure_future(self._announce_later(wait))
+            return
+        self._presence_at = time.monotonic()
+        await self._announce(self._presence_state)
+
+    async def _announce_later(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self._presence_at = time.monotonic()
         await self._announce(self._presence_state)
 
     async def _announce(self, state: str, *, hello: bool = False) -> None:

@@ -134,6 +134,9 @@ async def test_agents_on_one_ticket_see_each_other_and_what_reaches_a_page_is_re
     typing = await first.receive_json_from(timeout=3)
     assert (typing["user"], typing["state"]) == (org.supervisor.pk, "typing")
 
+    await second.send_json_to({"type": "presence", "state": "viewing"})  # within 200 ms
+    back = await first.receive_json_from(timeout=3)  # delayed, not lost
+    assert (back["user"], back["state"]) == (org.supervisor.pk, "viewing")
     await second.send_json_to({"type": "presence", "state": "shouting"})  # ignored
     await second.disconnect()
     left = await first.receive_json_from(timeout=3)
