@@ -196,7 +196,8 @@ async def _fanout(base: str, key: str, sessions: list[str], messages: int) -> di
                     except TimeoutError:
                         return None
                     if frame.get("type") == "events" and any(
-                        e.get("verb") == "ticket.message_added" for e in frame.get("events", [])
+                        e.get("verb") in ("ticket.message_added", "ticket.created")
+                        for e in frame.get("events", [])
                     ):
                         return time.perf_counter() - started
                 return None
