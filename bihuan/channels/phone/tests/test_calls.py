@@ -239,6 +239,8 @@ def test_a_call_logged_from_the_customer_page_opens_a_phone_ticket(
 
     record = CallRecord.objects.get()
     assert answer.status_code == 302
+    page = client.get(f"/customers/{ticket.customer_id}/")
+    assert b'data-testid="call-record" data-direction="inbound" data-missed="0"' in page.content
     assert record.ticket_id != ticket.pk
     assert record.ticket.channel == "phone"
     assert record.ticket.customer_id == ticket.customer_id
