@@ -39,6 +39,7 @@ from bihuan.customers.choices import IdentityKind, LifecycleStage, Tier
 from bihuan.customers.models import Customer, CustomerIdentity, Organisation
 from bihuan.demo.auto_answer_setup import delete_auto_answer_setup, set_up_auto_answers
 from bihuan.demo.automation_setup import delete_automation_setup, set_up_automation
+from bihuan.demo.chat_setup import delete_chat_setup, set_up_chat
 from bihuan.demo.clock import Clock
 from bihuan.demo.conversation import Cast, CustomerProfile, seed_ticket, tell
 from bihuan.demo.cross_channel_setup import delete_cross_channel_setup, set_up_cross_channel
@@ -47,6 +48,8 @@ from bihuan.demo.feedback_setup import delete_feedback_setup, set_up_feedback
 from bihuan.demo.history import EventLog, PendingEvent, TicketHistory
 from bihuan.demo.knowledge_setup import delete_knowledge_setup, set_up_knowledge
 from bihuan.demo.material import english, organisation, people
+from bihuan.demo.messaging_setup import delete_messaging_setup, set_up_messaging
+from bihuan.demo.phone_setup import delete_phone_setup, set_up_phone
 from bihuan.demo.sla_setup import delete_sla_setup, set_up_sla
 from bihuan.demo.tasks_setup import delete_tasks_setup, set_up_tasks
 from bihuan.demo.triage_setup import delete_triage_setup, set_up_triage
@@ -171,6 +174,9 @@ def delete_demo() -> bool:
             return False
         created: dict[str, list[int]] = marker.data.get("created", {})
         # What the later setups added, newest first, before the tickets they hang off go.
+        delete_phone_setup()
+        delete_messaging_setup()
+        delete_chat_setup()
         delete_feedback_setup()
         delete_auto_answer_setup()
         delete_email_setup()
@@ -244,6 +250,9 @@ class _Loader:
         counts.update(set_up_email(cast, ticket_ids))
         counts.update(set_up_auto_answers(cast, ticket_ids))
         counts.update(set_up_feedback(cast, ticket_ids))
+        counts.update(set_up_chat(cast, ticket_ids))
+        counts.update(set_up_messaging(cast, ticket_ids))
+        counts.update(set_up_phone(cast, ticket_ids))
         self._mark(cast)
         return counts
 
