@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bihuan.knowledge.answerer import best_answer, is_confident
+from bihuan.knowledge.answerer import is_confident, rank_many
 from bihuan.knowledge.answering import AnswerMatch
 from bihuan.knowledge.choices import ArticleStatus, Audience
 from bihuan.knowledge.models import Article
@@ -135,9 +135,12 @@ def _titles(
 
 
 def ask_all(questions: Sequence[LabelledQuestion], slugs: dict[int, str]) -> list[Asked]:
+    """Each question asked as the answerer asks it (``rank_many``: the same rankings, read
+    together)."""
     asked = []
-    for item in questions:
-        match = best_answer(item.question, language=item.language)
+    ranked = rank_many([(item.question, item.language) for item in questions])
+    for item, matches in zip(questions, ranked, strict=True):
+        match = matches[0] if matches else None
         article = slugs.get(match.article_id, NONE) if match else NONE
         asked.append(Asked(item, article, match))
     return asked

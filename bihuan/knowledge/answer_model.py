@@ -114,6 +114,8 @@ class Reading:
 
 # (question, language, the classifier's guesses) → the question read against the database.
 Reader = Callable[[str, str, Sequence[int]], Reading]
+# The same for many questions at once (in the same order).
+ManyReader = Callable[[Sequence[tuple[str, str, Sequence[int]]]], list[Reading]]
 
 
 @lru_cache(maxsize=4096)
@@ -331,9 +333,11 @@ class AnswerModel:
         read: Reader,
         *,
         seed: int = 0,
+        read_many: ManyReader | None = None,
     ) -> AnswerModel:
         """Learn from ``examples`` and the public articles' texts (id → title and answer);
-        ``read`` reads a question against the knowledge base with the classifier's guesses."""
+        ``read`` reads a question against the knowledge base with the classifier's guesses
+        (``read_many``, when given, reads all the training questions at once instead)."""
         labels = [e.article_id for e in examples]
         texts = [e.question for e in examples]
         article_ids = list(articles)
@@ -351,10 +355,14 @@ class AnswerModel:
                 out_of_fold[i] = (fold, probabilities[row], similarities[row])
         features: list[list[float]] = []
         targets: list[int] = []
-        for i, example in enumerate(examples):
-            entry = out_of_fold[i]
-            assert entry is not None
-            reading = read(example.question, example.language, entry[0].guesses(entry[1]))
+        entries = [entry for entry in out_of_fold if entry is not None]
+        assert len(entries) == len(examples)
+        asked = [
+            (example.question, example.language, entry[0].guesses(entry[1]))
+            for example, entry in zip(examples, entries, strict=True)
+        ]
+        readings = read_many(asked) if read_many else [read(*item) for item in asked]
+        for i, (reading, entry) in enumerate(zip(readings, entries, strict=True)):
             ids, rows = _pair_features(reading, *entry)
             features += rows
             targets += [int(pk == labels[i]) for pk in ids]
@@ -369,6 +377,14 @@ class AnswerModel:
         """The classifier's reading of one question (what ``guesses`` and ``rank`` use)."""
         probabilities, similarities = self.classifier.read([text])
         return probabilities[0], similarities[0]
+
+    def classify_many(self, texts: Sequence[str]) -> list[Classified]:
+        """``classify`` of each text, the classifier reading them together (row by row the
+        same numbers)."""
+        if not texts:
+            return []
+        probabilities, similarities = self.classifier.read(texts)
+        return [(probabilities[i], similarities[i]) for i in range(len(texts))]
 
     def guesses(self, text: str, classified: Classified | None = None) -> list[int]:
         """Articles worth reading as candidates besides the full-text index's."""

@@ -105,7 +105,9 @@ def fit_model(examples: Sequence[Example], *, seed: int = 0) -> AnswerModel:
             count=len(examples),
             minimum=MIN_EXAMPLES,
         )
-    return AnswerModel().fit(examples, article_texts(), answerer.read, seed=seed)
+    return AnswerModel().fit(
+        examples, article_texts(), answerer.read, seed=seed, read_many=answerer.read_many
+    )
 
 
 def train_answer_model(
@@ -156,11 +158,17 @@ def cross_validate(
     for seed in range(seeds):
         for train, held in folds(labels, 100 + seed):
             model = fit_model([examples[i] for i in train], seed=seed)
-            for i in held:
-                example = examples[i]
-                reading = answerer.read(
-                    example.question, example.language, model.guesses(example.question)
-                )
+            readings = answerer.read_many(
+                [
+                    (
+                        examples[i].question,
+                        examples[i].language,
+                        model.guesses(examples[i].question),
+                    )
+                    for i in held
+                ]
+            )
+            for i, reading in zip(held, readings, strict=True):
                 ranked = model.rank(reading)
                 best = replace(ranked[0], model="cross-validation") if ranked else None
                 asked.append((i, best))

@@ -16,7 +16,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from bihuan.knowledge.answer_model import AnswerModel, ModelFileError, Reading
-from bihuan.knowledge.answering import AnswerMatch, question_language, read_question, score_question
+from bihuan.knowledge.answering import (
+    AnswerMatch,
+    question_language,
+    read_questions,
+    score_question,
+)
 from bihuan.knowledge.models import AnswerModelVersion
 
 # Chosen on the dev part of the labelled questions (cross-validated; see docs/knowledge.md).
@@ -48,19 +53,43 @@ def active_model() -> tuple[str, AnswerModel] | None:
 
 def read(question: str, language: str, guesses: Sequence[int]) -> Reading:
     """``question`` read against the knowledge base, with the model's guesses as candidates."""
-    return Reading(question, read_question(question, language=language, also=guesses))
+    return read_many([(question, language, guesses)])[0]
+
+
+def read_many(asked: Sequence[tuple[str, str, Sequence[int]]]) -> list[Reading]:
+    """``read`` of each (question, language, guesses), in a few statements for all."""
+    return [
+        Reading(item[0], question)
+        for item, question in zip(asked, read_questions(asked), strict=True)
+    ]
 
 
 def rank_answers(question: str, *, language: str = "") -> list[AnswerMatch]:
     """Published public articles that may answer ``question``, most confident first."""
-    language = language or question_language(question)
+    return rank_many([(question, language)])[0]
+
+
+def rank_many(questions: Sequence[tuple[str, str]]) -> list[list[AnswerMatch]]:
+    """``rank_answers`` of each (question, language): the model classifies them together and
+    the database reads them in a few statements (``read_questions``), the same rankings."""
+    asked = [
+        (question, language or question_language(question)) for question, language in questions
+    ]
     loaded = active_model()
     if loaded is None:
-        return score_question(read_question(question, language=language))
+        return [score_question(q) for q in read_questions([(q, lang, ()) for q, lang in asked])]
     version, model = loaded
-    classified = model.classify(question)
-    reading = read(question, language, model.guesses(question, classified))
-    return [replace(match, model=version) for match in model.rank(reading, classified)]
+    classified = model.classify_many([question for question, _language in asked])
+    readings = read_many(
+        [
+            (question, language, model.guesses(question, reading))
+            for (question, language), reading in zip(asked, classified, strict=True)
+        ]
+    )
+    return [
+        [replace(match, model=version) for match in model.rank(reading, classes)]
+        for reading, classes in zip(readings, classified, strict=True)
+    ]
 
 
 def best_answer(question: str, *, language: str = "") -> AnswerMatch | None:

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bihuan.core.segmentation import search_words
 from bihuan.knowledge import queries, search
@@ -71,20 +72,26 @@ def question_language(text: str) -> str:
     return Language.ZH if _CJK.search(text) else Language.EN
 
 
-def question_terms(question: str, synonyms: dict[str, tuple[str, ...]]) -> list[search.Term]:
+# A word → the vocabulary words near it (``queries.vocabulary_near``).
+Near = Callable[[str], list[str]]
+
+
+def question_terms(
+    question: str, synonyms: dict[str, tuple[str, ...]], near: Near = queries.vocabulary_near
+) -> list[search.Term]:
     """The words of ``question`` that say what it is about, each with its synonyms."""
     terms = [t for t in search.parse(question, synonyms) if t.words[0] not in FILLER]
-    return [_corrected(t) for t in terms]
+    return [_corrected(t, near) for t in terms]
 
 
-def _corrected(term: search.Term) -> search.Term:
+def _corrected(term: search.Term, near_words: Near = queries.vocabulary_near) -> search.Term:
     """An English word the articles do not use, replaced by the vocabulary word one typo away
     (two for long words): refnud → refund, waranty → warranty. Stricter than the search box's
     correction, since a wrong guess here would send a wrong answer."""
     word = term.words[0]
     if len(term.words) > 1 or not _LATIN.match(word) or len(word) < 4 or word.isdigit():
         return term
-    near = queries.vocabulary_near(word)
+    near = near_words(word)
     if word in near:
         return term
     allowed = 1 if len(word) < 7 else 2
@@ -173,40 +180,77 @@ def read_question(question: str, *, language: str = "", also: Sequence[int] = ()
     """The database's part of answering: candidates from the full-text index (any word, best
     first), then the articles ``also`` named (a trained model's guesses, when published,
     public and of the language), and how many public articles use each word."""
-    language = language or question_language(question)
-    terms = question_terms(question, queries.synonym_table())
+    return read_questions([(question, language, also)])[0]
+
+
+# Terms counted in one statement (``search.count_matching``) and ids read in one query.
+_CHUNK = 100
+
+
+def read_questions(asked: Sequence[tuple[str, str, Sequence[int]]]) -> list[Question]:
+    """``read_question`` of each (question, language, also), the same questions read in a
+    few statements: the synonym table, the vocabulary near each English word, the number of
+    public articles, the document frequency of each distinct word and the candidates' words
+    are read once for all; the full-text ranking stays one query per question."""
+    synonyms = queries.synonym_table()
+    near = lru_cache(maxsize=None)(queries.vocabulary_near)
     statuses = [ArticleStatus.PUBLISHED]
-    ids = search.ranked_article_ids(
-        terms,
-        statuses=statuses,
-        mode="any",
-        language=language,
-        audience=Audience.PUBLIC,
-        limit=CANDIDATES,
-    )
-    ids += [pk for pk in also if pk not in ids]
-    if not ids:
-        return Question((), (), has_twist(question))
-    total = Article.objects.filter(
-        status=ArticleStatus.PUBLISHED, audience=Audience.PUBLIC, language=language
-    ).count()
-    frequencies = search.count_matching(
-        terms, statuses=statuses, language=language, audience=Audience.PUBLIC
-    )
-    words = [
-        _Word(term, math.log(1 + total / (1 + frequency)), frequency)
-        for term, frequency in zip(terms, frequencies, strict=True)
-    ]
-    rows = Article.objects.filter(
-        pk__in=ids, status=ArticleStatus.PUBLISHED, audience=Audience.PUBLIC, language=language
-    ).values_list("pk", "title_tokens", "body_tokens")
-    by_id = {
-        int(pk): _Candidate(
-            int(pk), frozenset(title.split()), frozenset(title.split()) | frozenset(body.split())
+    plans: list[tuple[str, str, list[search.Term], list[int]]] = []
+    for question, language, also in asked:
+        language = language or question_language(question)
+        terms = question_terms(question, synonyms, near)
+        ids = search.ranked_article_ids(
+            terms,
+            statuses=statuses,
+            mode="any",
+            language=language,
+            audience=Audience.PUBLIC,
+            limit=CANDIDATES,
         )
-        for pk, title, body in rows
-    }
-    return Question(tuple(words), tuple(by_id[i] for i in ids if i in by_id), has_twist(question))
+        ids += [pk for pk in also if pk not in ids]
+        plans.append((question, language, terms, ids))
+    read = [plan for plan in plans if plan[3]]
+    public = Article.objects.filter(status=ArticleStatus.PUBLISHED, audience=Audience.PUBLIC)
+    totals: dict[str, int] = {}
+    frequencies: dict[tuple[str, search.Term], int] = {}
+    for language in sorted({plan[1] for plan in read}):
+        totals[language] = public.filter(language=language).count()
+        terms = list(dict.fromkeys(t for plan in read if plan[1] == language for t in plan[2]))
+        for start in range(0, len(terms), _CHUNK):
+            chunk = terms[start : start + _CHUNK]
+            counts = search.count_matching(
+                chunk, statuses=statuses, language=language, audience=Audience.PUBLIC
+            )
+            frequencies.update(((language, t), n) for t, n in zip(chunk, counts, strict=True))
+    wanted = sorted({pk for plan in read for pk in plan[3]})
+    candidates: dict[tuple[str, int], _Candidate] = {}
+    for start in range(0, len(wanted), _CHUNK * 5):
+        rows = public.filter(pk__in=wanted[start : start + _CHUNK * 5]).values_list(
+            "pk", "language", "title_tokens", "body_tokens"
+        )
+        for pk, language, title, body in rows:
+            candidates[language, int(pk)] = _Candidate(
+                int(pk),
+                frozenset(title.split()),
+                frozenset(title.split()) | frozenset(body.split()),
+            )
+    questions = []
+    for question, language, terms, ids in plans:
+        if not ids:
+            questions.append(Question((), (), has_twist(question)))
+            continue
+        total = totals[language]
+        words = tuple(
+            _Word(
+                term,
+                math.log(1 + total / (1 + frequencies[language, term])),
+                frequencies[language, term],
+            )
+            for term in terms
+        )
+        found = tuple(candidates[language, i] for i in ids if (language, i) in candidates)
+        questions.append(Question(words, found, has_twist(question)))
+    return questions
 
 
 def has_twist(question: str) -> bool:

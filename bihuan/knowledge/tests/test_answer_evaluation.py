@@ -21,12 +21,12 @@ from bihuan.demo.knowledge_setup import ARTICLES, set_up_knowledge
 from bihuan.demo.material import organisation
 from bihuan.knowledge import answer_evaluation as evaluation
 from bihuan.knowledge import answer_training as training
-from bihuan.knowledge import services
+from bihuan.knowledge import answerer, services
 from bihuan.knowledge.answer_model import Example
 from bihuan.knowledge.answerer import DEFAULT_THRESHOLD
 from bihuan.knowledge.answering import AnswerMatch
 from bihuan.knowledge.choices import Audience
-from bihuan.knowledge.models import AnswerModelVersion
+from bihuan.knowledge.models import AnswerModelVersion, Article
 from bihuan.knowledge.tests.factories import make_article
 from bihuan.testing.factories import make_ticket, make_user
 
@@ -80,6 +80,25 @@ def test_no_labelled_question_copies_an_article_title_or_answer() -> None:
             assert not any(question in text for text in texts), item.id
 
 
+def _sample(step: int) -> list[tuple[str, str]]:
+    """Every ``step``-th English and every 3 × ``step``-th Chinese labelled question."""
+    questions = evaluation.load_questions()
+    english = [q for q in questions if q.language == "en"][::step]
+    chinese = [q for q in questions if q.language == "zh"][:: 3 * step]
+    return [(q.question, q.language) for q in english + chinese]
+
+
+def _ranked_together_as_one_by_one(step: int) -> None:
+    """The batched ranking (``rank_many``: what the evaluation uses) gives what the answerer
+    gives one question at a time, on a sample of both languages."""
+    pairs = _sample(step)
+
+    together = answerer.rank_many(pairs)
+
+    assert together == [answerer.rank_answers(q, language=lang) for q, lang in pairs]
+    assert sum(1 for matches in together if matches) >= len(pairs) // 2
+
+
 def _numbers(output: str, label: str) -> tuple[float, float]:
     match = re.search(rf"^{label}: precision ([0-9.]+) .*answered ([0-9.]+)%", output, re.M)
     assert match is not None, output
@@ -113,6 +132,7 @@ def test_the_trained_model_keeps_precision_at_95_percent_on_the_test_part(
         precision, answered = _numbers(output, label)
         assert precision >= 0.9
         assert answered > 10
+    _ranked_together_as_one_by_one(20)  # 6 English and 6 Chinese questions
 
 
 def test_without_a_trained_model_only_complete_coverage_answers(shelf: None) -> None:
@@ -125,6 +145,18 @@ def test_without_a_trained_model_only_complete_coverage_answers(shelf: None) -> 
     precision, answered = _numbers(output, "dev all")
     assert precision >= 0.95
     assert 0 < answered < 15
+    _ranked_together_as_one_by_one(25)
+    # Read with articles named besides the index's (the model's guesses; what training uses).
+    slugs = evaluation.article_slugs(evaluation.load_articles())
+    named = {
+        language: list(Article.objects.filter(pk__in=slugs, language=language).values_list(
+            "pk", flat=True).order_by("-pk")[:3])
+        for language in ("zh", "en")
+    }  # fmt: skip
+    asked = [(q, lang, named[lang]) for q, lang in _sample(25)]
+    readings = answerer.read_many(asked)
+    assert readings == [answerer.read(*item) for item in asked]
+    assert any(len(r.question.candidates) > 1 for r in readings)
 
 
 def test_the_threshold_is_tuned_as_the_lowest_that_keeps_the_target_plus_a_margin() -> None:
