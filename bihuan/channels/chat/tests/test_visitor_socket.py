@@ -80,7 +80,7 @@ async def visitor(
     widget: ChatWidget, *, token: str = "", after: int = 0
 ) -> AsyncIterator[tuple[WebsocketCommunicator, dict[str, Any]]]:
     socket = _socket(widget.public_key)
-    connected, _code = await socket.connect()
+    connected, _code = await socket.connect(timeout=10)
     assert connected
     await socket.send_json_to({"type": "hello", "token": token, "after": after})
     welcome = await receive(socket)
@@ -111,7 +111,7 @@ async def test_an_unknown_key_or_a_foreign_origin_is_refused_at_the_handshake(
         _socket(widget.public_key, origin="https://evil.example.com"),
         _socket(widget.public_key, origin=""),
     ):
-        connected, _code = await socket.connect()
+        connected, _code = await socket.connect(timeout=10)
 
         assert connected is False
 
