@@ -84,8 +84,10 @@ def create_ticket(
             customer = visible_customers(user).filter(pk=payload.customer.id).first()
             if customer is None:
                 raise services.unknown_reference("customer", payload.customer.id)
-        team = services.get_or_invalid(Team, payload.team_id, label="team")
-        category = services.get_or_invalid(Category, payload.category_id, label="category")
+        team = services.get_or_invalid(Team, payload.team_id, label="team", related=("department",))
+        category = services.get_or_invalid(
+            Category, payload.category_id, label="category", related=("parent",)
+        )
         ticket = services.create_ticket(
             services.NewTicket(
                 subject=payload.subject,
@@ -110,9 +112,11 @@ def create_ticket(
             ),
             actor=user,
         )
-        body = TicketDetailOut.model_validate(
-            ticket_detail_out(queries.get_created_ticket(ticket.pk))
-        ).model_dump(mode="json")
+        # The answer from the objects the service holds: a ticket created a moment ago has
+        # no shares, commitments or links to read back (reactions run after the commit).
+        body = TicketDetailOut.model_validate(ticket_detail_out(ticket, linked=[])).model_dump(
+            mode="json"
+        )
         return 201, body
 
     status, body = run_idempotent(

@@ -264,7 +264,9 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def ticket_detail_out(ticket: Ticket) -> dict[str, Any]:
+def ticket_detail_out(ticket: Ticket, *, linked: list[int] | None = None) -> dict[str, Any]:
+    """``linked``: the linked tickets' numbers when the caller knows them (none, for a ticket
+    created a moment ago); read otherwise."""
     return {
         **ticket_out(ticket),
         "need_statement": ticket.need_statement,
@@ -274,7 +276,7 @@ def ticket_detail_out(ticket: Ticket) -> dict[str, Any]:
         "shared_department_ids": sorted(d.pk for d in ticket.shared_departments.all()),
         "close_reason": ticket.close_reason,
         "merged_into": ticket.merged_into_id,
-        "linked": linked_numbers(ticket),
+        "linked": linked_numbers(ticket) if linked is None else linked,
     }
 
 

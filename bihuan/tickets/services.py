@@ -30,6 +30,7 @@ from bihuan.core.errors import (
     ValidationFailed,
 )
 from bihuan.core.events import notify, record_event
+from bihuan.core.models import Tag
 from bihuan.core.services import get_or_create_tags
 from bihuan.core.text_search import index_text
 from bihuan.core.time_window import check_datetime
@@ -229,8 +230,11 @@ def create_ticket(new: NewTicket, *, actor: User | None) -> Ticket:
             search_tokens=index_text(body),
             created_at=now,
         )
-        if new.tags:
-            ticket.tags.set(get_or_create_tags(new.tags))
+        tags = list({tag.pk: tag for tag in get_or_create_tags(new.tags)}.values())
+        if tags:  # one INSERT: a new ticket has no tags to compare with (``set`` reads them)
+            Ticket.tags.through.objects.bulk_create(
+                [Ticket.tags.through(ticket_id=ticket.pk, tag_id=tag.pk) for tag in tags]
+            )
         record_event(
             "ticket.created",
             ticket,
@@ -247,7 +251,23 @@ def create_ticket(new: NewTicket, *, actor: User | None) -> Ticket:
                 "explicit": sorted(new.explicit_fields),
             },
         )
+    _known_as_created(ticket, tags)
     return ticket
+
+
+def _known_as_created(ticket: Ticket, tags: list[Tag]) -> None:
+    """Tell the ORM what a ticket created a moment ago holds — the tags just set, no
+    shared departments, no commitments — and its department when the caller read the queue
+    with it, so that showing the new ticket (the API's answer) reads none of them again."""
+    team = ticket.team
+    if team is not None and Team.department.is_cached(team):
+        ticket.department = team.department
+    cache = ticket.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in (("tags", tags), ("shared_departments", []), ("commitments", [])):
+        known = getattr(ticket, name).all()
+        known._result_cache = list(rows)
+        known._prefetch_done = True
+        cache[name] = known
 
 
 def add_customer_message(
@@ -874,14 +894,16 @@ def unknown_reference(kind: str, pk: Any) -> ValidationFailed:
     )
 
 
-def get_or_invalid(model: Any, pk: int | None, *, label: str) -> Any:
-    """The row of ``model`` named by ``pk`` in a request (None stays None), or a 422.
+def get_or_invalid(model: Any, pk: int | None, *, label: str, related: tuple[str, ...] = ()) -> Any:
+    """The row of ``model`` named by ``pk`` in a request (None stays None), or a 422;
+    ``related``: foreign keys to read in the same query.
 
     ``label`` is a key of ``REFERENCE_LABELS``.
     """
     if pk is None:
         return None
-    obj = model.objects.filter(pk=pk).first()
+    rows = model.objects.select_related(*related) if related else model.objects.all()
+    obj = rows.filter(pk=pk).first()
     if obj is None:
         raise unknown_reference(label, pk)
     return obj

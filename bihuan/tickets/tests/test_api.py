@@ -9,7 +9,7 @@ import pytest
 from bihuan.core.models import Event
 from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.testing.factories import make_ticket
-from bihuan.tickets.models import Message, Ticket
+from bihuan.tickets.models import Category, Message, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -347,3 +347,29 @@ def test_openapi_document_is_served(org: Any) -> None:
     paths = response.json()["paths"]
     assert "/api/v1/tickets" in paths
     assert "/api/v1/customers/{customer_id}" in paths
+
+
+def test_the_create_answer_is_what_reading_the_ticket_back_shows(org: Any, settings: Any) -> None:
+    # The answer is built from the objects the create service holds, not re-read: it must
+    # equal a read of the stored ticket (reactions held back, so nothing changes it between).
+    settings.BIHUAN_REACTIONS_INLINE = False
+    parent = Category.objects.create(name="售后")
+    category = Category.objects.create(name="退款", parent=parent)
+    client, reader = org.client("zhangwei"), org.client("supervisor")
+    first = client.post(
+        "/api/v1/tickets",
+        json=_new(
+            team_id=org.presales.pk, category_id=category.pk, tags=["加急", " 复购 ", "加急"]
+        ),
+    )
+    again = client.post(
+        "/api/v1/tickets", json=_new(customer={"id": first.json()["customer"]["id"]})
+    )
+
+    for created in (first, again):
+        assert created.status_code == 201, created.text
+        read = reader.get(f"/api/v1/tickets/{created.json()['number']}")
+        assert created.json() == read.json()
+    assert first.json()["tags"] == ["加急", "复购"]
+    assert first.json()["category"] == {"id": category.pk, "name": "售后 › 退款"}
+    assert first.json()["department"] == {"id": org.service.pk, "name": "客服部"}
