@@ -75,8 +75,11 @@ def set_up_phone(cast: Cast, ticket_ids: list[int]) -> dict[str, int]:
         if not CtiSettings.objects.exists():
             CtiSettings.objects.create(call_back_minutes=120, updated_at=now)
 
+    # Local clock times two days back, so the call-back the next morning is in the past at
+    # whatever hour the demo is loaded.
+    day = timezone.localtime(now) - timedelta(days=2)
     # An answered call about a washing machine, with its recording.
-    start = (now - timedelta(days=1)).replace(hour=10, minute=12, second=0, microsecond=0)
+    start = day.replace(hour=10, minute=12, second=0, microsecond=0)
     _event("0001", "started", start, "inbound", SUN[1])
     _event(
         "0001", "answered", start + timedelta(seconds=18), "inbound", SUN[1], agent=agent.username
@@ -97,7 +100,7 @@ def set_up_phone(cast: Cast, ticket_ids: list[int]) -> dict[str, int]:
     )
 
     # A call missed after hours: its call-back is due the next business morning.
-    missed = (now - timedelta(days=1)).replace(hour=19, minute=47, second=0, microsecond=0)
+    missed = day.replace(hour=19, minute=47, second=0, microsecond=0)
     _event("0002", "started", missed, "inbound", ZHOU[1])
     _event("0002", "ended", missed + timedelta(seconds=25), "inbound", ZHOU[1])
 

@@ -80,6 +80,8 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         ):
             await self.close(code=4404)
             return
+        # Read tracking starts with the viewer's first live page (page views never write).
+        await database_sync_to_async(services.ensure_live_settings)(user)
         self.user, self.ticket = user, ticket
         self.cursor = after if after is not None else await self._newest()
         self._sent: deque[int] = deque(maxlen=2000)

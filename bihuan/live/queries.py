@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from bihuan.accounts.models import User
 from bihuan.core.models import Event
 from bihuan.live.models import LiveSettings, TicketRead
-from bihuan.live.services import ensure_live_settings
 from bihuan.tickets import queries as ticket_queries
 from bihuan.tickets.choices import Channel
 from bihuan.tickets.models import Ticket
@@ -122,8 +122,18 @@ def _present(event: Event, viewer: User, chats: set[int]) -> LiveEvent:
 
 
 def get_live_settings(viewer: User) -> LiveSettings:
-    """The viewer's preferences (created on first use: read tracking starts then)."""
-    return ensure_live_settings(viewer)
+    """The viewer's preferences; never writes (a page view is a read).
+
+    Read tracking starts when the viewer's first page connects its live socket (the consumer
+    creates the row); until then nothing is unread and the defaults apply (an unsaved row)."""
+    row = LiveSettings.objects.filter(user_id=viewer.pk).first()
+    if row is not None:
+        return row
+    return LiveSettings(
+        user_id=viewer.pk,
+        read_horizon_event_id=newest_event_id(),
+        read_horizon_at=timezone.now(),
+    )
 
 
 def _unread_condition(viewer: User, horizon: int) -> Exists:

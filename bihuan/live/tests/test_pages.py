@@ -25,7 +25,9 @@ def _client(user: object) -> Client:
 def test_a_colleagues_note_makes_a_ticket_unread_until_its_page_has_shown_it(org: Org) -> None:
     old = make_ticket(subject="发票抬头开错了", team=org.presales)
     client = _client(org.agent)
-    client.get("/live/settings/")  # first visit: read tracking starts now
+    client.get("/live/settings/")
+    assert not LiveSettings.objects.filter(user=org.agent).exists()  # a page view never writes
+    services.ensure_live_settings(org.agent)  # the first live socket: read tracking starts
     ticket = make_ticket(subject="订单还没发货", team=org.presales)
     ticket_services.add_internal_note(ticket, body="客户又来电催了", actor=org.supervisor)
     ticket_services.add_internal_note(old, body="我自己记一笔", actor=org.agent)
@@ -47,7 +49,7 @@ def test_a_colleagues_note_makes_a_ticket_unread_until_its_page_has_shown_it(org
 
 def test_unread_state_is_only_of_tickets_in_the_viewers_scope(org: Org) -> None:
     client = _client(org.agent)
-    client.get("/live/settings/")
+    services.ensure_live_settings(org.agent)
     foreign = make_ticket(subject="投诉：快递员态度差", team=org.complaints)
 
     unread = client.get(f"/live/unread/?tickets={foreign.pk}").json()
