@@ -222,6 +222,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = False
+# Agents' replies on SMS tickets go out by SMS only when this is on (as email replies need
+# outbound mail): each text costs money, so an admin switches it on with a provider.
+BIHUAN_SMS_REPLIES = env_bool("BIHUAN_SMS_REPLIES", False)
+
 # Live updates and chat (Django Channels): one process's memory in the embedded default; Redis
 # in production, so that a message published by one ASGI worker reaches a browser connected to
 # another.

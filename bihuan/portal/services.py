@@ -139,6 +139,11 @@ def _customer_email(customer_id: int) -> str:
     return rows.order_by("-is_primary", "id").values_list("value", flat=True).first() or ""
 
 
+def codes_go_by_sms() -> bool:
+    """Whether a customer with only a phone can get a code (an SMS provider is on)."""
+    return sms.active_provider() is not None
+
+
 def _new_code(
     *,
     purpose: str,

@@ -154,7 +154,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     context = {
         "form": form,
-        "contact_is_phone": bool(request.session.get(SESSION_PHONE)),
+        # Typed a phone, and no SMS provider is on: say where the code went instead.
+        "no_sms": bool(request.session.get(SESSION_PHONE)) and not services.codes_go_by_sms(),
         "minutes": services.CODE_MINUTES,
     }
     if request.method == "POST" and form.is_valid():

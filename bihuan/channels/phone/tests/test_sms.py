@@ -367,3 +367,19 @@ def test_a_portal_code_goes_by_sms_to_a_customer_without_email(
     assert code is not None
     session = portal_services.verify_code(challenge=asked.challenge, code=code.group())
     assert session.viewer.ticket_id == ticket.pk
+
+
+def test_the_portal_page_says_nothing_against_text_messages_when_a_provider_is_on(
+    server: ProviderServer, org: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    _provider("generic", server.url, org)
+    ticket = make_ticket(phone="13700001111", name="刘强", channel="phone")
+    client = Client(REMOTE_ADDR="10.0.0.9")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/portal/", {"number": ticket.pk, "contact": "137 0000 1111"})
+    page = client.get("/portal/code/")
+
+    assert page.status_code == 200
+    assert b'data-testid="no-sms"' not in page.content
+    assert server.requests[-1]["to"] == "+8613700001111"
