@@ -26,7 +26,7 @@ import re
 import time
 from typing import Any
 
-from channels.db import DatabaseSyncToAsync
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
@@ -37,13 +37,6 @@ from bihuan.core.errors import DomainError
 MAX_FRAME_CHARS = 16_000
 TYPING_EVERY_SECONDS = 1.0
 # The widget sends the client id first, so a refused oversize frame can still name it.
-
-
-def database_sync_to_async(function: Any) -> Any:
-    """Run ``function`` in the loop's thread pool, not on the one thread-sensitive thread: a
-    worker serves hundreds of visitors, whose messages are independent transactions (each
-    on its own pooled connection), so they need not queue behind each other."""
-    return DatabaseSyncToAsync(function, thread_sensitive=False)
 
 
 _CLIENT_ID_AHEAD = re.compile(r'"client_id"\s*:\s*"([A-Za-z0-9_-]{1,64})"')
