@@ -7,7 +7,7 @@ Choice lists (categories, owners, queues, departments, tags) are read once per p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
@@ -43,6 +43,8 @@ class TicketOptions:
     teams: list[Team]
     departments: list[Department]
     tags: list[Tag]
+    # Active users with a department, by department then username (the task form's choices).
+    members: list[User] = field(default_factory=list)
 
     def name_of(self, kind: str, pk: Any) -> str:
         """The display name of a category/team/department id found in an event's data."""
@@ -62,7 +64,8 @@ class TicketOptions:
 
 
 def load_options() -> TicketOptions:
-    """Read the choice lists of the ticket forms: five small indexed queries."""
+    """Read the choice lists of the ticket forms (the task form's too): five small indexed
+    queries."""
     categories = sorted(
         Category.objects.select_related("parent"),
         key=lambda c: (
@@ -73,17 +76,21 @@ def load_options() -> TicketOptions:
             c.name,
         ),
     )
-    owners = list(
-        User.objects.filter(is_active=True)
-        .exclude(role=Role.DEPARTMENT_MEMBER)
-        .order_by("username")[:500]
+    users = list(
+        User.objects.filter(is_active=True).select_related("department").order_by("username")
     )
+    departments = list(Department.objects.order_by("name"))
+    rank = {department.pk: i for i, department in enumerate(departments)}
     return TicketOptions(
         categories=categories,
-        owners=owners,
+        owners=[u for u in users if u.role != Role.DEPARTMENT_MEMBER][:500],
         teams=list(Team.objects.order_by("name")[:500]),
-        departments=list(Department.objects.order_by("name")[:500]),
+        departments=departments,
         tags=list(Tag.objects.order_by("name")[:500]),
+        members=sorted(
+            (u for u in users if u.department_id is not None),
+            key=lambda u: rank.get(u.department_id or 0, len(rank)),
+        ),
     )
 
 

@@ -33,6 +33,7 @@ from bihuan.tickets.forms import (
     ReasonForm,
     TaskAnswerForm,
     TaskForm,
+    TicketOptions,
 )
 from bihuan.tickets.models import CollaborationTask, Ticket
 from bihuan.tickets.permissions import can_work_ticket
@@ -73,11 +74,17 @@ def _answerable(viewer: User, tasks: list[CollaborationTask]) -> set[int]:
     return {t.pk for t in tasks if t.is_open and collaboration.can_answer_task(viewer, t)}
 
 
-def loop_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
-    """What the ticket page shows of tasks, call-backs and closing (four queries)."""
+def loop_context(
+    request: HttpRequest, ticket: Ticket, options: TicketOptions | None = None
+) -> dict[str, Any]:
+    """What the ticket page shows of tasks, call-backs and closing (four queries; two when
+    the page's ``options`` already hold the departments and their members)."""
     viewer = signed_in_user(request)
     tasks = queries.ticket_tasks(ticket)
-    departments, members = _task_choices()
+    if options is not None:
+        departments, members = options.departments, options.members
+    else:
+        departments, members = _task_choices()
     return {
         "tasks": tasks,
         "answerable": {

@@ -461,7 +461,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "now": timezone.now(),
         "sla_countdown": sla_countdown(ticket.sla_due_at, timezone.now()),
         "panels": render_ticket_panels(request, ticket),
-        **loop_context(request, ticket),
+        **loop_context(request, ticket, options),
     }
 
 

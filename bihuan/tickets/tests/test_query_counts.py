@@ -97,3 +97,65 @@ def test_the_inbox_and_the_ticket_page_name_the_viewers_department_without_readi
             if 'FROM "accounts_department" WHERE "accounts_department"."id" =' in q["sql"]
         ]
         assert by_id == [], path
+
+
+def test_creating_a_ticket_through_the_api_costs_a_fixed_number_of_statements(org: Any) -> None:
+    # The SQL of one create for a new customer (token, queue, customer with its identity and
+    # event, ticket, message, tag link, the ticket's event and its reactions) and nothing
+    # that reads the new ticket back for the answer.
+    client = Client()
+    headers = {"Authorization": f"Bearer {org.tokens['zhangwei']}"}
+
+    def create(phone: str) -> Any:
+        payload = {
+            "subject": "申请退款",
+            "body": "我要申请退款，订单号 2024110512345。",
+            "channel": "api",
+            "team_id": org.presales.pk,
+            "tags": ["加急"],
+            "customer": {"name": "王芳", "phone": phone},
+        }
+        return client.post(
+            "/api/v1/tickets", payload, content_type="application/json", headers=headers
+        )
+
+    create("13800000000")  # warm: the token's last use, the tag
+    with CaptureQueriesContext(connection) as captured:
+        response = create("13800000001")
+
+    assert response.status_code == 201, response.content
+    statements = [q["sql"] for q in captured]
+    reads_back = [
+        sql
+        for sql in statements
+        if sql.startswith("SELECT")
+        and any(
+            f'FROM "{table}"' in sql
+            for table in ("tickets_ticket", "tickets_commitment", "tickets_ticketlink")
+        )
+    ]
+    assert reads_back == []
+    assert len(statements) == 17, "\n".join(statements)
+
+
+def test_the_ticket_page_reads_the_unread_count_departments_and_users_once(org: Any) -> None:
+    ticket = _rich_ticket(org, 1)
+    client = Client()
+    client.force_login(org.agent)
+    path = f"/tickets/{ticket.pk}/"
+    client.get(path)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+
+    assert response.status_code == 200
+    statements = [q["sql"] for q in captured]
+
+    def reading(table: str) -> list[str]:
+        return [s for s in statements if s.startswith("SELECT") and f'FROM "{table}"' in s]
+
+    assert len(reading("core_notification")) == 1
+    lists = [s for s in statements if s.startswith('SELECT "accounts_department"."id"')]
+    assert len(lists) == 1  # (the ticket's shared departments are a prefetch of their own)
+    active_users = 'WHERE "accounts_user"."is_active"'
+    assert len([s for s in reading("accounts_user") if active_users in s]) == 1
+    assert len(statements) == 32, "\n".join(statements)
