@@ -226,6 +226,12 @@ else:
 # outbound mail): each text costs money, so an admin switches it on with a provider.
 BIHUAN_SMS_REPLIES = env_bool("BIHUAN_SMS_REPLIES", False)
 
+# The chat widget: a demo shop page at /chat/demo/ (always on with DEBUG), and each visitor's
+# limits (messages a minute, characters a message).
+BIHUAN_CHAT_DEMO = env_bool("BIHUAN_CHAT_DEMO", False)
+BIHUAN_CHAT_MESSAGES_PER_MINUTE = env_int("BIHUAN_CHAT_MESSAGES_PER_MINUTE", 20)
+BIHUAN_CHAT_MAX_MESSAGE_CHARS = env_int("BIHUAN_CHAT_MAX_MESSAGE_CHARS", 2000)
+
 # Live updates and chat (Django Channels): one process's memory in the embedded default; Redis
 # in production, so that a message published by one ASGI worker reaches a browser connected to
 # another.

@@ -39,8 +39,11 @@ def _wait_for_chromium(timeout: float = 120.0) -> bool:
     return True
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One chromium per module, not per session: Playwright's sync API keeps an asyncio loop
+    marked as running in this thread while it is open, and the WebSocket tests (pytest-asyncio)
+    that run after a browser module in the same worker need the thread without one."""
     if not _wait_for_chromium():
         # make test installs it (scripts/system-packages.sh): a missing browser is a failure.
         pytest.fail("Debian chromium (/usr/bin/chromium) is not installed")
