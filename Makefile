@@ -46,7 +46,7 @@ run: install ## Install, migrate SQLite in ./data, load the demo data, serve on 
 	$(BIHUAN) demo
 	$(BIHUAN) triage train --if-missing
 	@echo "Bihuan on http://127.0.0.1:8000 — sign in with a demo user above (API docs: /api/v1/docs)"
-	$(BIHUAN) serve --host 127.0.0.1 --port 8000
+	BIHUAN_CHAT_DEMO=1 $(BIHUAN) serve --host 127.0.0.1 --port 8000
 
 serve: install ## Serve without reloading demo data
 	$(BIHUAN) migrate --no-input -v 0
