@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -122,3 +123,29 @@ def org(db: None) -> Org:
         advisor=advisor,
         tokens=tokens,
     )
+
+
+_TRANSACTIONAL = {"transactional_db", "live_server", "asgi_server", "django_db_reset_sequences"}
+
+
+def _was_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    uses = set(getattr(item, "fixturenames", ()))
+    return bool(uses & _TRANSACTIONAL) or bool(marker and marker.kwargs.get("transaction"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A transactional test ends with a flush of every table, which also removes what the
+    migrations seeded (the SLA calendars and policies, the order-number patterns): put it back
+    once every fixture is torn down, so that the next test on this worker starts from what
+    ``migrate`` gives a real installation (whatever ran before it)."""
+    yield
+    if nextitem is None or not _was_transactional(item):
+        return  # the last test: the test database is gone by now
+    from pytest_django.plugin import blocking_manager_key
+
+    from bihuan.testing.seeds import restore_migration_data
+
+    with item.config.stash[blocking_manager_key].unblock():
+        restore_migration_data()

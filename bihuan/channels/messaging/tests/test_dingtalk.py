@@ -150,8 +150,8 @@ def test_text_picture_and_file_reach_the_staff_members_ticket_and_the_reply_goes
     assert ticket.customer.name == "李娜"
     assert list(ticket.messages.order_by("id").values_list("body", flat=True)) == [
         "打印机卡纸了",
-        "(image)",
-        "(file: 维修合同.pdf)",
+        "（图片）",  # stored in the installation's language (zh-hans)
+        "（文件：维修合同.pdf）",
     ]
     identity = CustomerIdentity.objects.get(customer=ticket.customer)
     assert (identity.source, identity.value) == ("dingtalk:dingxsxqdc1xbo8bxkxk", STAFF)

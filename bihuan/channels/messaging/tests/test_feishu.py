@@ -145,8 +145,8 @@ def test_text_image_and_file_reach_the_open_ids_ticket_and_the_reply_goes_out(
     [ticket] = Ticket.objects.all()
     assert list(ticket.messages.order_by("id").values_list("body", flat=True)) == [
         "发票抬头开错了，能重开吗",
-        "(image)",
-        "(file: 报销单.xlsx)",
+        "（图片）",  # stored in the installation's language (zh-hans)
+        "（文件：报销单.xlsx）",
     ]
     identity = CustomerIdentity.objects.get(customer=ticket.customer)
     assert (identity.source, identity.value) == ("feishu:cli_9dbb2dd6f5e0d104", OPEN_ID)

@@ -135,7 +135,7 @@ def test_safe_mode_text_and_image_reach_the_openids_ticket_and_the_reply_goes_ou
     [ticket] = Ticket.objects.all()
     assert list(ticket.messages.order_by("id").values_list("body", flat=True)) == [
         "净化器显示 E3 怎么办",
-        "(image)",
+        "（图片）",  # stored in the installation's language (zh-hans)
     ]
     identity = CustomerIdentity.objects.get(customer=ticket.customer)
     assert (identity.source, identity.value) == ("wechat:wx5823bf96d3bd56c7", OPENID)

@@ -165,8 +165,8 @@ def test_text_image_and_file_become_one_customers_ticket_and_the_reply_goes_out(
     assert ticket.team == org.presales
     assert list(ticket.messages.order_by("id").values_list("body", flat=True)) == [
         "你好，我的订单 20231101 还没发货",
-        "(image)",
-        "(file: 发票.pdf)",
+        "（图片）",  # stored in the installation's language (zh-hans)
+        "（文件：发票.pdf）",
     ]
     identity = CustomerIdentity.objects.get(customer=ticket.customer)
     assert (identity.kind, identity.source, identity.value) == (
