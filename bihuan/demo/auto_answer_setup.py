@@ -8,7 +8,6 @@ here depends on the time of the load, so two loads of the demo stay the same."""
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 from bihuan.core.errors import ValidationFailed
 from bihuan.core.models import Event
@@ -62,13 +61,12 @@ def delete_auto_answer_setup() -> None:
         subject_type="knowledge.autoanswerchannel", subject_id__in=settings
     ).delete()
     AutoAnswerChannel.objects.filter(pk__in=settings).delete()
-    # The answer models the demo trained (as its admin), their files and events: a reload
-    # trains again and shows the same history.
+    # The answer models the demo trained (as its admin) and their events: a reload trains
+    # again and shows the same history. Their files stay: a file is not rolled back with the
+    # rows (a reset inside a transaction that is then undone would leave a row without its
+    # file), and a reload writes the same file again.
     trained = Event.objects.filter(
         verb="knowledge.answer_model_trained", actor__username=organisation.ADMIN_USERNAME
     )
-    versions = AnswerModelVersion.objects.filter(pk__in=trained.values("subject_id"))
-    for path in versions.values_list("path", flat=True):
-        Path(path).unlink(missing_ok=True)
-    versions.delete()
+    AnswerModelVersion.objects.filter(pk__in=trained.values("subject_id")).delete()
     trained.delete()

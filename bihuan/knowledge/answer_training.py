@@ -10,6 +10,7 @@ folder, an ``AnswerModelVersion`` row records it and becomes the active one, and
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -127,7 +128,9 @@ def train_answer_model(
     with transaction.atomic():
         taken = AnswerModelVersion.objects.select_for_update().all()
         number = len(list(taken.values_list("pk", flat=True))) + 1
-        version = f"answers-v{number}-{started:%Y%m%d%H%M%S}"
+        # Unique even for two trainings in the same second (or a demo reloaded at a frozen
+        # instant): a version's file is never overwritten while a row may still name it.
+        version = f"answers-v{number}-{started:%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
         path = model.save(Path(settings.DATA_DIR) / "models" / f"{version}.joblib")
         AnswerModelVersion.objects.filter(is_active=True).update(is_active=False)
         row = AnswerModelVersion.objects.create(

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from bihuan.accounts.choices import Role
 from bihuan.core.models import Event
@@ -183,21 +184,26 @@ def test_evaluate_and_train_refuse_a_database_without_the_labelled_articles(
     db: None, settings: Any, tmp_path: Path
 ) -> None:
     settings.DATA_DIR = tmp_path
+    # The messages are matched in English, whatever language the worker ran before.
+    with translation.override("en"):
+        with pytest.raises(CommandError, match="not published here"):
+            call_command("knowledge", "evaluate-answers", stdout=StringIO())
+        with pytest.raises(CommandError, match="between 0 and 1"):
+            call_command("knowledge", "evaluate-answers", "--threshold", "2", stdout=StringIO())
+        with pytest.raises(CommandError, match="Not enough labelled questions"):
+            call_command("knowledge", "train-answers", stdout=StringIO())
+        with pytest.raises(CommandError, match="Cannot read"):
+            call_command(
+                "knowledge",
+                "train-answers",
+                "--questions",
+                str(tmp_path / "x.tsv"),
+                stdout=StringIO(),
+            )
 
-    with pytest.raises(CommandError, match="not published here"):
-        call_command("knowledge", "evaluate-answers", stdout=StringIO())
-    with pytest.raises(CommandError, match="between 0 and 1"):
-        call_command("knowledge", "evaluate-answers", "--threshold", "2", stdout=StringIO())
-    with pytest.raises(CommandError, match="Not enough labelled questions"):
-        call_command("knowledge", "train-answers", stdout=StringIO())
-    with pytest.raises(CommandError, match="Cannot read"):
-        call_command(
-            "knowledge", "train-answers", "--questions", str(tmp_path / "x.tsv"), stdout=StringIO()
-        )
-
-    assert not AnswerModelVersion.objects.exists()
-    assert not Event.objects.filter(verb="knowledge.answer_model_trained").exists()
-    assert not (tmp_path / "models").exists()
+        assert not AnswerModelVersion.objects.exists()
+        assert not Event.objects.filter(verb="knowledge.answer_model_trained").exists()
+        assert not (tmp_path / "models").exists()
 
 
 def test_tickets_an_agent_inserted_a_public_article_into_are_training_examples(org: Any) -> None:
