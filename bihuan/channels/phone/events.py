@@ -104,5 +104,16 @@ declare(
         describe=lambda e: _("sent a test SMS"),
         details=lambda e: [str(e.get("result") or "")],
     ),
+    Verb(
+        "phone.cti_test_sent",
+        describe=lambda e: _("sent a test event to the call-centre webhook"),
+        details=lambda e: [str(e.get("result") or "")],
+    ),
+    Verb(
+        "phone.call_back_missed_again",
+        describe=lambda e: _("the caller called again and was missed: added to the open call-back"),
+        details=lambda e: [_("%(count)s missed calls") % {"count": e.get("missed_calls") or ""}],
+        link=ticket_link,
+    ),
     Verb("sms.provider_changed", describe=lambda e: _("changed an SMS provider's settings")),
 )

@@ -20,9 +20,35 @@ class CtiSettings(models.Model):
     webhook_secret = EncryptedCharField(max_length=500, blank=True, default="")
     call_back_minutes = models.PositiveIntegerField(default=120)
     updated_at = models.DateTimeField(null=True, blank=True)
+    # The last "send a test event" (the settings page's button): when, and what came back.
+    last_test_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True, blank=True)
+    last_test_result = models.CharField(max_length=500, blank=True, default="")
 
     def __str__(self) -> str:
         return "CTI settings"
+
+
+class CtiDelivery(models.Model):
+    """One request to the call-centre webhook and what we answered (accepted, or refused
+    and why), so an admin can see whether the call-centre reaches us and signs correctly.
+
+    Only the last ``services.KEEP_DELIVERIES`` rows are kept; the body is never stored (a
+    forged request's content is not ours to keep)."""
+
+    received_at = models.DateTimeField()
+    accepted = models.BooleanField()
+    status_code = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=200, blank=True, default="")
+    call_id = models.CharField(max_length=128, blank=True, default="")
+    event = models.CharField(max_length=16, blank=True, default="")
+    is_test = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["-received_at", "-id"], name="phone_cti_delivery_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.status_code} {self.call_id or self.reason}"
 
 
 class CallRecord(models.Model):
@@ -73,6 +99,26 @@ class CallRecord(models.Model):
         return self.ended_at is not None and self.answered_at is None
 
 
+class MissedCallBack(models.Model):
+    """The call-back task (a tickets ``CallBack``) of one caller's missed calls: a repeated
+    missed call from the same number while it is open adds to it (``missed_calls``); a
+    missed call after it was done or cancelled opens a new one."""
+
+    call_back = models.OneToOneField(
+        "tickets.CallBack", on_delete=models.CASCADE, related_name="missed_call"
+    )
+    phone = models.CharField(max_length=32)
+    missed_calls = models.PositiveIntegerField(default=1)
+    first_missed_at = models.DateTimeField()
+    last_missed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "-id"], name="phone_missed_cb_phone_idx")]
+
+    def __str__(self) -> str:
+        return f"call-back {self.call_back_id} ({self.missed_calls} missed)"
+
+
 class CallEventReceipt(models.Model):
     """A call event taken in, once per (call id, event): a repeated delivery is a no-op."""
 
@@ -119,6 +165,7 @@ class SmsProvider(models.Model):
     region = models.CharField(max_length=50, blank=True, default="")
     webhook_secret = EncryptedCharField(max_length=500, blank=True, default="")
     last_test_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True, blank=True)
     last_test_result = models.CharField(max_length=500, blank=True, default="")
     updated_at = models.DateTimeField(null=True, blank=True)
 

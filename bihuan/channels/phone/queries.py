@@ -1,14 +1,16 @@
-"""Read paths of the phone channel: a ticket's or a customer's recent calls."""
+"""Read paths of the phone channel: a ticket's or a customer's recent calls, the SMS
+providers, the call-centre webhook's latest deliveries."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from bihuan.channels.phone.models import CallRecord, SmsProvider
+from bihuan.channels.phone.models import CallRecord, CtiDelivery, SmsProvider
 from bihuan.customers.models import Customer
 from bihuan.tickets.models import Ticket
 
 RECENT_CALLS = 10
+RECENT_DELIVERIES = 10
 
 
 def _calls() -> QuerySet[CallRecord]:
@@ -27,3 +29,8 @@ def list_customer_calls(customer: Customer) -> list[CallRecord]:
 
 def list_providers() -> dict[str, SmsProvider]:
     return {p.kind: p for p in SmsProvider.objects.all()}
+
+
+def list_cti_deliveries() -> list[CtiDelivery]:
+    """The call-centre webhook's latest requests and our answers (admins' settings page)."""
+    return list(CtiDelivery.objects.order_by("-received_at", "-id")[:RECENT_DELIVERIES])

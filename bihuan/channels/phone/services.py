@@ -19,14 +19,19 @@ seen before (``WebhookNonce``), in the transaction of the change it allows.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -43,8 +48,10 @@ from bihuan.channels.phone.choices import (
 from bihuan.channels.phone.models import (
     CallEventReceipt,
     CallRecord,
+    CtiDelivery,
     CtiSettings,
     InboundSms,
+    MissedCallBack,
     OutboundSms,
     SmsProvider,
     WebhookNonce,
@@ -90,6 +97,16 @@ def sms_segments(text: str) -> int:
     """How many SMS ``text`` is billed as: one up to 70 characters, else 67 per part."""
     length = len(text)
     return 1 if length <= SEGMENT else math.ceil(length / LONG_SEGMENT)
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """What a settings page's test button found (the same shape as the messaging
+    platforms' ``test_connection``): whether it worked, and the message to show."""
+
+    is_ok: bool
+    message: str
+    reason: str = ""  # a ``providers.REASONS`` key (SMS) or the CTI test's own, when not ok
 
 
 # --- Webhook checks -------------------------------------------------------------------
@@ -145,6 +162,172 @@ def save_cti_settings(
             data={"secret_changed": webhook_secret is not None},
         )
     return settings_row
+
+
+# --- The call-centre webhook's deliveries and its test event ------------------------------
+
+KEEP_DELIVERIES = 50  # the delivery log keeps this many rows: a flood cannot grow it
+TEST_TIMEOUT_SECONDS = 10.0
+
+
+def record_cti_delivery(
+    *,
+    status_code: int,
+    reason: str = "",
+    call_id: str = "",
+    event: str = "",
+    is_test: bool = False,
+) -> CtiDelivery:
+    """Log one request to the call-centre webhook and our answer (after its own transaction
+    ended, so a refused request's log row is all it leaves); keep the last
+    ``KEEP_DELIVERIES``. Not an event-log entry: forged requests must not fill the audit
+    trail, and accepted ones already record their call events."""
+    with transaction.atomic():
+        delivery = CtiDelivery.objects.create(
+            received_at=timezone.now(),
+            accepted=200 <= status_code < 300,
+            status_code=status_code,
+            reason=reason[:200],
+            call_id=call_id[:128],
+            event=event[:16],
+            is_test=is_test,
+        )
+        oldest_kept = (
+            CtiDelivery.objects.order_by("-id").values_list("id", flat=True)[KEEP_DELIVERIES - 1 :]
+        ).first()
+        if oldest_kept is not None:
+            CtiDelivery.objects.filter(id__lt=oldest_kept).delete()
+    return delivery
+
+
+def is_test_event(data: Any) -> bool:
+    """A test event (``"test": true``, sent by the settings page's button or by a
+    call-centre's own test): checked like any other event, then answered without a call
+    record or a ticket."""
+    return isinstance(data, dict) and data.get("test") is True
+
+
+def test_event_payload(*, now: datetime) -> dict[str, Any]:
+    """The signed sample the "send a test event" button posts: an incoming call starting."""
+    return {
+        "test": True,
+        "call_id": f"bihuan-test-{secrets.token_hex(6)}",
+        "event": CallEventKind.STARTED.value,
+        "occurred_at": now.isoformat(timespec="seconds"),
+        "direction": CallDirection.INBOUND.value,
+        "caller": "+8613800138000",
+        "callee": "4008000000",
+        "agent": "",
+    }
+
+
+test_event_payload.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
+def send_cti_test_event(*, url: str, actor: User) -> ConnectionTest:
+    """Post a signed test call event to ``url`` (the public address of our webhook, as the
+    call-centre would) over real HTTP, and report what came back: accepted as a test (the
+    address is reachable and the secret matches), refused (and why), or unreachable. The
+    outcome is kept on the settings and recorded as ``phone.cti_test_sent``; the webhook
+    creates no call record or ticket for a test event."""
+    _require_admin(actor)
+    if not url.startswith(("https://", "http://")):
+        raise ValidationFailed(
+            _("The webhook address must start with http:// or https://."), code="invalid_url"
+        )
+    secret = cti_settings().webhook_secret
+    if not secret:
+        raise ValidationFailed(
+            _("Save a webhook secret first: the test event is signed with it."),
+            code="no_webhook_secret",
+        )
+    now = timezone.now()
+    body = json.dumps(test_event_payload(now=now), ensure_ascii=False).encode()
+    stamp = str(int(now.timestamp()))
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        signing.TIMESTAMP_HEADER: stamp,
+        signing.SIGNATURE_HEADER: signing.sign_webhook(secret, stamp, body),
+    }
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=TEST_TIMEOUT_SECONDS)
+    except httpx.TimeoutException:
+        result = ConnectionTest(
+            False,
+            gettext("No answer from %(url)s within %(seconds)d seconds.")
+            % {"url": url, "seconds": TEST_TIMEOUT_SECONDS},
+            "timeout",
+        )
+    except httpx.HTTPError as exc:
+        result = ConnectionTest(
+            False,
+            gettext("%(url)s cannot be reached (%(error)s).")
+            % {"url": url, "error": f"{type(exc).__name__}: {exc}"[:200]},
+            "unreachable",
+        )
+    else:
+        result = _test_answer(response)
+    with transaction.atomic():
+        settings_row = CtiSettings.objects.select_for_update().order_by("pk").first()
+        if settings_row is None:  # pragma: no cover - a secret implies the row
+            settings_row = CtiSettings.objects.create()
+        settings_row.last_test_at = timezone.now()
+        settings_row.last_test_ok = result.is_ok
+        settings_row.last_test_result = result.message[:500]
+        settings_row.save(update_fields=["last_test_at", "last_test_ok", "last_test_result"])
+        record_event(
+            "phone.cti_test_sent",
+            settings_row,
+            actor=actor,
+            data={
+                "url": url,
+                "ok": result.is_ok,
+                "reason": result.reason,
+                "result": result.message,
+            },
+        )
+    return result
+
+
+def _test_answer(response: httpx.Response) -> ConnectionTest:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    answer = data if isinstance(data, dict) else {}
+    status = response.status_code
+    error = str(answer.get("message") or answer.get("error") or "")[:200]
+    if status == 200 and answer.get("status") == "test":
+        return ConnectionTest(
+            True,
+            gettext("The webhook answered: test event received and its signature is valid."),
+        )
+    if status in (401, 409):
+        return ConnectionTest(
+            False,
+            gettext(
+                "The webhook refused the test event (%(error)s): the secret there is not the "
+                "one saved here, or the server clocks differ by more than 5 minutes."
+            )
+            % {"error": error or status},
+            "signature",
+        )
+    if status == 200 or answer.get("status") == "refused":
+        return ConnectionTest(
+            False,
+            gettext("The webhook answered but did not recognise the test event (HTTP %(status)s).")
+            % {"status": status},
+            "not_recognised",
+        )
+    return ConnectionTest(
+        False,
+        gettext(
+            "HTTP %(status)s from the address: it is not Bihuan's call-centre webhook (check "
+            "BIHUAN_PUBLIC_URL and the proxy)."
+        )
+        % {"status": status},
+        "wrong_address",
+    )
 
 
 def _require_admin(actor: User) -> None:
@@ -373,12 +556,54 @@ def call_back_due(missed_at: datetime) -> datetime:
     return add_minutes(calendar, missed_at, minutes)
 
 
+def _open_missed_call_back(phone: str) -> MissedCallBack | None:
+    """The caller's call-back task still to do (not done, not cancelled), if any."""
+    return (
+        MissedCallBack.objects.select_related("call_back")
+        .filter(
+            phone=phone,
+            call_back__done_at__isnull=True,
+            call_back__cancelled_at__isnull=True,
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
 def _schedule_missed_call_back(record: CallRecord, *, missed_at: datetime) -> None:
+    """A call-back for the caller of a missed call — or, while their last one is still to
+    do, the missed call added to it (one task per caller, however often they rang). Only the
+    caller's own missed-call call-backs count: the 24-hour follow-up call-back of a solved
+    ticket, or another caller's task, never swallows it."""
     ticket = Ticket.objects.select_for_update().get(pk=record.ticket_id)
-    if closing.open_call_back(ticket) is not None:
-        return  # one open call-back per ticket: a second missed call adds no other
+    # The ticket lock serialises two missed calls of one caller (both go to their open
+    # phone ticket), so the check below and the create cannot race.
+    pending = _open_missed_call_back(record.caller)
+    if pending is not None:
+        MissedCallBack.objects.filter(pk=pending.pk).update(
+            missed_calls=F("missed_calls") + 1,
+            last_missed_at=Greatest(F("last_missed_at"), missed_at),
+        )
+        pending.refresh_from_db(fields=["missed_calls", "last_missed_at"])
+        record_event(
+            "phone.call_back_missed_again",
+            record,
+            ticket_id=pending.call_back.ticket_id,
+            customer_id=record.customer_id,
+            at=missed_at,
+            data=_call_data(
+                record, call_back=pending.call_back_id, missed_calls=pending.missed_calls
+            ),
+        )
+        return
     call_back = closing._create(
         ticket, due_at=call_back_due(missed_at), attempt=1, now=timezone.now(), actor=None
+    )
+    MissedCallBack.objects.create(
+        call_back=call_back,
+        phone=record.caller,
+        first_missed_at=missed_at,
+        last_missed_at=missed_at,
     )
     record_event(
         "phone.call_back_requested",
@@ -463,20 +688,34 @@ def log_call(
             at=now,
             data=_call_data(record, answered=call.answered, note=note),
         )
-        if call.answered and call.direction == CallDirection.OUTBOUND:
-            call_back = closing.open_call_back(locked)
-            if (
-                call_back is not None
-                and call_back.attempt == 1
-                and locked.status != TicketStatus.SOLVED
-            ):
-                closing.cancel_open_call_backs(locked, now=now, reason="called_back")
+        if (
+            call.answered
+            and call.direction == CallDirection.OUTBOUND
+            and locked.status != TicketStatus.SOLVED
+            and MissedCallBack.objects.filter(
+                call_back__ticket=locked,
+                call_back__done_at__isnull=True,
+                call_back__cancelled_at__isnull=True,
+            ).exists()
+        ):
+            # The missed call is returned: its call-back is done. (A solved ticket's
+            # follow-up call-back is recorded on the ticket with its outcome instead.)
+            closing.cancel_open_call_backs(locked, now=now, reason="called_back")
     return record
 
 
 def _customer_phone(customer_id: int) -> str:
+    """The customer's primary phone in E.164, whatever spelling it was stored in (imported
+    and older rows keep ``13800138000``: the providers and the call records want
+    ``+8613800138000``, the form every channel matches with)."""
     rows = CustomerIdentity.objects.filter(customer_id=customer_id, kind=IdentityKind.PHONE)
-    return rows.order_by("-is_primary", "id").values_list("value", flat=True).first() or ""
+    stored = rows.order_by("-is_primary", "id").values_list("value", flat=True).first() or ""
+    if not stored:
+        return ""
+    try:
+        return normalize_phone(stored)
+    except ValidationFailed:
+        return stored  # not a number we can read: sent as stored, the provider says why
 
 
 # --- SMS out -----------------------------------------------------------------------------
@@ -541,32 +780,46 @@ def queue_sms_reply(message: Message) -> OutboundSms | None:
         )
 
 
-def send_test_sms(kind: str, *, to: str, actor: User) -> str:
-    """Send a test SMS through ``kind``'s account now (the settings page's button); the
-    outcome ("sent …" or the provider's refusal) is kept on the provider and answered."""
+def send_test_sms(kind: str, *, to: str, actor: User) -> ConnectionTest:
+    """Send a test SMS to ``to`` through ``kind``'s account now (the settings page's button),
+    with the real adapter and the provider's documented signing. The outcome — the
+    provider's message id, or its error code and message with what it means — is kept on
+    the provider, recorded as ``sms.test_sent`` and answered; no ticket, no queued SMS."""
     _require_admin(actor)
     number = normalize_phone(to)
     provider = provider_of(kind)
+    label = SmsProviderKind(provider.kind).label
     text = gettext("Bihuan test message: SMS sending works.")
     try:
         sent = providers.send(provider, to=number, text=text, reference="bihuan-test")
     except providers.SmsSendError as exc:
-        result, ok = str(exc)[:480], False
+        detail = f"{exc.code}: {exc.detail}" if exc.detail else exc.code
+        result = ConnectionTest(False, f"{exc.explanation} ({detail})"[:500], exc.reason)
     else:
-        result, ok = f"sent {sent.provider_message_id}"[:480], True
+        result = ConnectionTest(
+            True,
+            gettext("%(provider)s accepted the test SMS to %(number)s (message id %(id)s).")
+            % {
+                "provider": label,
+                "number": _masked(number),
+                "id": sent.provider_message_id or "-",
+            },
+        )
     with transaction.atomic():
         SmsProvider.objects.filter(pk=provider.pk).update(
-            last_test_at=timezone.now(), last_test_result=result
+            last_test_at=timezone.now(), last_test_ok=result.is_ok, last_test_result=result.message
         )
         record_event(
             "sms.test_sent",
             provider,
             actor=actor,
-            data={"kind": kind, "to": _masked(number), "ok": ok, "result": result},
-        )
-    if not ok:
-        raise ValidationFailed(
-            _("The provider refused the test SMS: %(reason)s"), code="test_failed", reason=result
+            data={
+                "kind": kind,
+                "to": _masked(number),
+                "ok": result.is_ok,
+                "reason": result.reason,
+                "result": result.message,
+            },
         )
     return result
 
@@ -581,9 +834,9 @@ def deliver_sms(outbound_id: int, *, attempt: int) -> None:
     provider = active_provider()
     try:
         if not outbound.to_number:
-            raise providers.SmsSendError("the customer has no phone number")
+            raise providers.SmsSendError("no_number", "the customer has no phone number")
         if provider is None:
-            raise providers.SmsSendError("no SMS provider is turned on")
+            raise providers.SmsSendError("no_provider", "no SMS provider is turned on")
         sent = providers.send(
             provider, to=outbound.to_number, text=outbound.body, reference=f"bihuan-{outbound.pk}"
         )

@@ -7,6 +7,7 @@ app_name = "phone"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("phone/cti/events/", views.cti_events, name="cti_events"),
     path("phone/settings/", views.phone_settings, name="settings"),
+    path("phone/settings/test-event/", views.cti_test, name="cti_test"),
     path("phone/tickets/<int:number>/calls/", views.log_ticket_call, name="log_ticket_call"),
     path(
         "phone/customers/<int:customer_id>/calls/",

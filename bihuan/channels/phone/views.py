@@ -4,13 +4,16 @@ logging a call by hand, and the admins' settings pages."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -30,10 +33,6 @@ MAX_BODY_BYTES = 64 * 1024
 # --- Webhooks ------------------------------------------------------------------------------
 
 
-def _refused(reason: str, status: int) -> JsonResponse:
-    return JsonResponse({"status": "refused", "error": reason}, status=status)
-
-
 def _signed_json(request: HttpRequest, secret: str) -> Any:
     """Check the signature (in the caller's transaction) and answer the parsed JSON body."""
     body = request.body
@@ -51,36 +50,53 @@ def _signed_json(request: HttpRequest, secret: str) -> Any:
         raise ValidationFailed(_("The body must be a JSON object."), code="invalid_body") from exc
 
 
-def _webhook(request: HttpRequest, secret: str, handle: Any) -> JsonResponse:
+Handler = Callable[[Any], dict[str, Any]]
+
+
+def _answer(request: HttpRequest, secret: str, handle: Handler) -> tuple[int, dict[str, Any]]:
+    """The status and JSON answer of a signed webhook request: ``handle``'s, or the
+    refusal."""
     try:
         with transaction.atomic():
             # Everything — the remembered signature included — commits only when the
             # change succeeds: a refused request leaves no trace.
-            return handle(_signed_json(request, secret))  # type: ignore[no-any-return]
+            return 200, handle(_signed_json(request, secret))
     except services.WebhookRefused as exc:
-        return _refused(str(exc), exc.status)
+        return exc.status, {"status": "refused", "error": str(exc)}
     except DomainError as exc:
-        return JsonResponse(
-            {"status": "refused", "error": exc.code, "message": str(exc)}, status=exc.status
-        )
+        return exc.status, {"status": "refused", "error": exc.code, "message": str(exc)}
+
+
+def _webhook(request: HttpRequest, secret: str, handle: Handler) -> JsonResponse:
+    status, data = _answer(request, secret, handle)
+    return JsonResponse(data, status=status)
 
 
 @csrf_exempt
 @require_POST
 def cti_events(request: HttpRequest) -> JsonResponse:
-    """The call-centre's events (``docs/channels.md``), one JSON object per request."""
+    """The call-centre's events (``docs/channels.md``), one JSON object per request. Each
+    request is logged with our answer for the settings page; a test event (``"test":
+    true``) is checked like any other and answered without a call record or a ticket."""
+    seen: dict[str, Any] = {}
 
-    def handle(data: Any) -> JsonResponse:
-        outcome = services.receive_call_event(services.parse_call_event(data))
-        return JsonResponse(
-            {
-                "status": "duplicate" if outcome.duplicate else "ok",
-                "ticket": outcome.record.ticket_id,
-                "call": outcome.record.pk,
-            }
-        )
+    def handle(data: Any) -> dict[str, Any]:
+        event = services.parse_call_event(data)
+        seen.update(call_id=event.call_id, event=event.event)
+        if services.is_test_event(data):
+            seen["is_test"] = True
+            return {"status": "test", "call_id": event.call_id}
+        outcome = services.receive_call_event(event)
+        return {
+            "status": "duplicate" if outcome.duplicate else "ok",
+            "ticket": outcome.record.ticket_id,
+            "call": outcome.record.pk,
+        }
 
-    return _webhook(request, services.cti_settings().webhook_secret, handle)
+    status, data = _answer(request, services.cti_settings().webhook_secret, handle)
+    reason = "" if status == 200 else str(data.get("message") or data.get("error") or "")
+    services.record_cti_delivery(status_code=status, reason=reason, **seen)
+    return JsonResponse(data, status=status)
 
 
 def _provider_secret(kind: str) -> tuple[Any, str]:
@@ -94,7 +110,7 @@ def sms_inbound(request: HttpRequest, kind: str) -> JsonResponse:
     """A customer's SMS relayed by the provider: ``{"id", "from", "text"}``."""
     provider, secret = _provider_secret(kind)
 
-    def handle(data: Any) -> JsonResponse:
+    def handle(data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise ValidationFailed(_("The body must be a JSON object."), code="invalid_body")
         result = services.receive_inbound_sms(
@@ -103,12 +119,10 @@ def sms_inbound(request: HttpRequest, kind: str) -> JsonResponse:
             sender=str(data.get("from") or ""),
             text=str(data.get("text") or ""),
         )
-        return JsonResponse(
-            {
-                "status": "duplicate" if result.duplicate else "ok",
-                "ticket": result.message.ticket_id,
-            }
-        )
+        return {
+            "status": "duplicate" if result.duplicate else "ok",
+            "ticket": result.message.ticket_id,
+        }
 
     return _webhook(request, secret, handle)
 
@@ -119,7 +133,7 @@ def sms_receipts(request: HttpRequest, kind: str) -> JsonResponse:
     """A delivery receipt: ``{"message_id", "status": "delivered"|"failed", "error"}``."""
     provider, secret = _provider_secret(kind)
 
-    def handle(data: Any) -> JsonResponse:
+    def handle(data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise ValidationFailed(_("The body must be a JSON object."), code="invalid_body")
         outbound = services.record_sms_receipt(
@@ -128,7 +142,7 @@ def sms_receipts(request: HttpRequest, kind: str) -> JsonResponse:
             status=str(data.get("status") or ""),
             error=str(data.get("error") or ""),
         )
-        return JsonResponse({"status": "ok", "sms": outbound.pk})
+        return {"status": "ok", "sms": outbound.pk}
 
     return _webhook(request, secret, handle)
 
@@ -192,11 +206,19 @@ def _admin(request: HttpRequest) -> Any:
     return viewer
 
 
+def cti_webhook_url() -> str:
+    """The public address of the call-centre webhook (``BIHUAN_PUBLIC_URL``), to paste
+    into the call-centre and to post the test event to."""
+    base = str(getattr(settings, "BIHUAN_PUBLIC_URL", "")).rstrip("/")
+    return base + reverse("phone:cti_events")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @domain_errors
 def phone_settings(request: HttpRequest) -> HttpResponse:
-    """The call-centre webhook's secret and call-back time; the SMS providers' states."""
+    """The call-centre webhook: its address and secret, the call-back time, the last
+    deliveries and the test event; the SMS providers' states."""
     viewer = _admin(request)
     current = services.cti_settings()
     form = CtiSettingsForm(
@@ -218,11 +240,38 @@ def phone_settings(request: HttpRequest) -> HttpResponse:
         "phone/settings.html",
         {
             "form": form,
+            "cti": current,
             "has_secret": bool(current.webhook_secret),
-            "webhook_url": request.build_absolute_uri("/phone/cti/events/"),
+            "webhook_url": cti_webhook_url(),
+            "deliveries": queries.list_cti_deliveries(),
             "providers": rows,
         },
     )
+
+
+@login_required
+@require_POST
+@domain_errors
+def cti_test(request: HttpRequest) -> HttpResponse:
+    """ "Send a test event": a signed sample call event posted to our public webhook address
+    over HTTP; the page shows what came back."""
+    viewer = _admin(request)
+    result = services.send_cti_test_event(url=cti_webhook_url(), actor=viewer)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request,
+            "phone/_cti_test.html",
+            {"cti": services.cti_settings(), "deliveries": queries.list_cti_deliveries()},
+        )
+    _flash(request, result)
+    return redirect("phone:settings")
+
+
+def _flash(request: HttpRequest, result: services.ConnectionTest) -> None:
+    if result.is_ok:
+        messages.success(request, result.message)
+    else:
+        messages.error(request, result.message)
 
 
 @login_required
@@ -285,10 +334,13 @@ def sms_provider(request: HttpRequest, kind: str) -> HttpResponse:
 @require_POST
 @domain_errors
 def sms_test(request: HttpRequest, kind: str) -> HttpResponse:
+    """ "Send test SMS": through the provider's real API; the page shows its answer."""
     viewer = _admin(request)
     form = TestSmsForm(request.POST)
     if not form.is_valid():
         raise ValidationFailed(_("Enter a phone number."), code="phone_required")
     result = services.send_test_sms(kind, to=form.cleaned_data["to"], actor=viewer)
-    messages.success(request, _("Test SMS sent (%(result)s).") % {"result": result})
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "phone/_test_result.html", {"tested": services.provider_of(kind)})
+    _flash(request, result)
     return redirect(f"phone:sms_{kind}")
