@@ -4,7 +4,9 @@
   on a platform channel is queued once, in its own transaction;
 - due work ``messaging.deliver_reply``: one send through the platform's API, retried with the
   engine's back-off (rate limits included), failed with the reason after the last attempt;
-- due work ``messaging.sync_wecom``: WeCom's ``kf/sync_msg`` pull after a callback event.
+- due work ``messaging.sync_wecom``: WeCom's ``kf/sync_msg`` pull after a callback event;
+- due work ``messaging.fetch_profiles``: the senders' profiles a platform did not give when
+  their messages arrived, asked again with the engine's back-off.
 """
 
 from __future__ import annotations
@@ -45,3 +47,8 @@ def sync_wecom(item: DueItem) -> None:
 
 def _id(key: str) -> int:
     return int(key.rsplit(":", 1)[-1])
+
+
+@due_work(services.PROFILE_KIND, atomic=False, max_attempts=services.MAX_PROFILE_ATTEMPTS)
+def fetch_profiles(item: DueItem) -> None:
+    services.fetch_missing_profiles(_id(item.key))

@@ -82,6 +82,9 @@ class PlatformMessage(models.Model):
         "tickets.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     state = models.CharField(max_length=16, choices=DeliveryState.choices)
+    # A reply's parts done so far ("sent": "text" and file ids; "media": file id → the
+    # platform's media key), so that a retried delivery neither uploads nor sends twice.
+    progress = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField()
@@ -106,3 +109,32 @@ class PlatformMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.platform_message_id or self.pk}"
+
+
+class PlatformContact(models.Model):
+    """What a platform told about one of its users (a customer writing to the account): the
+    name, avatar and unionid from its profile API, asked once per new user.
+
+    ``fetched_at`` is empty while the platform has not answered (the call failed: the
+    ``messaging.fetch_profiles`` due work asks again); the messages themselves never wait for
+    it. The unionid names the same WeChat user across the apps of one open-platform account.
+    """
+
+    account = models.ForeignKey(PlatformAccount, on_delete=models.CASCADE, related_name="+")
+    peer_id = models.CharField(_("platform user id"), max_length=191)
+    name = models.CharField(_("name"), max_length=200, blank=True, default="")
+    avatar_url = models.CharField(max_length=500, blank=True, default="")
+    union_id = models.CharField(max_length=191, blank=True, default="")
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "peer_id"], name="platform_contact_once")
+        ]
+        indexes = [
+            models.Index(fields=["account", "fetched_at"], name="platform_contact_pending_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.peer_id

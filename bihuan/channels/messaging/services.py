@@ -8,37 +8,52 @@ an orphan file); one transaction then writes the ``PlatformMessage``, the ticket
 (the customer resolved by the platform identity, their open ticket on that platform threaded)
 and its files. Outbound: a reply written on a platform channel is queued in its own
 transaction (once per message) and sent by due work with the platform's token and its
-rate-limit back-off.
+rate-limit back-off; the files the agent attached go with it as image or file messages
+(uploaded once, sent once: a retry carries on from the part that failed).
+
+Senders: a new sender's profile (name, avatar, unionid) is asked of the platform once,
+before their first message is stored, so that the customer is created with their name; when
+the platform does not answer, the message is stored all the same and due work asks again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from bihuan.accounts.models import Team, User
 from bihuan.channels.messaging.choices import DeliveryState, Direction, Platform
-from bihuan.channels.messaging.models import PlatformAccount, PlatformMessage
-from bihuan.channels.messaging.platforms import client_for, default_base_url
+from bihuan.channels.messaging.models import PlatformAccount, PlatformContact, PlatformMessage
+from bihuan.channels.messaging.platforms import client_for, default_base_url, media_limits
 from bihuan.channels.messaging.platforms.base import (
     Download,
     InboundMessage,
+    PlatformClient,
     PlatformError,
     PlatformRateLimited,
+    Profile,
+    Upload,
+    remember_token,
 )
 from bihuan.channels.messaging.platforms.wecom import Client as WeComClient
 from bihuan.channels.messaging.platforms.wecom import parse_sync_message
 from bihuan.channels.models import MessageFile
-from bihuan.channels.services import clean_filename
+from bihuan.channels.services import _claim_draft_files, clean_filename
 from bihuan.core import due_work
 from bihuan.core.errors import PermissionDenied, ValidationFailed
 from bihuan.core.events import record_event
@@ -50,8 +65,14 @@ from bihuan.tickets.models import Message, Ticket
 
 DELIVERY_KIND = "messaging.deliver_reply"
 SYNC_KIND = "messaging.sync_wecom"
+PROFILE_KIND = "messaging.fetch_profiles"
 MAX_DELIVERY_ATTEMPTS = 8
+MAX_PROFILE_ATTEMPTS = 6
 MAX_SUBJECT = 60
+FILE_LINK_SALT = "bihuan.messaging.file-link"
+FILE_LINK_DAYS = 7
+
+logger = logging.getLogger(__name__)
 
 
 def identity_source(account: PlatformAccount) -> str:
@@ -69,8 +90,107 @@ class Received:
 
 def receive_messages(account: PlatformAccount, messages: list[InboundMessage]) -> list[Received]:
     """Store each message once on the ticket of its sender. Raises ``PlatformError`` when a
-    file cannot be downloaded (nothing of that message is stored; the platform retries)."""
-    return [_receive(account, message) for message in messages]
+    file cannot be downloaded (nothing of that message is stored; the platform retries).
+
+    New senders' profiles are asked of the platform first, in one batch (their names name
+    the customers created for them); a failed profile call never stops the messages.
+    """
+    names = learn_senders(account, messages)
+    return [_receive(account, message, names.get(message.peer_id, "")) for message in messages]
+
+
+# --- Senders' profiles ------------------------------------------------------------------------
+
+
+def learn_senders(account: PlatformAccount, messages: list[InboundMessage]) -> dict[str, str]:
+    """The senders' names (peer id → name), asking the platform once per new sender.
+
+    A sender is new when the account has no ``PlatformContact`` for them. Their profiles are
+    fetched in one call where the platform allows (WeCom: 100 a call); a name the callback
+    carried (DingTalk's ``senderNick``) needs no call. When the platform fails, the contacts
+    are kept without a profile and ``messaging.fetch_profiles`` asks again later.
+    """
+    peers = list(dict.fromkeys(m.peer_id[:191] for m in messages if m.peer_id))
+    if not peers:
+        return {}
+    known = {
+        c.peer_id: c.name
+        for c in PlatformContact.objects.filter(account=account, peer_id__in=peers)
+    }
+    new = [peer for peer in peers if peer not in known]
+    if not new:
+        return known
+    carried = {m.peer_id[:191]: m.name.strip()[:200] for m in messages if m.name.strip()}
+    wanted = [peer for peer in new if peer not in carried]
+    profiles: dict[str, Profile] = {}
+    failed = False
+    if wanted:
+        try:
+            profiles = {p.peer_id: p for p in client_for(account).fetch_profiles(wanted)}
+        except Exception as exc:  # the platform or the network: the messages go on
+            logger.warning("profile call of messaging account %s failed: %s", account.pk, exc)
+            failed = True
+    now = timezone.now()
+    rows = []
+    for peer in new:
+        profile = profiles.get(peer)
+        rows.append(
+            PlatformContact(
+                account=account,
+                peer_id=peer,
+                name=(carried.get(peer) or (profile.name if profile else "")).strip()[:200],
+                avatar_url=(profile.avatar_url if profile else "")[:500],
+                union_id=(profile.union_id if profile else "")[:191],
+                # The platform answered (an id it left out has no profile to wait for).
+                fetched_at=None if failed and peer in wanted else now,
+                created_at=now,
+            )
+        )
+    with transaction.atomic():
+        # A concurrent callback may have stored the same sender: theirs stays.
+        PlatformContact.objects.bulk_create(rows, ignore_conflicts=True)
+        if failed:
+            due_work.schedule(PROFILE_KIND, key=profile_key(account), due_at=now)
+    return {**known, **{row.peer_id: row.name for row in rows}}
+
+
+def profile_key(account: PlatformAccount) -> str:
+    return f"bihuan_messaging.platformaccount:{account.pk}"
+
+
+def fetch_missing_profiles(account_id: int) -> int:
+    """Ask the platform again for the profiles it did not give (due work); returns how many
+    were stored. Raises when the platform fails again (the engine retries with back-off).
+
+    The profile goes on the ``PlatformContact``; a customer created meanwhile keeps the name
+    it was given (customers have no service yet that renames one on a channel's word).
+    """
+    account = PlatformAccount.objects.filter(pk=account_id).first()
+    if account is None or not account.is_active:
+        return 0
+    done = 0
+    while True:
+        pending = list(
+            PlatformContact.objects.filter(account=account, fetched_at__isnull=True)
+            .order_by("pk")
+            .values_list("peer_id", flat=True)[:100]
+        )
+        if not pending:
+            return done
+        profiles = {p.peer_id: p for p in client_for(account).fetch_profiles(pending)}
+        now = timezone.now()
+        with transaction.atomic():
+            for peer in pending:
+                profile = profiles.get(peer) or Profile(peer)
+                PlatformContact.objects.filter(
+                    account=account, peer_id=peer, fetched_at__isnull=True
+                ).update(
+                    name=profile.name.strip()[:200],
+                    avatar_url=profile.avatar_url[:500],
+                    union_id=profile.union_id[:191],
+                    fetched_at=now,
+                )
+        done += len(pending)
 
 
 def _stored(account: PlatformAccount, message_id: str) -> Received | None:
@@ -86,7 +206,7 @@ def _stored(account: PlatformAccount, message_id: str) -> Received | None:
     return Received(message_id, row["ticket_id"], is_duplicate=True)
 
 
-def _receive(account: PlatformAccount, message: InboundMessage) -> Received:
+def _receive(account: PlatformAccount, message: InboundMessage, name: str) -> Received:
     existing = _stored(account, message.message_id)
     if existing is not None:
         return existing
@@ -94,7 +214,7 @@ def _receive(account: PlatformAccount, message: InboundMessage) -> Received:
     stored_name = _store_media(download) if download is not None else ""
     try:
         with transaction.atomic():
-            return _store(account, message, download, stored_name)
+            return _store(account, message, download, stored_name, name)
     except IntegrityError:
         # The same message stored by a concurrent callback: the unique key decided.
         existing = _stored(account, message.message_id)
@@ -130,6 +250,7 @@ def _store(
     message: InboundMessage,
     download: Download | None,
     stored_name: str,
+    name: str,
 ) -> Received:
     # One inbound message of an account at a time: a new customer's first two messages
     # arriving together open one ticket, not two.
@@ -145,7 +266,9 @@ def _store(
     )
     body = _body(locked, message, download)
     contact = ContactDetails(
-        name=message.name, external_id=message.peer_id, external_source=identity_source(locked)
+        name=message.name or name,
+        external_id=message.peer_id,
+        external_source=identity_source(locked),
     )
     ticket = _open_ticket(locked, contact)
     if ticket is None:
@@ -264,7 +387,9 @@ def queue_platform_reply(message: Message) -> PlatformMessage | None:
     """Queue an agent's reply written on a messaging platform channel; once per message.
 
     It goes to the person and account of the ticket's latest message received on that
-    platform. Without one (a ticket opened elsewhere) it is recorded as failed with the reason.
+    platform (without one, a ticket opened elsewhere, nothing is queued). The files its author
+    attached for it (drafts uploaded before the reply was written) go with it; a file larger
+    than the platform accepts fails the reply with that reason before anything is sent.
     """
     if message.kind != MessageKind.REPLY or message.channel not in Platform.values:
         return None
@@ -288,6 +413,8 @@ def queue_platform_reply(message: Message) -> PlatformMessage | None:
         now = timezone.now()
         if last is None:
             return None  # nobody to send to on that platform: nothing queued
+        _claim_draft_files(message)
+        files = list(MessageFile.objects.filter(ticket_message=message).order_by("pk"))
         row = PlatformMessage.objects.create(
             account=last.account,
             direction=Direction.OUTBOUND,
@@ -303,18 +430,42 @@ def queue_platform_reply(message: Message) -> PlatformMessage | None:
             ticket_id=ticket.pk,
             customer_id=ticket.customer_id,
             at=now,
-            data={"platform": last.account.platform, "message": message.pk},
+            data={
+                "platform": last.account.platform,
+                "message": message.pk,
+                "files": [f.filename for f in files],
+            },
         )
-        due_work.schedule(DELIVERY_KIND, key=delivery_key(row), due_at=now)
+        too_large = _too_large(last.account.platform, files)
+        if too_large:
+            _mark_failed(row, too_large, now=now)
+        else:
+            due_work.schedule(DELIVERY_KIND, key=delivery_key(row), due_at=now)
     return row
 
 
+def _too_large(platform: str, files: list[MessageFile]) -> str:
+    """The reason a reply cannot go out on ``platform`` ("" when every file fits)."""
+    limits = media_limits(platform)
+    for file in files:
+        if limits.kind_of(file.filename, file.content_type, file.size) is None:
+            limit = max(limits.file_bytes, limits.image_bytes) // (1024 * 1024)
+            return gettext(
+                "The file “%(name)s” is larger than the %(limit)d MB %(platform)s accepts; "
+                "nothing of this reply was sent."
+            ) % {"name": file.filename, "limit": limit, "platform": Platform(platform).label}
+    return ""
+
+
 def deliver_platform_reply(row_id: int, *, attempt: int) -> None:
-    """Send a queued reply (due work, after the reply's commit).
+    """Send a queued reply (due work, after the reply's commit): its text, then each file as
+    an image or file message (or a text with a download link where the platform has no such
+    message).
 
     Raises on a failure to retry — a rate-limit answer of the platform included, which the
     engine retries with its doubling back-off; the last attempt marks the reply failed.
-    A reply sent already is not sent again.
+    Each part sent and each file uploaded is remembered on the row: a retry neither sends a
+    part again nor uploads a file again. A reply sent already is not sent again.
     """
     row = (
         PlatformMessage.objects.select_related("account", "ticket_message")
@@ -329,9 +480,7 @@ def deliver_platform_reply(row_id: int, *, attempt: int) -> None:
         return
     PlatformMessage.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
     try:
-        sent_id = client_for(row.account).send_text(
-            row.peer_id, row.ticket_message.body, reference=f"bihuan-{row.pk}"
-        )
+        sent_id = _send_parts(row)
     except PlatformError as exc:
         reason = f"{exc.code}: {exc.message}"
         if attempt >= MAX_DELIVERY_ATTEMPTS or not _retryable(exc):
@@ -364,6 +513,80 @@ def deliver_platform_reply(row_id: int, *, attempt: int) -> None:
                 at=now,
                 data={"platform": row.account.platform, "message": row.ticket_message_id},
             )
+
+
+def _send_parts(row: PlatformMessage) -> str:
+    """Send what of the reply is not sent yet; returns the platform's id of its first part."""
+    assert row.ticket_message is not None
+    client = client_for(row.account)
+    progress: dict[str, Any] = dict(row.progress or {})
+    sent: list[str] = list(progress.get("sent") or [])
+    media: dict[str, str] = dict(progress.get("media") or {})
+    ids: list[str] = list(progress.get("ids") or [])
+
+    def remember() -> None:
+        progress.update(sent=sent, media=media, ids=ids)
+        PlatformMessage.objects.filter(pk=row.pk).update(progress=progress)
+
+    if row.ticket_message.body.strip() and "text" not in sent:
+        ids.append(
+            client.send_text(row.peer_id, row.ticket_message.body, reference=f"bihuan-{row.pk}")
+        )
+        sent.append("text")
+        remember()
+    files = MessageFile.objects.filter(ticket_message_id=row.ticket_message_id).order_by("pk")
+    for file in files:
+        part = f"file:{file.pk}"
+        if part in sent:
+            continue
+        ids.append(_send_file(client, row, file, media, remember))
+        sent.append(part)
+        remember()
+    return next((i for i in ids if i), "")
+
+
+def _send_file(
+    client: PlatformClient,
+    row: PlatformMessage,
+    file: MessageFile,
+    media: dict[str, str],
+    remember: Callable[[], None],
+) -> str:
+    reference = f"bihuan-{row.pk}-{file.pk}"
+    kind = media_limits(row.account.platform).kind_of(file.filename, file.content_type, file.size)
+    if kind == "link" or kind is None:
+        text = f"{file.filename}\n{file_link(file)}"
+        return client.send_text(row.peer_id, text, reference=reference)
+    with file.file.open("rb") as handle:
+        upload = Upload(filename=file.filename, content_type=file.content_type, data=handle.read())
+    key = media.get(str(file.pk))
+    if not key:
+        key = client.upload(kind, upload)
+        media[str(file.pk)] = key
+        remember()  # uploaded once: a failed send is retried with the same media
+    return client.send_media(row.peer_id, kind, key, upload, reference=reference)
+
+
+def file_link(file: MessageFile) -> str:
+    """A download address of a reply's file for the customer, signed and valid for
+    ``FILE_LINK_DAYS`` days (the Official Account cannot send files; DingTalk's robot only
+    some types)."""
+    token = signing.dumps({"file": file.pk}, salt=FILE_LINK_SALT)
+    path = reverse("messaging:file", kwargs={"token": token})
+    return str(settings.BIHUAN_PUBLIC_URL).rstrip("/") + path
+
+
+def get_linked_file(token: str) -> MessageFile | None:
+    """The reply file a ``file_link`` names; None for a forged or expired link."""
+    try:
+        data = signing.loads(token, salt=FILE_LINK_SALT, max_age=FILE_LINK_DAYS * 86400)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("file"), int):
+        return None
+    return MessageFile.objects.filter(
+        pk=data["file"], ticket_message__kind=MessageKind.REPLY
+    ).first()
 
 
 def _retryable(exc: PlatformError) -> bool:
@@ -477,24 +700,40 @@ def test_connection(account: PlatformAccount, *, actor: User) -> ConnectionTest:
     """Fetch a fresh access token from the configured API address; keep and return the
     outcome (the platform's own error code and message when it refuses)."""
     _require_admin(actor)
+    client = client_for(account)
     try:
-        token, lifetime = client_for(account).fetch_token()
+        token, lifetime = client.fetch_token()
+        remember_token(account, token, lifetime)
+        account_ok, detail = _check_account(client)
     except PlatformError as exc:
         result = ConnectionTest(False, f"{exc.code}: {exc.message}")
     except Exception as exc:  # DNS, TLS, refused connection, timeout
         result = ConnectionTest(False, f"{type(exc).__name__}: {exc}")
     else:
-        result = ConnectionTest(
-            bool(token),
-            gettext("Access token received, valid for %(minutes)d minutes.")
-            % {"minutes": lifetime // 60},
-        )
+        message = gettext("Access token received, valid for %(minutes)d minutes.") % {
+            "minutes": lifetime // 60
+        }
+        result = ConnectionTest(bool(token) and account_ok, f"{message} {detail}".strip())
     PlatformAccount.objects.filter(pk=account.pk).update(
         last_test_ok=result.is_ok,
         last_test_message=result.message[:500],
         last_tested_at=timezone.now(),
     )
     return result
+
+
+def _check_account(client: PlatformClient) -> tuple[bool, str]:
+    """WeCom: the token is the corp's; the customer-service account must be one of its kf
+    accounts (``kf/account/list``), or no message would ever arrive. (ok, what to add)."""
+    if not isinstance(client, WeComClient) or not client.account.open_kfid:
+        return True, ""
+    names = client.account_names()
+    name = names.get(client.account.open_kfid)
+    if name is None:
+        return False, gettext(
+            "But the corp has no customer-service account %(open_kfid)s (it has %(count)d)."
+        ) % {"open_kfid": client.account.open_kfid, "count": len(names)}
+    return True, gettext("Customer-service account: %(name)s.") % {"name": name}
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

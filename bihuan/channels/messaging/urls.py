@@ -4,6 +4,7 @@ from bihuan.channels.messaging import views
 
 app_name = "messaging"
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("messaging/files/<str:token>/", views.linked_file, name="file"),
     path("messaging/<str:platform>/<str:callback_key>/", views.callback, name="callback"),
     path("settings/messaging/", views.account_list, name="accounts"),
     path("settings/messaging/new/", views.account_new, name="account_new"),

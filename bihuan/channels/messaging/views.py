@@ -7,7 +7,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +63,19 @@ def callback(request: HttpRequest, platform: str, callback_key: str) -> HttpResp
             forget_nonce(account, result.nonce)
         return HttpResponse("try again", status=503, content_type="text/plain")
     return HttpResponse(result.body, content_type=result.content_type)
+
+
+@require_GET
+def linked_file(request: HttpRequest, token: str) -> FileResponse:
+    """A reply's file sent to a customer as a signed link (the platform had no file message
+    for it); a forged or expired link is 404."""
+    file = services.get_linked_file(token)
+    if file is None:
+        raise Http404
+    response = FileResponse(file.file.open("rb"), as_attachment=True, filename=file.filename)
+    response["Content-Type"] = file.content_type or "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def callback_url(account: PlatformAccount) -> str:

@@ -9,7 +9,12 @@ from __future__ import annotations
 from bihuan.channels.messaging.choices import Platform
 from bihuan.channels.messaging.models import PlatformAccount
 from bihuan.channels.messaging.platforms import dingtalk, feishu, wechat, wecom
-from bihuan.channels.messaging.platforms.base import CallbackResult, PlatformClient, Request
+from bihuan.channels.messaging.platforms.base import (
+    CallbackResult,
+    MediaLimits,
+    PlatformClient,
+    Request,
+)
 
 _MODULES = {
     Platform.WECOM: wecom,
@@ -32,3 +37,9 @@ def handle_callback(account: PlatformAccount, request: Request) -> CallbackResul
 def default_base_url(platform: str) -> str:
     url: str = _MODULES[Platform(platform)].DEFAULT_BASE_URL
     return url
+
+
+def media_limits(platform: str) -> MediaLimits:
+    """What the platform accepts as image and file messages of a reply."""
+    limits: MediaLimits = _MODULES[Platform(platform)].LIMITS
+    return limits

@@ -85,6 +85,51 @@ class Download:
     data: bytes
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What a platform tells about one of its users: the name it shows (may be empty: the
+    Official Account returns no nickname since 2021), an avatar address, the unionid."""
+
+    peer_id: str
+    name: str = ""
+    avatar_url: str = ""
+    union_id: str = ""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file of an agent's reply, to upload and send as an image or a file message."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """What a platform accepts as an image or file message. A file of another type, or any
+    file where ``file_bytes`` is 0 (the Official Account's custom messages have no file
+    type), goes as a text message with a download link."""
+
+    image_types: frozenset[str]
+    image_bytes: int
+    file_bytes: int
+    file_extensions: frozenset[str] | None = None  # None: any extension
+
+    def kind_of(self, filename: str, content_type: str, size: int) -> str | None:
+        """ "image", "file" or "link"; None when the file is too large for the platform."""
+        if content_type.lower() in self.image_types and size <= self.image_bytes:
+            return "image"
+        extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+        if not self.file_bytes or (
+            self.file_extensions is not None and extension not in self.file_extensions
+        ):
+            return "link"
+        if size <= self.file_bytes:
+            return "file"
+        return None
+
+
 @dataclass
 class CallbackResult:
     """What a verified callback carried and what to answer the platform."""
@@ -108,6 +153,20 @@ class PlatformClient(Protocol):
         ...
 
     def download(self, media: MediaRef) -> Download: ...
+
+    def fetch_profiles(self, peer_ids: list[str]) -> list[Profile]:
+        """The platform's profiles of ``peer_ids`` (ids it does not know are left out)."""
+        ...
+
+    def upload(self, kind: str, upload: Upload) -> str:
+        """Upload an image or a file ("image" / "file"); returns the platform's media key."""
+        ...
+
+    def send_media(
+        self, peer_id: str, kind: str, media_key: str, upload: Upload, *, reference: str
+    ) -> str:
+        """Send an uploaded image or file; returns the platform's message id (or "")."""
+        ...
 
 
 def http_client() -> httpx.Client:
@@ -216,6 +275,11 @@ def access_token(account: PlatformAccount, fetch: Callable[[], tuple[str, int]])
         if isinstance(token, str) and token:
             return token
     raise PlatformError("token_busy", "waited too long for another process's token request")
+
+
+def remember_token(account: PlatformAccount, token: str, lifetime: int) -> None:
+    """Cache a token fetched outside ``access_token`` (the connection test's)."""
+    cache.set(token_key(account), token, timeout=max(lifetime - TOKEN_EARLY_REFRESH_SECONDS, 60))
 
 
 def drop_token(account: PlatformAccount) -> None:

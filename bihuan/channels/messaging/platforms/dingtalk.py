@@ -10,6 +10,11 @@ API (open.dingtalk.com).
   and every event are answered with the encrypted ``success`` map.
 - Replies: ``/v1.0/robot/oToMessages/batchSend`` with ``x-acs-dingtalk-access-token``; files:
   ``/v1.0/robot/messageFiles/download`` gives a download URL.
+- A reply's files: ``media/upload`` on the older host (oapi.dingtalk.com, the same access
+  token as ``access_token`` parameter) gives a ``media_id``, sent with the robot templates
+  ``sampleImageMsg`` (``photoURL`` takes the media_id) and ``sampleFile`` (pdf, doc(x),
+  xlsx, zip, rar); another file type goes as a text with a download link.
+- Names: the robot callback carries ``senderNick``; no profile call is needed.
 """
 
 from __future__ import annotations
@@ -28,11 +33,14 @@ from bihuan.channels.messaging.platforms.base import (
     CallbackResult,
     Download,
     InboundMessage,
+    MediaLimits,
     MediaRef,
     PlatformError,
     PlatformRateLimited,
+    Profile,
     Request,
     TokenRejected,
+    Upload,
     check_fresh,
     filename_of,
     http_client,
@@ -42,6 +50,21 @@ from bihuan.channels.messaging.platforms.base import (
 )
 
 DEFAULT_BASE_URL = "https://api.dingtalk.com"
+MB = 1024 * 1024
+# media/upload: images jpg/gif/png/bmp up to 20 MB, files up to 20 MB; the robot's sampleFile
+# template names xlsx, pdf, zip, rar, doc and docx.
+LIMITS = MediaLimits(
+    image_types=frozenset({"image/jpeg", "image/gif", "image/png", "image/bmp"}),
+    image_bytes=20 * MB,
+    file_bytes=20 * MB,
+    file_extensions=frozenset({"xlsx", "pdf", "zip", "rar", "doc", "docx"}),
+)
+
+
+def oapi_base(base: str) -> str:
+    """The older API host of ``media/upload``: oapi.dingtalk.com beside api.dingtalk.com (any
+    other configured address, a test server or a proxy, serves both)."""
+    return base.replace("://api.dingtalk.com", "://oapi.dingtalk.com", 1)
 
 
 def _json(data: bytes) -> dict[str, Any]:
@@ -166,11 +189,55 @@ class Client:
         return str(data["accessToken"]), int(data.get("expireIn", 7200))
 
     def send_text(self, peer_id: str, text: str, *, reference: str) -> str:
+        return self._send(peer_id, "sampleText", {"content": text})
+
+    def send_media(
+        self, peer_id: str, kind: str, media_key: str, upload: Upload, *, reference: str
+    ) -> str:
+        if kind == "image":
+            return self._send(peer_id, "sampleImageMsg", {"photoURL": media_key})
+        extension = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
+        return self._send(
+            peer_id,
+            "sampleFile",
+            {"mediaId": media_key, "fileName": upload.filename, "fileType": extension},
+        )
+
+    def upload(self, kind: str, upload: Upload) -> str:
+        def call(access: str) -> str:
+            with http_client() as http:
+                response = http.post(
+                    f"{oapi_base(self.base)}/media/upload",
+                    params={"access_token": access},
+                    data={"type": kind},
+                    files={"media": (upload.filename, upload.data, upload.content_type)},
+                )
+            data = json_of(response)
+            code = data.get("errcode", 0)
+            if code not in (0, None):
+                message = str(data.get("errmsg", ""))
+                if code in (40014, 42001):  # invalid / expired access_token
+                    raise TokenRejected(str(code), message)
+                if code in (90002, 90018):  # the oapi flow-control codes
+                    raise PlatformRateLimited(str(code), message)
+                raise PlatformError(str(code), message)
+            media_id = str(data.get("media_id", ""))
+            if not media_id:
+                raise PlatformError("no_media_id", "no media_id in the answer")
+            return media_id
+
+        result: str = with_token(self.account, self, call)
+        return result
+
+    def fetch_profiles(self, peer_ids: list[str]) -> list[Profile]:
+        return []  # the robot callback names its sender (senderNick)
+
+    def _send(self, peer_id: str, template: str, param: dict[str, str]) -> str:
         body = {
             "robotCode": self.account.robot_code or self.account.app_id,
             "userIds": [peer_id],
-            "msgKey": "sampleText",
-            "msgParam": json.dumps({"content": text}, ensure_ascii=False),
+            "msgKey": template,
+            "msgParam": json.dumps(param, ensure_ascii=False),
         }
 
         def call(access: str) -> str:

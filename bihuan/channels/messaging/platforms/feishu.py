@@ -1,7 +1,8 @@
 """Feishu / Lark: event subscription v2 and the IM API.
 
-Implemented on httpx rather than with lark-oapi: the callback crypto and the three API calls
-used here (tenant_access_token, send a message, download a resource) are a few documented
+Implemented on httpx rather than with lark-oapi: the callback crypto and the API calls used
+here (tenant_access_token, send a message, download a resource, upload an image or a file,
+read a user's name) are a few documented
 requests, while lark-oapi brings thousands of generated modules and its own token cache and
 HTTP stack that this app's cache, replay guard and due-work retries would have to wrap.
 
@@ -13,12 +14,17 @@ url_verification``) is answered with its ``challenge`` when its ``token`` is the
 Verification Token. Events v2 carry ``header.token`` (checked), ``header.event_id`` and
 ``im.message.receive_v1`` with the sender's ``open_id`` and the message (``message_id`` is
 the dedupe key).
+
+A reply's files are uploaded with ``im/v1/images`` (``image_type=message``) or ``im/v1/files``
+and sent as ``image`` / ``file`` messages; a new sender's name and avatar come from
+``contact/v3/users/:open_id`` (``user_id_type=open_id``, the app needs the contact scope).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -29,11 +35,14 @@ from bihuan.channels.messaging.platforms.base import (
     CallbackResult,
     Download,
     InboundMessage,
+    MediaLimits,
     MediaRef,
     PlatformError,
     PlatformRateLimited,
+    Profile,
     Request,
     TokenRejected,
+    Upload,
     check_fresh,
     filename_of,
     http_client,
@@ -45,6 +54,34 @@ from bihuan.channels.messaging.platforms.base import (
 DEFAULT_BASE_URL = "https://open.feishu.cn"
 TOKEN_ERRORS = {99991661, 99991663, 99991664, 99991668}
 RATE_LIMIT_ERRORS = {99991400}  # "request trigger frequency limit"
+MB = 1024 * 1024
+# im/v1/images: JPEG, PNG, WEBP, GIF, TIFF, BMP, ICO up to 10 MB; im/v1/files: up to 30 MB.
+LIMITS = MediaLimits(
+    image_types=frozenset(
+        {
+            "image/jpeg",
+            "image/png",
+            "image/webp",
+            "image/gif",
+            "image/tiff",
+            "image/bmp",
+            "image/x-icon",
+            "image/vnd.microsoft.icon",
+        }
+    ),
+    image_bytes=10 * MB,
+    file_bytes=30 * MB,
+)
+# im/v1/files ``file_type``: pdf, doc, xls, ppt by extension; everything else is a stream.
+FILE_TYPES = {
+    "pdf": "pdf",
+    "doc": "doc",
+    "docx": "doc",
+    "xls": "xls",
+    "xlsx": "xls",
+    "ppt": "ppt",
+    "pptx": "ppt",
+}
 
 
 def _json(data: bytes) -> dict[str, Any]:
@@ -172,10 +209,19 @@ class Client:
         return str(data["tenant_access_token"]), int(data.get("expire", 7200))
 
     def send_text(self, peer_id: str, text: str, *, reference: str) -> str:
+        return self._send(peer_id, "text", {"text": text}, reference=reference)
+
+    def send_media(
+        self, peer_id: str, kind: str, media_key: str, upload: Upload, *, reference: str
+    ) -> str:
+        key = "image_key" if kind == "image" else "file_key"
+        return self._send(peer_id, kind, {key: media_key}, reference=reference)
+
+    def _send(self, peer_id: str, kind: str, content: dict[str, str], *, reference: str) -> str:
         body = {
             "receive_id": peer_id,
-            "msg_type": "text",
-            "content": json.dumps({"text": text}, ensure_ascii=False),
+            "msg_type": kind,
+            "content": json.dumps(content, ensure_ascii=False),
             "uuid": reference,  # Feishu sends one message per uuid within an hour
         }
 
@@ -215,3 +261,56 @@ class Client:
 
         result: Download = with_token(self.account, self, call)
         return result
+
+    def upload(self, kind: str, upload: Upload) -> str:
+        if kind == "image":
+            path, form, field_name, key = "images", {"image_type": "message"}, "image", "image_key"
+        else:
+            extension = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
+            form = {"file_type": FILE_TYPES.get(extension, "stream"), "file_name": upload.filename}
+            path, field_name, key = "files", "file", "file_key"
+
+        def call(access: str) -> str:
+            with http_client() as http:
+                data = checked(
+                    http.post(
+                        f"{self.base}/open-apis/im/v1/{path}",
+                        headers={"Authorization": f"Bearer {access}"},
+                        data=form,
+                        files={field_name: (upload.filename, upload.data, upload.content_type)},
+                    )
+                )
+            media_key = str((data.get("data") or {}).get(key, ""))
+            if not media_key:
+                raise PlatformError("no_key", f"no {key} in the answer")
+            return media_key
+
+        result: str = with_token(self.account, self, call)
+        return result
+
+    def fetch_profiles(self, peer_ids: list[str]) -> list[Profile]:
+        """``contact/v3/users/:open_id``: the user's name, avatar and union_id."""
+        profiles: list[Profile] = []
+        for open_id in peer_ids:
+
+            def call(access: str, open_id: str = open_id) -> dict[str, Any]:
+                with http_client() as http:
+                    return checked(
+                        http.get(
+                            f"{self.base}/open-apis/contact/v3/users/{quote(open_id, safe='')}",
+                            params={"user_id_type": "open_id"},
+                            headers={"Authorization": f"Bearer {access}"},
+                        )
+                    )
+
+            user = (with_token(self.account, self, call).get("data") or {}).get("user") or {}
+            avatar = user.get("avatar") if isinstance(user.get("avatar"), dict) else {}
+            profiles.append(
+                Profile(
+                    peer_id=open_id,
+                    name=str(user.get("name") or ""),
+                    avatar_url=str((avatar or {}).get("avatar_72") or ""),
+                    union_id=str(user.get("union_id") or ""),
+                )
+            )
+        return profiles

@@ -6,11 +6,16 @@ Messages are POSTed as XML: in plain mode signed the same way; in safe mode
 (``encrypt_type=aes``) with ``msg_signature`` over the ``<Encrypt>`` element and the
 WXBizMsgCrypt ciphertext (receive id = the AppID). An account with an EncodingAESKey takes
 safe-mode callbacks only, so that a plain-mode forgery cannot bypass the encryption.
-Replies go through the customer-service API ``message/custom/send`` to the ``openid``.
+Replies go through the customer-service API ``message/custom/send`` to the ``openid``; an
+image is uploaded with ``media/upload?type=image`` (temporary media) and sent as an ``image``
+message. Custom messages have no file type: a file goes as a text with a signed download
+link. ``user/info`` gives a follower's unionid; WeChat stopped returning nicknames and
+avatars to most accounts at the end of 2021, so the name is often empty.
 """
 
 from __future__ import annotations
 
+from typing import Any
 from xml.etree.ElementTree import Element
 
 from bihuan.channels.messaging.crypto import CryptoError, WXBizMsgCrypt, plain_signature, same
@@ -20,16 +25,28 @@ from bihuan.channels.messaging.platforms.base import (
     CallbackResult,
     Download,
     InboundMessage,
+    MediaLimits,
     MediaRef,
+    Profile,
     Request,
+    Upload,
     check_fresh,
     http_client,
     with_token,
 )
 from bihuan.channels.messaging.platforms.tencent import checked, field, parse_xml
-from bihuan.channels.messaging.platforms.wecom import download_tencent_media
+from bihuan.channels.messaging.platforms.wecom import (
+    download_tencent_media,
+    upload_tencent_media,
+)
 
 DEFAULT_BASE_URL = "https://api.weixin.qq.com"
+# media/upload (新增临时素材): images PNG/JPEG/GIF up to 10 MB; no file messages.
+LIMITS = MediaLimits(
+    image_types=frozenset({"image/jpeg", "image/png", "image/gif"}),
+    image_bytes=10 * 1024 * 1024,
+    file_bytes=0,
+)
 
 
 def handle_callback(account: PlatformAccount, request: Request) -> CallbackResult:
@@ -95,7 +112,14 @@ class Client:
         return str(data["access_token"]), int(data.get("expires_in", 7200))
 
     def send_text(self, peer_id: str, text: str, *, reference: str) -> str:
-        body = {"touser": peer_id, "msgtype": "text", "text": {"content": text}}
+        return self._send({"touser": peer_id, "msgtype": "text", "text": {"content": text}})
+
+    def send_media(
+        self, peer_id: str, kind: str, media_key: str, upload: Upload, *, reference: str
+    ) -> str:
+        return self._send({"touser": peer_id, "msgtype": kind, kind: {"media_id": media_key}})
+
+    def _send(self, body: dict[str, Any]) -> str:
 
         def call(access: str) -> str:
             with http_client() as http:
@@ -113,3 +137,32 @@ class Client:
 
     def download(self, media: MediaRef) -> Download:
         return download_tencent_media(self, self.base, media)
+
+    def upload(self, kind: str, upload: Upload) -> str:
+        return upload_tencent_media(self, self.base, kind, upload)
+
+    def fetch_profiles(self, peer_ids: list[str]) -> list[Profile]:
+        """``user/info`` per follower (``lang=zh_CN``): the unionid, and the nickname and
+        avatar where WeChat still gives them."""
+        profiles: list[Profile] = []
+        for openid in peer_ids:
+
+            def call(access: str, openid: str = openid) -> dict[str, Any]:
+                with http_client() as http:
+                    return checked(
+                        http.get(
+                            f"{self.base}/cgi-bin/user/info",
+                            params={"access_token": access, "openid": openid, "lang": "zh_CN"},
+                        )
+                    )
+
+            data = with_token(self.account, self, call)
+            profiles.append(
+                Profile(
+                    peer_id=openid,
+                    name=str(data.get("nickname") or ""),
+                    avatar_url=str(data.get("headimgurl") or ""),
+                    union_id=str(data.get("unionid") or ""),
+                )
+            )
+        return profiles

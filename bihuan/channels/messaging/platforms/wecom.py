@@ -5,7 +5,10 @@ Callback (documented at developer.work.weixin.qq.com, 回调配置 / 加解密�
 decrypted ``echostr``); POST carries ``<xml><Encrypt>…</Encrypt></xml>``, signed the same way.
 The decrypted event ``kf_msg_or_event`` carries no message: it carries a ``Token`` with which
 ``kf/sync_msg`` returns the messages from the account's cursor (due work, see handlers).
-Replies go through ``kf/send_msg`` to the customer's ``external_userid``.
+Replies go through ``kf/send_msg`` to the customer's ``external_userid``; their files are
+uploaded with ``media/upload`` (temporary media, three days) and sent as ``image`` / ``file``
+messages. A new customer's nickname, avatar and unionid come from ``kf/customer/batchget``
+(up to 100 ids a call).
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from bihuan.channels.messaging.platforms.base import (
     CallbackResult,
     Download,
     InboundMessage,
+    MediaLimits,
     MediaRef,
     PlatformError,
+    Profile,
     Request,
+    Upload,
     check_fresh,
     filename_of,
     http_client,
@@ -32,6 +38,12 @@ from bihuan.channels.messaging.platforms.tencent import checked, field, parse_xm
 
 DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com"
 CUSTOMER_ORIGIN = 3  # sync_msg ``origin``: 3 the WeChat customer, 4 system, 5 a servicer
+PROFILE_BATCH = 100  # kf/customer/batchget takes at most 100 external_userids
+MB = 1024 * 1024
+# media/upload (上传临时素材): images JPG/PNG up to 10 MB, files up to 20 MB, at least 5 bytes.
+LIMITS = MediaLimits(
+    image_types=frozenset({"image/jpeg", "image/png"}), image_bytes=10 * MB, file_bytes=20 * MB
+)
 
 
 def crypt(account: PlatformAccount) -> WXBizMsgCrypt:
@@ -122,12 +134,20 @@ class Client:
         return items, str(data.get("next_cursor", "")), bool(data.get("has_more"))
 
     def send_text(self, peer_id: str, text: str, *, reference: str) -> str:
+        return self._send(peer_id, "text", {"content": text}, reference=reference)
+
+    def send_media(
+        self, peer_id: str, kind: str, media_key: str, upload: Upload, *, reference: str
+    ) -> str:
+        return self._send(peer_id, kind, {"media_id": media_key}, reference=reference)
+
+    def _send(self, peer_id: str, kind: str, content: dict[str, str], *, reference: str) -> str:
         body = {
             "touser": peer_id,
             "open_kfid": self.account.open_kfid,
             "msgid": reference,  # WeCom de-duplicates a repeated send with the same msgid
-            "msgtype": "text",
-            "text": {"content": text},
+            "msgtype": kind,
+            kind: content,
         }
 
         def call(access: str) -> str:
@@ -146,6 +166,84 @@ class Client:
 
     def download(self, media: MediaRef) -> Download:
         return download_tencent_media(self, self.base, media)
+
+    def upload(self, kind: str, upload: Upload) -> str:
+        return upload_tencent_media(self, self.base, kind, upload)
+
+    def fetch_profiles(self, peer_ids: list[str]) -> list[Profile]:
+        """``kf/customer/batchget``: nickname, avatar and unionid (when the kf account is
+        bound to an open-platform account) of up to 100 customers a call."""
+        profiles: list[Profile] = []
+        for start in range(0, len(peer_ids), PROFILE_BATCH):
+            body = {
+                "external_userid_list": peer_ids[start : start + PROFILE_BATCH],
+                "need_enter_session_context": 0,
+            }
+
+            def call(access: str, body: dict[str, Any] = body) -> dict[str, Any]:
+                with http_client() as http:
+                    return checked(
+                        http.post(
+                            f"{self.base}/cgi-bin/kf/customer/batchget",
+                            params={"access_token": access},
+                            json=body,
+                        )
+                    )
+
+            data = with_token(self.account, self, call)
+            for item in data.get("customer_list") or []:
+                if isinstance(item, dict) and item.get("external_userid"):
+                    profiles.append(
+                        Profile(
+                            peer_id=str(item["external_userid"]),
+                            name=str(item.get("nickname") or ""),
+                            avatar_url=str(item.get("avatar") or ""),
+                            union_id=str(item.get("unionid") or ""),
+                        )
+                    )
+        return profiles
+
+    def account_names(self) -> dict[str, str]:
+        """``kf/account/list``: the corp's customer-service accounts (open_kfid → name)."""
+
+        def call(access: str) -> dict[str, Any]:
+            with http_client() as http:
+                return checked(
+                    http.post(
+                        f"{self.base}/cgi-bin/kf/account/list",
+                        params={"access_token": access},
+                        json={"offset": 0, "limit": 100},
+                    )
+                )
+
+        data = with_token(self.account, self, call)
+        return {
+            str(item.get("open_kfid", "")): str(item.get("name", ""))
+            for item in data.get("account_list") or []
+            if isinstance(item, dict)
+        }
+
+
+def upload_tencent_media(client: Any, base: str, kind: str, upload: Upload) -> str:
+    """``cgi-bin/media/upload?type=image|file`` (WeCom and the Official Account alike):
+    multipart ``media``; returns the temporary ``media_id``."""
+
+    def call(access: str) -> str:
+        with http_client() as http:
+            data = checked(
+                http.post(
+                    f"{base}/cgi-bin/media/upload",
+                    params={"access_token": access, "type": kind},
+                    files={"media": (upload.filename, upload.data, upload.content_type)},
+                )
+            )
+        media_id = str(data.get("media_id", ""))
+        if not media_id:
+            raise PlatformError("no_media_id", "no media_id in the answer")
+        return media_id
+
+    result: str = with_token(client.account, client, call)
+    return result
 
 
 def download_tencent_media(client: Any, base: str, media: MediaRef) -> Download:

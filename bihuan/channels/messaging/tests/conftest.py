@@ -35,10 +35,19 @@ def media_root(settings: Any, tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def platform() -> Iterator[PlatformServer]:
+@pytest.fixture(scope="session")
+def platform_server() -> Iterator[PlatformServer]:
+    # One server for the session: starting and stopping one per test cost half a second
+    # each (the server's shutdown polls every 0.5 s).
     with running_platform_server() as server:
         yield server
+
+
+@pytest.fixture
+def platform(platform_server: PlatformServer) -> PlatformServer:
+    """The loopback platform server, as new: no request, token, queued answer or media."""
+    platform_server.reset()
+    return platform_server
 
 
 def make_account(org: Org, server: PlatformServer, platform: str, **extra: str) -> PlatformAccount:

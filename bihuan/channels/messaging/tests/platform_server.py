@@ -1,15 +1,20 @@
 """A loopback HTTP server that speaks the four platforms' documented APIs (the parts Bihuan
-calls): access tokens, WeCom ``kf/sync_msg`` and ``kf/send_msg``, WeChat ``media/get`` and
-``message/custom/send``, Feishu ``tenant_access_token``, IM send and resources, DingTalk
-``oauth2/accessToken``, robot ``batchSend`` and ``messageFiles/download``.
+calls): access tokens, WeCom ``kf/sync_msg``, ``kf/send_msg``, ``kf/customer/batchget`` and
+``kf/account/list``, WeCom/WeChat ``media/get`` and ``media/upload``, WeChat
+``message/custom/send`` and ``user/info``, Feishu ``tenant_access_token``, IM send, resources,
+``im/v1/images``, ``im/v1/files`` and ``contact/v3/users``, DingTalk ``oauth2/accessToken``,
+robot ``batchSend`` and ``messageFiles/download``, oapi ``media/upload``.
 
-It records every request, issues numbered tokens (and checks them on every API call, as the
-platforms do), and answers queued errors first, so tests can make it rate-limit or refuse.
+It records every request (multipart uploads parsed into their fields and files), issues
+numbered tokens (and checks them on every API call, as the platforms do), and answers queued
+errors first, so tests can make it rate-limit or refuse. One server serves a whole test
+session: the ``platform`` fixture resets its state before each test.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,18 +35,70 @@ class Recorded:
     body: Any
 
 
+@dataclass(frozen=True)
+class Part:
+    """A file of a multipart upload."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+KF_ACCOUNTS = {"wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q": "咨询客服"}
+
+
 @dataclass
 class PlatformServer:
     url: str = ""
     requests: list[Recorded] = field(default_factory=list)
     issued: list[str] = field(default_factory=list)
     send_errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    # Answers of the upload and profile APIs, before their normal answer.
+    upload_errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    profile_errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     sync_pages: list[dict[str, Any]] = field(default_factory=list)
     media: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)
+    # peer id → {"name", "avatar", "unionid"}: what the profile APIs know.
+    profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+    kf_accounts: dict[str, str] = field(default_factory=lambda: dict(KF_ACCOUNTS))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def calls(self, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == path]
+
+    def reset(self) -> None:
+        """Forget every request, token, queued answer and stored media (between tests)."""
+        with self.lock:
+            fresh = PlatformServer(url=self.url)
+            for name in self.__dataclass_fields__:
+                if name not in ("url", "lock"):
+                    setattr(self, name, getattr(fresh, name))
+
+
+def parse_multipart(content_type: str, raw: bytes) -> dict[str, Any]:
+    """The fields (str) and files (``Part``) of a multipart/form-data body."""
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if match is None:
+        return {}
+    parsed: dict[str, Any] = {}
+    for chunk in raw.split(b"--" + match.group(1).encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        chunk = chunk.removeprefix(b"\r\n").removesuffix(b"\r\n")
+        head, _, data = chunk.partition(b"\r\n\r\n")
+        headers = head.decode()
+        name = re.search(r'name="([^"]*)"', headers)
+        filename = re.search(r'filename="([^"]*)"', headers)
+        kind = re.search(r"Content-Type: *([^\r\n]+)", headers, re.IGNORECASE)
+        if name is None:
+            continue
+        if filename is None:
+            parsed[name.group(1)] = data.decode()
+        else:
+            parsed[name.group(1)] = Part(
+                filename.group(1), kind.group(1).strip() if kind else "", data
+            )
+    return parsed
 
 
 def _handler(server: PlatformServer) -> type[BaseHTTPRequestHandler]:
@@ -76,7 +133,12 @@ def _handler(server: PlatformServer) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
-            body: Any = json.loads(raw) if raw else None
+            content_type = self.headers.get("Content-Type", "")
+            body: Any = None
+            if content_type.startswith("multipart/form-data"):
+                body = parse_multipart(content_type, raw)
+            elif raw:
+                body = json.loads(raw)
             recorded = Recorded(
                 method=self.command,
                 path=parts.path,
@@ -91,6 +153,17 @@ def _handler(server: PlatformServer) -> type[BaseHTTPRequestHandler]:
         def _send_error(self) -> tuple[int, dict[str, Any]] | None:
             with server.lock:
                 return server.send_errors.pop(0) if server.send_errors else None
+
+        def _queued(self, errors: list[tuple[int, dict[str, Any]]]) -> bool:
+            with server.lock:
+                error = errors.pop(0) if errors else None
+            if error is not None:
+                self._answer(*error)
+            return error is not None
+
+        def _media_id(self, prefix: str) -> str:
+            with server.lock:
+                return f"{prefix}-{len(server.requests)}"
 
         def do_GET(self) -> None:
             r = self._record()
@@ -120,6 +193,46 @@ def _handler(server: PlatformServer) -> type[BaseHTTPRequestHandler]:
                 self._file(r.path.rsplit("/", 1)[-1])
             elif r.path.startswith("/dl/"):
                 self._file(r.path[4:])
+            elif r.path == "/cgi-bin/user/info":
+                if r.query.get("access_token") not in server.issued:
+                    self._answer(200, {"errcode": 40014, "errmsg": "invalid access_token"})
+                    return
+                if self._queued(server.profile_errors):
+                    return
+                openid = r.query.get("openid", "")
+                known = server.profiles.get(openid)
+                if known is None:  # not a follower (any more)
+                    self._answer(200, {"subscribe": 0, "openid": openid})
+                    return
+                self._answer(
+                    200,
+                    {
+                        "subscribe": 1,
+                        "openid": openid,
+                        "nickname": known.get("name", ""),
+                        "headimgurl": known.get("avatar", ""),
+                        "language": "zh_CN",
+                        "unionid": known.get("unionid", ""),
+                    },
+                )
+            elif r.path.startswith("/open-apis/contact/v3/users/"):
+                if r.headers.get("authorization", "")[7:] not in server.issued:
+                    self._answer(400, {"code": 99991663, "msg": "Invalid access token"})
+                    return
+                if self._queued(server.profile_errors):
+                    return
+                open_id = r.path.rsplit("/", 1)[-1]
+                known = server.profiles.get(open_id)
+                if known is None or r.query.get("user_id_type") != "open_id":
+                    self._answer(400, {"code": 41050, "msg": "no user authority error"})
+                    return
+                user = {
+                    "open_id": open_id,
+                    "union_id": known.get("unionid", ""),
+                    "name": known.get("name", ""),
+                    "avatar": {"avatar_72": known.get("avatar", "")},
+                }
+                self._answer(200, {"code": 0, "msg": "success", "data": {"user": user}})
             else:
                 self._answer(404, {"errcode": 404, "errmsg": "not found"})
 
@@ -150,6 +263,79 @@ def _handler(server: PlatformServer) -> type[BaseHTTPRequestHandler]:
                 self._answer(
                     200, {"errcode": 0, "errmsg": "ok", "msgid": f"sent-{len(server.requests)}"}
                 )
+            elif r.path == "/cgi-bin/kf/customer/batchget":
+                if not tencent_ok:
+                    self._answer(200, {"errcode": 40014, "errmsg": "invalid access_token"})
+                    return
+                if self._queued(server.profile_errors):
+                    return
+                wanted = [str(i) for i in body.get("external_userid_list", [])]
+                customers = [
+                    {
+                        "external_userid": peer,
+                        "nickname": server.profiles[peer].get("name", ""),
+                        "avatar": server.profiles[peer].get("avatar", ""),
+                        "gender": 0,
+                        "unionid": server.profiles[peer].get("unionid", ""),
+                    }
+                    for peer in wanted
+                    if peer in server.profiles
+                ]
+                self._answer(
+                    200,
+                    {
+                        "errcode": 0,
+                        "errmsg": "ok",
+                        "customer_list": customers,
+                        "invalid_external_userid": [p for p in wanted if p not in server.profiles],
+                    },
+                )
+            elif r.path == "/cgi-bin/kf/account/list":
+                if not tencent_ok:
+                    self._answer(200, {"errcode": 40014, "errmsg": "invalid access_token"})
+                    return
+                accounts = [
+                    {"open_kfid": kfid, "name": name, "avatar": "https://wx.qlogo.cn/x"}
+                    for kfid, name in server.kf_accounts.items()
+                ]
+                self._answer(200, {"errcode": 0, "errmsg": "ok", "account_list": accounts})
+            elif r.path in ("/cgi-bin/media/upload", "/media/upload"):
+                # WeCom and WeChat: type in the query; DingTalk's oapi: type in the form.
+                if not tencent_ok:
+                    self._answer(200, {"errcode": 40014, "errmsg": "invalid access_token"})
+                    return
+                if self._queued(server.upload_errors):
+                    return
+                kind = r.query.get("type") or body.get("type", "")
+                if not isinstance(body.get("media"), Part) or kind not in ("image", "file"):
+                    self._answer(200, {"errcode": 40004, "errmsg": "invalid media type"})
+                    return
+                self._answer(
+                    200,
+                    {
+                        "errcode": 0,
+                        "errmsg": "ok",
+                        "type": kind,
+                        "media_id": self._media_id(f"MEDIA_{kind}"),
+                        "created_at": "1380000000",
+                    },
+                )
+            elif r.path in ("/open-apis/im/v1/images", "/open-apis/im/v1/files"):
+                if not feishu_ok:
+                    self._answer(400, {"code": 99991663, "msg": "Invalid access token"})
+                    return
+                if self._queued(server.upload_errors):
+                    return
+                if r.path.endswith("images"):
+                    ok = body.get("image_type") == "message" and isinstance(body.get("image"), Part)
+                    data = {"image_key": self._media_id("img_v3_up")}
+                else:
+                    ok = isinstance(body.get("file"), Part) and bool(body.get("file_type"))
+                    data = {"file_key": self._media_id("file_v3_up")}
+                if not ok:
+                    self._answer(400, {"code": 234001, "msg": "Invalid request param."})
+                    return
+                self._answer(200, {"code": 0, "msg": "success", "data": data})
             elif r.path == "/open-apis/auth/v3/tenant_access_token/internal":
                 if body.get("app_secret") != SECRET:
                     self._answer(200, {"code": 10014, "msg": "app secret invalid"})
