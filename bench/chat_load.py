@@ -1,19 +1,25 @@
-"""Chat widget under load, in the production layout: ``uvicorn --workers 3`` on PostgreSQL with
-the Redis channel layer, and one ``bihuan worker``.
+"""Chat widget under a realistic load, in the production layout: ``uvicorn --workers 3`` on
+PostgreSQL with the Redis channel layer, and one ``bihuan worker``.
 
-1. ``--visitors`` (200) widget connections open at once; each says hello and sends
-   ``--messages`` (5) messages, one after the other with a pause of 0.5–1.5 s (people type).
-   The round trip is from sending a message to its acknowledgement (stored on the ticket,
-   exactly once): p50/p95/max; memory of the server processes after the run.
-2. Fan-out: ``--agents`` (40) agent pages connected to the live workspace
-   (``/ws/live/``, signed in); one visitor writes ``--fanout-messages`` (20) messages, one at a
-   time; for each, the delay until each agent page receives the event frame carrying it:
-   p50/p95/max over every (message, page).
+1. Paced chat: ``--visitors`` (200) widget connections stay open; each visitor writes a
+   message every ``mean × (0.5…1.5)`` seconds (random, seeded with ``--seed``: a mean of 10 s
+   is one every 5–15 s, as people chat), without waiting for the previous answer (an open
+   loop: the offered rate does not drop when the server slows down). ``--agent-pages`` (2)
+   agent pages (``/ws/live/``, signed in) receive the event of every message. The offered rate
+   is stepped (``--rates``, messages per second, each for ``--duration`` seconds); per step:
+   the offered and achieved rate, messages acknowledged (stored on the ticket, exactly once)
+   out of sent, p50/p95/p99 of the acknowledgement (send → ack) and of the delivery to the
+   agent side (send → the agent page's event frame). The saturation point is the highest
+   step whose p95 ack stays below 1 s; stepping stops after the first step above it.
+2. Fan-out (``--fanout-messages``, 20; 0 skips it): ``--agents`` (40) agent pages connected
+   to the live workspace; one visitor writes one message at a time; for each, the delay until
+   each agent page receives the event frame carrying it: p50/p95/max over every
+   (message, page).
 
-    .venv/bin/python -m bench.chat_load [--visitors 200] [--agents 40]
+    .venv/bin/python -m bench.chat_load [--visitors 200] [--rates 20,40,60,80] [--duration 30]
 
 A fresh database ``bench_bihuan_chat`` is made (dropped first). Results in
-``bench/results/chat_load.json``; the figures in docs/channels.md come from one run.
+``bench/results/chat_load.json``; bench/README.md (“Chat widget”) has the figures.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from bench.common import DATA, PG_BASE, PYTHON, REDIS_URL, RESULTS, ROOT, SECRET
 from bench.server import bihuan_server, celery_worker, stop_process
 
 DB_NAME = "bench_bihuan_chat"
+GRACE_SECONDS = 15.0  # how long a step waits for its last acknowledgements
 ORIGIN = "https://shop.bench.example"
 
 
@@ -78,7 +85,10 @@ for agent in agents:
     client = Client()
     client.force_login(agent)
     sessions.append(client.cookies["sessionid"].value)
-print(json.dumps({{"key": widget.public_key, "sessions": sessions}}))
+client = Client()
+client.force_login(admin)
+print(json.dumps({{"key": widget.public_key, "sessions": sessions,
+                  "admin_session": client.cookies["sessionid"].value}}))
 """
 
 
@@ -91,6 +101,12 @@ def _prepare(env: dict[str, str], agents: int) -> dict[str, Any]:
              f"autocommit=True); c.execute('{sql}')"],
             env=base_env, check=True, cwd=ROOT,
         )  # fmt: skip
+    if not (DATA / "postgres" / "static" / "staticfiles.json").exists():
+        # Production settings serve hashed static files (the login page is the ready check).
+        subprocess.run(
+            [PYTHON, "-m", "django", "collectstatic", "--no-input", "-v", "0"],
+            env=dict(env, DJANGO_SETTINGS_MODULE="bench.collect_settings"), check=True, cwd=ROOT,
+        )  # fmt: skip
     log("chat_load: migrating a fresh database")
     subprocess.run([PYTHON, "-m", "bihuan", "migrate", "--no-input", "-v", "0"], env=env,
                    check=True, cwd=ROOT)  # fmt: skip
@@ -102,7 +118,30 @@ def _prepare(env: dict[str, str], agents: int) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-async def _visitor(url: str, messages: int, latencies: list[float], errors: list[str]) -> None:
+class _Run:
+    """What one paced step saw: send times per client id, acks, the agent side's frames."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, float] = {}
+        self.acked: dict[str, float] = {}
+        self.message_of: dict[str, int] = {}  # client id → message id (from the ack)
+        self.heard: dict[int, float] = {}  # event id → first time an agent page had it
+        self.errors: list[str] = []
+
+
+async def _read_visitor(socket: Any, run: _Run) -> None:
+    async for raw in socket:
+        frame = json.loads(raw)
+        client_id = frame.get("client_id")
+        if frame.get("type") == "ack" and client_id in run.sent:
+            run.acked.setdefault(client_id, time.perf_counter())
+            run.message_of[client_id] = int(frame["entry"]["id"])
+        elif frame.get("type") == "error":
+            run.errors.append(str(frame.get("code")))
+
+
+async def _visitor(url: str, number: int, run: _Run, schedule: list[float], started: float) -> None:
+    """Send at the planned instants (seconds after ``started``), whatever the answers."""
     from websockets.asyncio.client import connect
 
     try:
@@ -110,41 +149,142 @@ async def _visitor(url: str, messages: int, latencies: list[float], errors: list
             await socket.send(json.dumps({"type": "hello", "token": ""}))
             welcome = json.loads(await socket.recv())
             assert welcome["type"] == "welcome", welcome
-            for number in range(messages):
-                await asyncio.sleep(random.uniform(0.5, 1.5))
-                client_id = f"c-{random.getrandbits(64):x}-{number}"
-                started = time.perf_counter()
+            reader = asyncio.create_task(_read_visitor(socket, run))
+            for sequence, at in enumerate(schedule):
+                await asyncio.sleep(max(0.0, started + at - time.perf_counter()))
+                client_id = f"v{number}-{sequence}"
+                run.sent[client_id] = time.perf_counter()
+                body = f"压测消息{sequence}：订单{number:04d}什么时候发货？"
                 await socket.send(
-                    json.dumps(
-                        {"client_id": client_id, "type": "message", "body": f"压测消息{number}"}
-                    )
+                    json.dumps({"client_id": client_id, "type": "message", "body": body})
                 )
-                while True:
-                    frame = json.loads(await asyncio.wait_for(socket.recv(), 60))
-                    if frame.get("client_id") == client_id:
-                        break
-                if frame["type"] != "ack":
-                    errors.append(str(frame.get("code")))
-                    continue
-                latencies.append(time.perf_counter() - started)
+            # The stragglers' acknowledgements (the step is over for the sender).
+            deadline = time.perf_counter() + GRACE_SECONDS
+            mine = [f"v{number}-{s}" for s in range(len(schedule))]
+            while time.perf_counter() < deadline and any(c not in run.acked for c in mine):
+                await asyncio.sleep(0.1)
+            reader.cancel()
     except Exception as error:  # a refused or dropped connection is a result, not a crash
-        errors.append(f"{type(error).__name__}: {error}"[:200])
+        run.errors.append(f"{type(error).__name__}: {error}"[:200])
 
 
-async def _load(base: str, key: str, visitors: int, messages: int) -> dict[str, Any]:
-    url = base.replace("http://", "ws://") + f"/ws/chat/{key}/"
-    latencies: list[float] = []
-    errors: list[str] = []
-    started = time.perf_counter()
-    await asyncio.gather(*(_visitor(url, messages, latencies, errors) for _ in range(visitors)))
-    return {
-        "visitors": visitors,
-        "messages_acknowledged": len(latencies),
-        "errors": len(errors),
-        "error_examples": sorted(set(errors))[:5],
-        "seconds": round(time.perf_counter() - started, 1),
-        "round_trip_ms": _summary(latencies),
+async def _agent_page(url: str, session: str, origin: str, run: _Run, stop: asyncio.Event) -> None:
+    from websockets.asyncio.client import connect
+
+    async with connect(
+        url,
+        origin=origin,  # type: ignore[arg-type]
+        additional_headers={"Cookie": f"sessionid={session}"},
+        open_timeout=60,
+    ) as page:
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(page.recv(), 0.5)
+            except TimeoutError:
+                continue
+            now = time.perf_counter()
+            frame = json.loads(raw)
+            if frame.get("type") == "events":
+                for event in frame.get("events", []):
+                    run.heard.setdefault(int(event["id"]), now)
+
+
+def _schedule(rng: random.Random, mean: float, duration: float) -> list[float]:
+    """Send instants in [0, duration): a random start, then mean × (0.5…1.5) apart."""
+    at = rng.uniform(0, mean)
+    times = []
+    while at < duration:
+        times.append(at)
+        at += rng.uniform(0.5 * mean, 1.5 * mean)
+    return times
+
+
+async def _paced_step(
+    base: str, prepared: dict[str, Any], *, visitors: int, rate: float, duration: float,
+    pages: int, seed: int, step: int,
+) -> tuple[_Run, dict[str, Any]]:  # fmt: skip
+    ws_base = base.replace("http://", "ws://")
+    run = _Run()
+    rng = random.Random(seed * 1000 + step)
+    mean = visitors / rate
+    schedules = [_schedule(rng, mean, duration) for _ in range(visitors)]
+    stop = asyncio.Event()
+    readers = [
+        asyncio.create_task(
+            _agent_page(f"{ws_base}/ws/live/", prepared["admin_session"], base, run, stop)
+        )
+        for _ in range(pages)
+    ]
+    await asyncio.sleep(1.0)  # the pages are connected and have had their catch-up
+    url = f"{ws_base}/ws/chat/{prepared['key']}/"
+    started = time.perf_counter() + 1.0  # every visitor connected before the first send
+    await asyncio.gather(
+        *(_visitor(url, step * 10_000 + n, run, schedules[n], started) for n in range(visitors))
+    )
+    await asyncio.sleep(1.0)  # the last agent frames
+    stop.set()
+    await asyncio.gather(*readers, return_exceptions=True)
+    sent = len(run.sent)
+    return run, {
+        "offered_rate": round(rate, 1),
+        "mean_interval_s": round(mean, 2),
+        "sent": sent,
+        "achieved_rate": round(sent / duration, 1),
+        "acknowledged": len(run.acked),
+        "errors": len(run.errors),
+        "error_examples": sorted(set(run.errors))[:5],
+        "ack_ms": _summary([run.acked[c] - run.sent[c] for c in run.acked]),
     }
+
+
+DELIVERY_LOOKUP = """
+import json, sys
+from bihuan.channels.chat.models import ChatMessage
+from bihuan.core.models import Event
+ids = json.loads(sys.stdin.read())
+rows = list(ChatMessage.objects.filter(message_id__in=ids).values_list("message_id", "ticket_id"))
+tickets = {t for _m, t in rows}
+verbs = ("ticket.created", "ticket.message_added")
+events = Event.objects.filter(ticket_id__in=tickets, verb__in=verbs)
+first = {}
+by_message = {}
+for event_id, verb, ticket_id, data in events.values_list("id", "verb", "ticket_id", "data"):
+    if verb == "ticket.created":
+        first[ticket_id] = event_id
+    elif isinstance(data, dict) and data.get("kind") == "customer":
+        by_message[data.get("message")] = event_id
+firsts = {}
+for message_id, ticket_id in sorted(rows):
+    firsts.setdefault(ticket_id, message_id)
+answer = {}
+for message_id, ticket_id in rows:
+    event_id = by_message.get(message_id)
+    if firsts[ticket_id] == message_id and ticket_id in first:
+        event_id = first[ticket_id]  # the first message: its ticket.created is what pages hear
+    if event_id is not None:
+        answer[message_id] = event_id
+print(json.dumps(answer))
+"""
+
+
+def _delivery(env: dict[str, str], run: _Run) -> dict[str, Any]:
+    """Send → the agent page's frame: the event of each acknowledged message, read from the
+    database after the step (a message's event id is not in the frames the visitor gets)."""
+    ids = sorted(set(run.message_of.values()))
+    out = subprocess.run(
+        [PYTHON, "-m", "bihuan", "shell", "-v", "0", "-c", DELIVERY_LOOKUP],
+        input=json.dumps(ids), env=env, check=True, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    event_of = {int(k): v for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+    delays = []
+    missing = 0
+    for client_id, message_id in run.message_of.items():
+        event_id = event_of.get(message_id)
+        if event_id is None or event_id not in run.heard:
+            missing += 1
+            continue
+        delays.append(run.heard[event_id] - run.sent[client_id])
+    return {"delivered": len(delays), "not_heard": missing, "delivery_ms": _summary(delays)}
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -152,7 +292,39 @@ def _summary(values: list[float]) -> dict[str, float]:
     return {
         "p50": round(percentile(ms, 50), 1),
         "p95": round(percentile(ms, 95), 1),
+        "p99": round(percentile(ms, 99), 1),
         "max": round(max(ms), 1) if ms else float("nan"),
+    }
+
+
+def _paced(
+    env: dict[str, str], base: str, prepared: dict[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
+    steps = []
+    saturation: float | None = None
+    for step, rate in enumerate(float(r) for r in args.rates.split(",")):
+        log(f"chat_load: {args.visitors} visitors at {rate:g} msg/s for {args.duration:g} s")
+        run, figures = asyncio.run(
+            _paced_step(
+                base, prepared, visitors=args.visitors, rate=rate, duration=args.duration,
+                pages=args.agent_pages, seed=args.seed, step=step,
+            )
+        )  # fmt: skip
+        figures.update(_delivery(env, run))
+        figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        steps.append(figures)
+        log(f"chat_load: {json.dumps(figures, ensure_ascii=False)}")
+        below = figures["acknowledged"] == figures["sent"] and figures["ack_ms"]["p95"] < 1000
+        if not below:
+            break
+        saturation = rate
+    return {
+        "visitors": args.visitors,
+        "seconds_per_step": args.duration,
+        "agent_pages": args.agent_pages,
+        "seed": args.seed,
+        "steps": steps,
+        "saturation_rate": saturation,
     }
 
 
@@ -228,7 +400,10 @@ class _suppress:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--visitors", type=int, default=200)
-    parser.add_argument("--messages", type=int, default=5)
+    parser.add_argument("--rates", default="20,40,60,80,100,120", help="msg/s, one step each")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per step")
+    parser.add_argument("--agent-pages", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--agents", type=int, default=40)
     parser.add_argument("--fanout-messages", type=int, default=20)
     parser.add_argument("--workers", type=int, default=3)
@@ -239,22 +414,35 @@ def main() -> None:
     worker = celery_worker(env, name="chat-load-worker")
     try:
         with bihuan_server(env, workers=args.workers, name="chat-load") as server:
-            log(f"chat_load: {args.visitors} visitors × {args.messages} messages")
-            report["load"] = asyncio.run(
-                _load(server.url, prepared["key"], args.visitors, args.messages)
-            )
-            report["memory_after_load"] = server.memory()
+            report["paced"] = _paced(env, server.url, prepared, args)
+            report["memory_after_paced"] = server.memory()
             _save(report)
-            log(f"chat_load: fan-out to {args.agents} agent pages")
-            report["fanout"] = asyncio.run(
-                _fanout(server.url, prepared["key"], prepared["sessions"], args.fanout_messages)
-            )
-            report["memory_after_fanout"] = server.memory()
+            if args.fanout_messages:
+                log(f"chat_load: fan-out to {args.agents} agent pages")
+                report["fanout"] = asyncio.run(
+                    _fanout(server.url, prepared["key"], prepared["sessions"], args.fanout_messages)
+                )
+                report["memory_after_fanout"] = server.memory()
             report["load_average_after"] = os.getloadavg()
     finally:
         stop_process(worker)
     _save(report)
     print(json.dumps(report, ensure_ascii=False, indent=2))
+    _print_table(report["paced"])
+
+
+def _print_table(paced: dict[str, Any]) -> None:
+    print(f"{'offered/s':>9} {'sent':>6} {'acked':>6} {'ack p50/p95/p99 ms':>24} "
+          f"{'delivery p50/p95/p99 ms':>26} {'load':>5}")  # fmt: skip
+    for s in paced["steps"]:
+        ack, dl = s["ack_ms"], s["delivery_ms"]
+        print(
+            f"{s['offered_rate']:>9} {s['sent']:>6} {s['acknowledged']:>6} "
+            f"{ack['p50']:>8}/{ack['p95']}/{ack['p99']:<8} "
+            f"{dl['p50']:>8}/{dl['p95']}/{dl['p99']:<8} {s['load_average'][0]:>5}"
+        )
+    print(f"saturation (highest rate with p95 ack < 1 s, all acknowledged): "
+          f"{paced['saturation_rate']} msg/s")  # fmt: skip
 
 
 def _save(report: dict[str, Any]) -> None:
