@@ -162,8 +162,15 @@ def _handler(server: PlatformServer) -> type[BaseHTTPRequestHandler]:
             return error is not None
 
         def _media_id(self, prefix: str) -> str:
+            # Numbered by the uploads received so far: MEDIA_image-1, file_v3_up-2, …
             with server.lock:
-                return f"{prefix}-{len(server.requests)}"
+                uploads = [
+                    r
+                    for r in server.requests
+                    if isinstance(r.body, dict)
+                    and any(isinstance(v, Part) for v in r.body.values())
+                ]
+                return f"{prefix}-{len(uploads)}"
 
         def do_GET(self) -> None:
             r = self._record()

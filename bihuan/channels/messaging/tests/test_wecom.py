@@ -9,12 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
 from bihuan.channels.messaging.choices import DeliveryState, Direction
 from bihuan.channels.messaging.crypto import WXBizMsgCrypt
-from bihuan.channels.messaging.models import PlatformAccount, PlatformMessage
+from bihuan.channels.messaging.models import PlatformAccount, PlatformContact, PlatformMessage
 from bihuan.channels.messaging.tests.conftest import (
     AES_KEY,
     TOKEN,
@@ -25,6 +26,7 @@ from bihuan.channels.messaging.tests.conftest import (
 )
 from bihuan.channels.messaging.tests.platform_server import PlatformServer
 from bihuan.channels.models import MessageFile
+from bihuan.channels.services import IncomingFile, attach_reply_files
 from bihuan.core.models import DueItem, Event, WorkState
 from bihuan.core.runner import Runner
 from bihuan.customers.models import CustomerIdentity
@@ -289,3 +291,154 @@ def test_forged_stale_replayed_or_entity_callbacks_are_refused_and_change_nothin
     expected = {"forged": 403, "stale": 403, "replayed": 409, "xxe": 400, "dtd_inside": 400}
     assert response.status_code == expected[case]
     assert _state() == before
+
+
+OTHER = "wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoBx"
+
+
+def test_new_customers_are_named_by_one_batchget_and_asked_only_once(
+    org: Org, platform: PlatformServer, client: Client
+) -> None:
+    account = make_account(org, platform, "wecom")
+    platform.profiles = {
+        CUSTOMER: {"name": "张小花", "avatar": "https://wx.qlogo.cn/a", "unionid": "oUnion1"},
+        OTHER: {"name": "王先生", "avatar": "", "unionid": ""},
+    }
+    second = {**_msg("from_msgid_b", "text", {"content": "我也要退货"}), "external_userid": OTHER}
+    platform.sync_pages = [
+        _page(_msg("from_msgid_a", "text", {"content": "发票什么时候开"}), second),
+        _page(_msg("from_msgid_c", "text", {"content": "还在吗"}), cursor="c2"),
+    ]
+
+    _post(client, account, _event(account))
+    Runner("test").run_until_idle()
+    _post(client, account, _event(account))
+    Runner("test").run_until_idle()
+
+    [batch] = platform.calls("/cgi-bin/kf/customer/batchget")
+    assert batch.body == {
+        "external_userid_list": [CUSTOMER, OTHER],
+        "need_enter_session_context": 0,
+    }
+    assert sorted(Ticket.objects.values_list("customer__name", flat=True)) == ["张小花", "王先生"]
+    contact = PlatformContact.objects.get(peer_id=CUSTOMER)
+    assert (contact.name, contact.avatar_url, contact.union_id) == (
+        "张小花",
+        "https://wx.qlogo.cn/a",
+        "oUnion1",
+    )
+    assert contact.fetched_at is not None
+
+
+def test_a_failed_profile_call_stores_the_message_and_asks_again_later(
+    org: Org, platform: PlatformServer, client: Client
+) -> None:
+    account = make_account(org, platform, "wecom")
+    platform.profiles = {CUSTOMER: {"name": "张小花", "avatar": "", "unionid": "oUnion1"}}
+    # Busy at the message and at the first retry (at once, as due work): retried later.
+    platform.profile_errors = [(200, {"errcode": -1, "errmsg": "system busy"})] * 2
+    platform.sync_pages = [_page(_msg("from_msgid_f", "text", {"content": "在吗"}))]
+
+    _post(client, account, _event(account))
+    Runner("test").run_until_idle()
+
+    ticket = Ticket.objects.get()
+    assert ticket.messages.get().body == "在吗"
+    assert ticket.customer.name != "张小花"  # named by the masked id meanwhile
+    assert PlatformContact.objects.get().fetched_at is None
+    item = DueItem.objects.get(kind="messaging.fetch_profiles")
+    assert item.state == WorkState.PENDING
+
+    Runner("test").run_until_idle(now=timezone.now() + timedelta(minutes=5))
+
+    contact = PlatformContact.objects.get()
+    assert (contact.name, contact.union_id) == ("张小花", "oUnion1")
+    assert contact.fetched_at is not None
+    assert len(platform.calls("/cgi-bin/kf/customer/batchget")) == 3
+
+
+def test_reply_files_go_as_image_and_file_messages_uploaded_once_across_a_retry(
+    org: Org,
+    platform: PlatformServer,
+    client: Client,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    account = make_account(org, platform, "wecom")
+    platform.sync_pages = [_page(_msg("from_msgid_r", "text", {"content": "要发票"}))]
+    _post(client, account, _event(account))
+    Runner("test").run_until_idle()
+    ticket = Ticket.objects.get()
+    attach_reply_files(
+        ticket,
+        files=[
+            IncomingFile("截图.png", "image/png", PNG),
+            IncomingFile("发票.pdf", "application/pdf", b"%PDF-1.4 invoice"),
+        ],
+        actor=org.agent,
+    )
+    # The image's send is rate-limited once: the retry sends it with the same media_id.
+    platform.send_errors = [
+        (200, {"errcode": 0, "errmsg": "ok", "msgid": "text-ok"}),
+        (200, {"errcode": 95001, "errmsg": "send msg count limit"}),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_services.reply_to_customer(
+            ticket, body="发票见附件。", actor=org.agent, channel="wecom"
+        )
+    Runner("test").run_until_idle()
+    Runner("test").run_until_idle(now=timezone.now() + timedelta(minutes=5))
+
+    uploads = platform.calls("/cgi-bin/media/upload")
+    assert [(u.query["type"], u.body["media"].filename, u.body["media"].data) for u in uploads] == [
+        ("image", "截图.png", PNG),
+        ("file", "发票.pdf", b"%PDF-1.4 invoice"),
+    ]
+    row = PlatformMessage.objects.get(direction=Direction.OUTBOUND)
+    image, pdf = MessageFile.objects.filter(ticket_message=row.ticket_message).order_by("pk")
+    sends = [
+        (s.body["msgtype"], s.body["msgid"], s.body[s.body["msgtype"]])
+        for s in platform.calls("/cgi-bin/kf/send_msg")
+    ]
+    assert sends == [
+        ("text", f"bihuan-{row.pk}", {"content": "发票见附件。"}),
+        ("image", f"bihuan-{row.pk}-{image.pk}", {"media_id": "MEDIA_image-1"}),
+        ("image", f"bihuan-{row.pk}-{image.pk}", {"media_id": "MEDIA_image-1"}),
+        ("file", f"bihuan-{row.pk}-{pdf.pk}", {"media_id": "MEDIA_file-2"}),
+    ]
+    assert (row.state, row.platform_message_id) == (DeliveryState.SENT, "text-ok")
+
+
+def test_a_file_larger_than_wecom_accepts_fails_the_reply_before_anything_is_sent(
+    org: Org,
+    platform: PlatformServer,
+    client: Client,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    account = make_account(org, platform, "wecom")
+    platform.sync_pages = [_page(_msg("from_msgid_l", "text", {"content": "日志发我"}))]
+    _post(client, account, _event(account))
+    Runner("test").run_until_idle()
+    ticket = Ticket.objects.get()
+    # Bigger than Bihuan's own upload limit too, as a larger configured limit would allow.
+    MessageFile.objects.create(
+        ticket=ticket,
+        uploaded_by=org.agent,
+        filename="全量日志.zip",
+        content_type="application/zip",
+        size=20 * 1024 * 1024 + 1,
+        file=ContentFile(b"0" * (20 * 1024 * 1024 + 1), name="big.zip"),
+        created_at=timezone.now(),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_services.reply_to_customer(ticket, body="请查收", actor=org.agent, channel="wecom")
+    Runner("test").run_until_idle()
+
+    row = PlatformMessage.objects.get(direction=Direction.OUTBOUND)
+    assert row.state == DeliveryState.FAILED
+    assert "全量日志.zip" in row.last_error
+    assert "20 MB" in row.last_error
+    assert platform.calls("/cgi-bin/media/upload") == []
+    assert platform.calls("/cgi-bin/kf/send_msg") == []
+    assert not DueItem.objects.filter(kind="messaging.deliver_reply").exists()
