@@ -66,12 +66,12 @@ def callback(request: HttpRequest, platform: str, callback_key: str) -> HttpResp
 
 
 @require_GET
-def linked_file(request: HttpRequest, token: str) -> FileResponse:
+def linked_file(request: HttpRequest, token: str) -> HttpResponse:
     """A reply's file sent to a customer as a signed link (the platform had no file message
-    for it); a forged or expired link is 404."""
+    for it); a forged or expired link is a plain 404 (a customer, not a signed-in agent)."""
     file = services.get_linked_file(token)
     if file is None:
-        raise Http404
+        return HttpResponse("unknown or expired link", status=404, content_type="text/plain")
     response = FileResponse(file.file.open("rb"), as_attachment=True, filename=file.filename)
     response["Content-Type"] = file.content_type or "application/octet-stream"
     response["X-Content-Type-Options"] = "nosniff"

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from bihuan.channels.messaging.choices import DeliveryState, Direction
 from bihuan.channels.messaging.crypto import WXBizMsgCrypt, plain_signature
-from bihuan.channels.messaging.models import PlatformAccount, PlatformMessage
+from bihuan.channels.messaging.models import PlatformAccount, PlatformContact, PlatformMessage
 from bihuan.channels.messaging.tests.conftest import (
     AES_KEY,
     TOKEN,
@@ -26,6 +26,7 @@ from bihuan.channels.messaging.tests.conftest import (
 )
 from bihuan.channels.messaging.tests.platform_server import PlatformServer
 from bihuan.channels.models import MessageFile
+from bihuan.channels.services import IncomingFile, attach_reply_files
 from bihuan.core.models import Event
 from bihuan.core.runner import Runner
 from bihuan.customers.models import CustomerIdentity
@@ -233,3 +234,58 @@ def test_forged_stale_replayed_or_entity_callbacks_are_refused_and_change_nothin
 
     assert response.status_code == {"forged": 403, "stale": 403, "replayed": 409, "xxe": 400}[case]
     assert _state() == before
+
+
+def test_a_followers_unionid_is_kept_without_a_nickname_and_reply_files_go_as_image_and_link(
+    org: Org,
+    platform: PlatformServer,
+    client: Client,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    account = make_account(org, platform, "wechat")
+    # Since 2021 user/info returns no nickname to most accounts: the unionid still comes.
+    platform.profiles = {
+        OPENID: {"name": "", "avatar": "", "unionid": "o6_bmasdasdsad6_2sgVt7hMZOPfL"}
+    }
+    _post(
+        client, account, _xml("23637352235060880", "text", "<Content><![CDATA[查物流]]></Content>")
+    )
+    ticket = Ticket.objects.get()
+    attach_reply_files(
+        ticket,
+        files=[
+            IncomingFile("物流单.png", "image/png", b"\x89PNG waybill"),
+            IncomingFile("签收单.pdf", "application/pdf", b"%PDF-1.4 receipt"),
+        ],
+        actor=org.agent,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_services.reply_to_customer(
+            ticket, body="单号见图。", actor=org.agent, channel="wechat"
+        )
+    Runner("test").run_until_idle()
+
+    [info] = platform.calls("/cgi-bin/user/info")
+    assert (info.query["openid"], info.query["lang"]) == (OPENID, "zh_CN")
+    contact = PlatformContact.objects.get()
+    assert (contact.name, contact.union_id) == ("", "o6_bmasdasdsad6_2sgVt7hMZOPfL")
+    assert ticket.customer.name.startswith("oUp")  # the masked openid names the customer
+    [upload] = platform.calls("/cgi-bin/media/upload")
+    assert (upload.query["type"], upload.body["media"].data) == ("image", b"\x89PNG waybill")
+    text, image, link = (s.body for s in platform.calls("/cgi-bin/message/custom/send"))
+    assert text == {"touser": OPENID, "msgtype": "text", "text": {"content": "单号见图。"}}
+    assert image == {"touser": OPENID, "msgtype": "image", "image": {"media_id": "MEDIA_image-1"}}
+    name, url = link["text"]["content"].split("\n")
+    assert (link["msgtype"], name) == ("text", "签收单.pdf")
+    assert url.startswith("http://127.0.0.1:8000/messaging/files/")
+    row = PlatformMessage.objects.get(direction=Direction.OUTBOUND)
+    assert row.state == DeliveryState.SENT
+
+    downloaded = client.get(url.removeprefix("http://127.0.0.1:8000"))
+    forged = client.get(url.removeprefix("http://127.0.0.1:8000")[:-3] + "xx/")
+
+    assert downloaded.status_code == 200
+    assert b"".join(downloaded.streaming_content) == b"%PDF-1.4 receipt"  # type: ignore[attr-defined]
+    assert "attachment" in downloaded["Content-Disposition"]
+    assert forged.status_code == 404
