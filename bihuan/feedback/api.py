@@ -297,6 +297,7 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
             tag=_reference(Tag, payload.tag, label=_("tag")),
             contacted_within_days=payload.contacted_within_days,
             customers=tuple(customers),
+            delivery=payload.delivery,
         ),
         actor=user,
     )

@@ -35,6 +35,49 @@ class InvitationState(models.TextChoices):
     OPTED_OUT = "opted_out", pgettext_lazy("survey invitation", "Customer opted out")
 
 
+class DeliveryChoice(models.TextChoices):
+    """How a survey's invitations reach the customer: a setting per survey (CSAT, NPS, each
+    campaign). Without an address for the choice the others are tried in turn."""
+
+    TICKET_CHANNEL = "ticket_channel", _("On the ticket's channel")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+
+
+class DeliveryRoute(models.TextChoices):
+    """The route one invitation (and its reminder) took."""
+
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    CHAT = "chat", _("Chat")
+    WECOM = "wecom", _("WeCom")
+    WECHAT = "wechat", _("WeChat")
+    FEISHU = "feishu", _("Feishu")
+    DINGTALK = "dingtalk", _("DingTalk")
+
+
+# Routes that are a message on the ticket's conversation (a reply on that channel).
+CONVERSATION_ROUTES = (
+    DeliveryRoute.CHAT,
+    DeliveryRoute.WECOM,
+    DeliveryRoute.WECHAT,
+    DeliveryRoute.FEISHU,
+    DeliveryRoute.DINGTALK,
+)
+
+
+class DeliveryState(models.TextChoices):
+    """What became of one invitation message: queued on its channel, handed over, delivered
+    (an SMS receipt), failed (with the reason). ``sending``: an email being handed to the
+    mail server (a crash there is never followed by a second mail)."""
+
+    SENDING = "sending", pgettext_lazy("survey delivery", "Being sent")
+    QUEUED = "queued", pgettext_lazy("survey delivery", "Queued")
+    SENT = "sent", pgettext_lazy("survey delivery", "Sent")
+    DELIVERED = "delivered", pgettext_lazy("survey delivery", "Delivered")
+    FAILED = "failed", pgettext_lazy("survey delivery", "Failed")
+
+
 class ResponseSource(models.TextChoices):
     SURVEY_LINK = "survey_link", _("Survey link")
     PORTAL = "portal", _("Customer portal")

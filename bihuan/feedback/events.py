@@ -8,7 +8,13 @@ from django.utils.translation import gettext_lazy
 
 from bihuan.core.catalogue import Verb, declare
 from bihuan.core.models import Event
-from bihuan.feedback.choices import CauseCategory, RectificationState, SurveyKind
+from bihuan.feedback.choices import (
+    CauseCategory,
+    DeliveryChoice,
+    DeliveryRoute,
+    RectificationState,
+    SurveyKind,
+)
 from bihuan.tickets.events import _time, ticket_link
 
 
@@ -17,6 +23,27 @@ def _survey(event: Event) -> str:
         return str(SurveyKind(str(event.get("kind"))).label)
     except ValueError:
         return "—"
+
+
+def _route(event: Event) -> str:
+    try:
+        return str(DeliveryRoute(str(event.get("route"))).label)
+    except ValueError:
+        return ""
+
+
+def _delivery(value: object) -> str:
+    try:
+        return str(DeliveryChoice(str(value)).label)
+    except ValueError:
+        return "—"
+
+
+def _sent_by(event: Event) -> list[str]:
+    route = _route(event)
+    if not route:
+        return []
+    return [_("by %(route)s to %(to)s") % {"route": route, "to": event.get("to", "")}]
 
 
 def _state(value: object) -> str:
@@ -54,6 +81,7 @@ declare(
     Verb(
         "feedback.survey_sent",
         describe=lambda e: _("sent the customer a %(survey)s survey") % {"survey": _survey(e)},
+        details=_sent_by,
         link=ticket_link,
     ),
     Verb(
@@ -67,6 +95,7 @@ declare(
         describe=lambda e: (
             _("reminded the customer of the %(survey)s survey") % {"survey": _survey(e)}
         ),
+        details=_sent_by,
         link=ticket_link,
     ),
     Verb(
@@ -95,6 +124,13 @@ declare(
             _("recorded that the customer wants no more surveys")
             if e.get("by") == "staff"
             else _("the customer asked for no more surveys")
+        ),
+    ),
+    Verb(
+        "feedback.delivery_changed",
+        describe=lambda e: (
+            _("set how %(survey)s surveys are sent: %(delivery)s")
+            % {"survey": _survey(e), "delivery": _delivery(e.get("to"))}
         ),
     ),
     Verb("feedback.opted_in", describe=lambda e: _("recorded that the customer accepts surveys")),

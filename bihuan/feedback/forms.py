@@ -15,6 +15,7 @@ from bihuan.feedback.choices import (
     HAND_SOURCES,
     CauseCategory,
     CauseDetail,
+    DeliveryChoice,
     EntryKind,
     EntrySource,
     InternalTopic,
@@ -286,6 +287,15 @@ class CampaignForm(forms.Form):
     send_at = forms.DateTimeField(
         label=_("Send at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+    delivery = forms.ChoiceField(
+        label=_("Send by"),
+        required=False,  # on the ticket's channel
+        choices=DeliveryChoice.choices,
+        initial=DeliveryChoice.TICKET_CHANNEL,
+        help_text=_(
+            "Without an address for it, the customer's last channel, email, then SMS are tried."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -302,3 +312,14 @@ class CampaignForm(forms.Form):
                 )
             numbers.append(int(text))
         return list(dict.fromkeys(numbers))
+
+
+class SurveyDeliveryForm(forms.Form):
+    """How CSAT and NPS invitations are sent (the campaign surveys page)."""
+
+    csat = forms.ChoiceField(label=_("CSAT after a solved ticket"), choices=DeliveryChoice.choices)
+    nps = forms.ChoiceField(label=_("NPS on its schedule"), choices=DeliveryChoice.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)

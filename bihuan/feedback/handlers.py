@@ -1,5 +1,6 @@
-"""The feedback app's reactions: a solved ticket invites a CSAT survey; due work sends,
-reminds, runs the NPS schedule and reports missed analyses and rectifications.
+"""The feedback app's reactions: a solved ticket invites a CSAT survey; the channels' outcomes
+of survey messages are recorded on them; an SMS "TD" opts out; due work sends, reminds, runs
+the NPS schedule and reports missed analyses and rectifications.
 
 Each handler is idempotent on its own (an invitation already sent, an analysis already
 reported overdue is left alone), so an event or a due item handled twice changes nothing.
@@ -16,7 +17,7 @@ from bihuan.core.consumers import consumer
 from bihuan.core.due_work import due_work
 from bihuan.core.models import DueItem, Event
 from bihuan.feedback import services
-from bihuan.tickets.choices import TicketStatus
+from bihuan.tickets.choices import Channel, MessageKind, TicketStatus
 
 
 def _row_id(item: DueItem) -> int:
@@ -31,6 +32,32 @@ def _row_id(item: DueItem) -> int:
 def invite_on_solved(events: Sequence[Event]) -> None:
     for event in events:
         services.ticket_solved(int(event.ticket_id or 0), now=event.occurred_at)
+
+
+@consumer("feedback.track_deliveries", verbs=services.OUTCOME_VERBS)
+def track_deliveries(events: Sequence[Event]) -> None:
+    # The channels' outcomes of every outbound SMS and platform reply; survey ones matter.
+    services.track_deliveries(events)
+
+
+def _customer_sms(event: Event) -> bool:
+    if event.verb == "ticket.created":
+        return bool(event.get("channel") == Channel.SMS)
+    return bool(event.get("kind") == MessageKind.CUSTOMER)
+
+
+@consumer(
+    "feedback.opt_out_by_sms",
+    verbs=("ticket.created", "ticket.message_added"),
+    accepts=_customer_sms,
+)
+def opt_out_by_sms(events: Sequence[Event]) -> None:
+    # An inbound SMS becomes a ticket message (the phone app); "TD" / "退订" to a survey text
+    # is the customer's opt-out.
+    for event in events:
+        message_id = event.get("message")
+        if isinstance(message_id, int):
+            services.opt_out_by_sms_reply(message_id, now=event.occurred_at)
 
 
 # Mail leaves before the invitation is marked sent: not atomic, safe to run twice.

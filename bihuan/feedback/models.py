@@ -16,6 +16,9 @@ from bihuan.feedback.choices import (
     CampaignState,
     CauseCategory,
     CauseDetail,
+    DeliveryChoice,
+    DeliveryRoute,
+    DeliveryState,
     EntryKind,
     EntrySource,
     InternalTopic,
@@ -82,6 +85,12 @@ class CampaignSurvey(models.Model):
         "customers.Customer", verbose_name=_("customers"), blank=True, related_name="+"
     )
     send_at = models.DateTimeField(_("send at"))
+    delivery = models.CharField(
+        _("send by"),
+        max_length=16,
+        choices=DeliveryChoice.choices,
+        default=DeliveryChoice.TICKET_CHANNEL,
+    )
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
     created_by = models.ForeignKey(
@@ -175,7 +184,13 @@ class SurveyInvitation(models.Model):
         "tickets.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     tier = models.CharField(_("tier"), max_length=16, blank=True)
+    # The route and address it went by, and what became of it (``SurveyDelivery`` keeps the
+    # same per message, the reminder's too).
+    route = models.CharField(_("sent by"), max_length=16, choices=DeliveryRoute.choices, blank=True)
     to_address = models.CharField(_("sent to"), max_length=254, blank=True)
+    delivery_state = models.CharField(
+        _("delivery"), max_length=16, choices=DeliveryState.choices, blank=True
+    )
     nonce = models.CharField(max_length=32)
     failure_reason = models.CharField(_("reason"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"))
@@ -266,6 +281,73 @@ class QuestionAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.number if self.number is not None else self.text[:20]}"
+
+
+class SurveySetting(models.Model):
+    """How the invitations of CSAT or NPS surveys are sent (one row per kind; without a row,
+    on the ticket's channel). Campaign surveys carry their own ``delivery``."""
+
+    kind = models.CharField(_("survey"), max_length=8, choices=SurveyKind.choices, unique=True)
+    delivery = models.CharField(
+        _("send by"),
+        max_length=16,
+        choices=DeliveryChoice.choices,
+        default=DeliveryChoice.TICKET_CHANNEL,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("survey setting")
+        verbose_name_plural = _("survey settings")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.delivery}"
+
+
+class SurveyDelivery(models.Model):
+    """One message that carried an invitation, or its reminder: the route, the address, the
+    channel's own outbound record (an SMS, a reply message on the conversation) and what
+    became of it (the SMS delivery receipt, the platform's refusal).
+
+    One per invitation and purpose (a unique constraint): it is written in the transaction
+    that queues the message, so a retried send finds it and never sends twice."""
+
+    invitation = models.ForeignKey(
+        SurveyInvitation, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    is_reminder = models.BooleanField(default=False)
+    route = models.CharField(_("sent by"), max_length=16, choices=DeliveryRoute.choices)
+    address = models.CharField(_("sent to"), max_length=254, blank=True)
+    # The reply on the ticket's conversation (chat and messaging platforms).
+    message = models.ForeignKey(
+        "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The channel's outbound row, as events name their subject ("bihuan_phone.outboundsms").
+    outbound_type = models.CharField(max_length=64, blank=True)
+    outbound_id = models.BigIntegerField(null=True, blank=True)
+    state = models.CharField(_("delivery"), max_length=16, choices=DeliveryState.choices)
+    note = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("survey delivery")
+        verbose_name_plural = _("survey deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invitation", "is_reminder"], name="delivery_one_per_purpose"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["outbound_type", "outbound_id"], name="delivery_outbound_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route} {self.state}"
 
 
 class SurveyOptOut(models.Model):

@@ -15,6 +15,7 @@ from bihuan.customers.panels import register_customer_panel
 from bihuan.customers.permissions import can_change_customers
 from bihuan.feedback.forms import InternalFeedbackForm
 from bihuan.feedback.queries import customer_surveys, ticket_feedback
+from bihuan.feedback.services import shown_address
 from bihuan.tickets.models import Ticket
 from bihuan.tickets.panels import register_ticket_panel
 
@@ -29,6 +30,11 @@ def render_feedback_panel(request: HttpRequest, ticket: Ticket) -> SafeString:
         {
             "ticket": ticket,
             "invitation": found.invitation,
+            "shown_address": (
+                shown_address(found.invitation.route, found.invitation.to_address)
+                if found.invitation
+                else ""
+            ),
             "response": found.response,
             "entries": found.entries,
             "form": InternalFeedbackForm(),

@@ -19,6 +19,7 @@ from bihuan.customers.choices import Tier
 from bihuan.customers.models import Customer
 from bihuan.feedback.choices import (
     AnalysisState,
+    DeliveryChoice,
     EntryKind,
     InvitationState,
     QuestionKind,
@@ -37,6 +38,7 @@ from bihuan.feedback.models import (
     SurveyQuestion,
     SurveyReason,
     SurveyResponse,
+    SurveySetting,
 )
 from bihuan.feedback.services import CSAT_GOOD_SCORE, NPS_LOW_SCORE, NPS_PROMOTER_SCORE
 from bihuan.tickets.choices import Channel, TicketStatus, TicketType
@@ -338,6 +340,16 @@ def customer_surveys(customer: Customer, *, limit: int = 5) -> CustomerSurveys:
 def _require_manager(viewer: User, message: str) -> None:
     if not (viewer.is_active and viewer.sees_everything):
         raise PermissionDenied(message, code="managers_only")
+
+
+def survey_delivery_settings(viewer: User) -> dict[str, str]:
+    """How CSAT and NPS invitations are sent (supervisors and admins; one query)."""
+    _require_manager(viewer, _("Only supervisors and administrators see campaign surveys."))
+    found = dict(SurveySetting.objects.values_list("kind", "delivery"))
+    return {
+        kind: found.get(kind, DeliveryChoice.TICKET_CHANNEL)
+        for kind in (SurveyKind.CSAT, SurveyKind.NPS)
+    }
 
 
 def list_campaigns(

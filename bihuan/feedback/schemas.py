@@ -265,6 +265,11 @@ class CampaignIn(Schema):
     tag: Id | None = None
     contacted_within_days: int | None = Field(None, ge=0, le=100_000)
     customers: list[Id] = Field(default_factory=list, max_length=10_000)
+    delivery: str = Field(
+        "ticket_channel",
+        description="how invitations are sent: ticket_channel (the customer's last channel), "
+        "email or sms; without an address for it, the others in that order",
+    )
 
 
 class QuestionResultOut(Schema):
@@ -293,6 +298,7 @@ class CampaignOut(Schema):
     tiers: list[str]
     tag: int | None
     contacted_within_days: int | None
+    delivery: str
 
 
 class CampaignPageOut(Schema):
@@ -320,6 +326,7 @@ def campaign_out(survey: CampaignSurvey) -> dict[str, Any]:
         "tiers": list(survey.tiers or []),
         "tag": survey.tag_id,
         "contacted_within_days": survey.contacted_within_days,
+        "delivery": survey.delivery,
     }
 
 

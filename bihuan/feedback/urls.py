@@ -7,6 +7,8 @@ urlpatterns = [
     # Public: the customer's survey link (no sign-in).
     path("survey/<str:token>/", views.survey, name="survey"),
     path("survey/<str:token>/opt-out/", views.opt_out, name="opt_out"),
+    # The short link of a survey text (SMS): no trailing slash, every character counts.
+    path("s/<str:code>", views.short_link, name="short_link"),
     # Staff pages.
     path("feedback/", views.index, name="index"),
     path("feedback/entries/new/", views.record_entry, name="record_entry"),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("feedback/reports/", views.reports, name="reports"),
     path("feedback/surveys/", views.campaigns, name="campaigns"),
     path("feedback/surveys/new/", views.create_campaign, name="create_campaign"),
+    path("feedback/surveys/delivery/", views.survey_delivery, name="survey_delivery"),
     path("feedback/surveys/<int:survey_id>/", views.campaign, name="campaign"),
     path("feedback/surveys/<int:survey_id>/cancel/", views.cancel_campaign, name="cancel_campaign"),
     path(

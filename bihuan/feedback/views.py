@@ -27,6 +27,7 @@ from bihuan.feedback.choices import (
     RECTIFICATION_MOVES,
     AnalysisState,
     CampaignState,
+    DeliveryChoice,
     EntryKind,
     EntrySource,
     QuestionKind,
@@ -44,6 +45,7 @@ from bihuan.feedback.forms import (
     QuestionFormSet,
     RectificationForm,
     ReportForm,
+    SurveyDeliveryForm,
     SurveyForm,
 )
 from bihuan.feedback.models import CampaignSurvey, SurveyInvitation, SurveyResponse
@@ -104,6 +106,17 @@ def _link_problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
         {"message": str(exc), "code": exc.code},
         status=exc.status,
     )
+
+
+@require_GET
+def short_link(request: HttpRequest, code: str) -> HttpResponse:
+    """The short link of a survey text (SMS): to the signed link's page; a forged one gets
+    the same clear message as a forged token."""
+    try:
+        invitation = services.invitation_for_short_code(code)
+    except DomainError as exc:
+        return _link_problem(request, exc)
+    return redirect("feedback:survey", token=services.survey_token(invitation))
 
 
 @require_http_methods(["GET", "POST"])
@@ -574,6 +587,7 @@ def _campaign_builder(request: HttpRequest, user: Any, form: CampaignForm, quest
         "page": page,
         "form": form,
         "questions": questions,
+        "delivery_form": SurveyDeliveryForm(initial=queries.survey_delivery_settings(user)),
         "keep": _keep(request),
         "now": timezone.now(),
     }
@@ -643,11 +657,31 @@ def create_campaign(request: HttpRequest) -> HttpResponse:
             tag=data["tag"],
             contacted_within_days=data["contacted_within_days"],
             customers=tuple(customers),
+            delivery=data["delivery"] or DeliveryChoice.TICKET_CHANNEL,
         ),
         actor=user,
     )
     messages.success(request, _("Survey scheduled."))
     return redirect("feedback:campaign", survey_id=survey.pk)
+
+
+@login_required
+@require_POST
+@domain_errors
+def survey_delivery(request: HttpRequest) -> HttpResponse:
+    """How CSAT and NPS invitations are sent (supervisors and admins)."""
+    user = signed_in_user(request)
+    queries.survey_delivery_settings(user)  # supervisors and admins only, before parsing
+    form = SurveyDeliveryForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(_("Choose how each survey is sent."), code="invalid_choice")
+    changed = [
+        services.set_survey_delivery(kind, form.cleaned_data[kind], actor=user)
+        for kind in (SurveyKind.CSAT, SurveyKind.NPS)
+    ]
+    if any(changed):
+        messages.success(request, _("Saved: surveys are sent the way you chose."))
+    return redirect("feedback:campaigns")
 
 
 @login_required

@@ -26,7 +26,13 @@ from bihuan.core.events import record_event
 from bihuan.core.models import Tag
 from bihuan.customers.choices import Tier
 from bihuan.customers.models import Customer
-from bihuan.feedback.choices import CampaignState, InvitationState, QuestionKind, SurveyKind
+from bihuan.feedback.choices import (
+    CampaignState,
+    DeliveryChoice,
+    InvitationState,
+    QuestionKind,
+    SurveyKind,
+)
 from bihuan.feedback.models import (
     CampaignSurvey,
     SurveyInvitation,
@@ -75,6 +81,7 @@ class CampaignFields:
     tag: Tag | None = None
     contacted_within_days: int | None = None
     customers: tuple[Customer, ...] = ()
+    delivery: str = DeliveryChoice.TICKET_CHANNEL  # how the invitations are sent
 
 
 def _check_questions(questions: Sequence[QuestionFields]) -> list[QuestionFields]:
@@ -164,12 +171,14 @@ def create_campaign(
     before writing anything: no question or more than 20, a choice question without 2–10
     distinct choices, a satisfaction question that is not a rating (or two), an unknown
     tier, no condition and no list, a segment with nobody in it or too many people, a send
-    time more than a year ahead. A send time in the past sends at once."""
+    time more than a year ahead, an unknown way to send. A send time in the past sends at
+    once."""
     moment = now or timezone.now()
     _require_manager(actor)
     title = _clean(fields.title, label=gettext("The title"), limit=200, required=True)
     intro = _clean(fields.intro, label=gettext("The introduction"))
     questions = _check_questions(fields.questions)
+    _check_choice(fields.delivery, DeliveryChoice, label=gettext("way to send"))
     tiers = tuple(dict.fromkeys(fields.tiers))
     for tier in tiers:
         _check_choice(tier, Tier, label=gettext("tier"))
@@ -212,6 +221,7 @@ def create_campaign(
         tag=fields.tag,
         contacted_within_days=days,
         send_at=max(send_at, moment),
+        delivery=fields.delivery,
         recipients=count,
         created_by=actor,
         created_at=moment,
@@ -241,6 +251,7 @@ def create_campaign(
             "send_at": survey.send_at.isoformat(),
             "recipients": count,
             "questions": len(questions),
+            "delivery": fields.delivery,
         },
     )
     return survey

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import User
@@ -43,6 +44,8 @@ ANALYSIS_DUE_IN = timedelta(hours=48)  # business hours of the default calendar
 TEXT_LIMIT = 2000
 TOKEN_SALT = "bihuan.feedback.survey"  # noqa: S105  (a signing salt, not a secret)
 TOKEN_MAX_LENGTH = 200
+SHORT_SALT = "bihuan.feedback.short-link"
+SHORT_MAC_LENGTH = 8  # base64url characters: 48 bits of an HMAC keyed by SECRET_KEY
 
 # Due-work kinds (keys name the row: "feedback.surveyinvitation:<id>" …).
 SEND = "feedback.send_survey"
@@ -141,6 +144,47 @@ def survey_url(invitation: SurveyInvitation, *, name: str = "feedback:survey") -
     """The absolute link for the customer (``BIHUAN_PUBLIC_URL`` + the path)."""
     base = str(getattr(settings, "BIHUAN_PUBLIC_URL", "") or "http://localhost:8000").rstrip("/")
     return base + reverse(name, kwargs={"token": survey_token(invitation)})
+
+
+def _short_mac(invitation_id: int, nonce: str) -> str:
+    digest = salted_hmac(SHORT_SALT, f"{invitation_id}:{nonce}", algorithm="sha256").digest()
+    return signing.b64_encode(digest).decode()[:SHORT_MAC_LENGTH]
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, rest = divmod(number, 36)
+        text = digits[rest] + text
+        if not number:
+            return text
+
+
+def short_survey_url(invitation: SurveyInvitation) -> str:
+    """A short link for an SMS (one segment holds 70 characters): the invitation's id in
+    base 36 and a MAC over it and its nonce. It leads to the signed link's page; a forged or
+    altered one is refused like a forged token."""
+    base = str(getattr(settings, "BIHUAN_PUBLIC_URL", "") or "http://localhost:8000").rstrip("/")
+    code = _base36(invitation.pk) + _short_mac(invitation.pk, invitation.nonce)
+    return base + reverse("feedback:short_link", kwargs={"code": code})
+
+
+def invitation_for_short_code(code: str) -> SurveyInvitation:
+    """The invitation a short link names, or ``SurveyLinkInvalid``."""
+    head, mac = code[:-SHORT_MAC_LENGTH], code[-SHORT_MAC_LENGTH:]
+    if not head or len(head) > 13 or not head.isascii() or not head.isalnum():
+        raise SurveyLinkInvalid(_("This survey link is not valid."))
+    invitation = (
+        SurveyInvitation.objects.select_related("customer", "ticket", "survey")
+        .filter(pk=int(head.lower(), 36))
+        .first()
+    )
+    if invitation is None or not constant_time_compare(
+        mac, _short_mac(invitation.pk, invitation.nonce)
+    ):
+        raise SurveyLinkInvalid(_("This survey link is not valid."))
+    return invitation
 
 
 def invitation_for_token(token: str) -> SurveyInvitation:

@@ -9,12 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone, translation
-from django.utils.html import escape, linebreaks
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -23,8 +20,7 @@ from bihuan.core import due_work
 from bihuan.core.errors import NotFound, ValidationFailed
 from bihuan.core.events import record_event
 from bihuan.core.models import DueItem, WorkState
-from bihuan.customers.choices import IdentityKind
-from bihuan.customers.models import Customer, CustomerIdentity
+from bihuan.customers.models import Customer
 from bihuan.customers.permissions import require_customer_editor
 from bihuan.feedback.choices import (
     InvitationState,
@@ -50,7 +46,6 @@ from bihuan.feedback.services.policy import (
     NPS_INTERVAL,
     NPS_RANGE,
     REMIND,
-    REMIND_AFTER,
     SEND,
     TEXT_LIMIT,
     _check_choice,
@@ -59,23 +54,12 @@ from bihuan.feedback.services.policy import (
     customer_key,
     invitation_for_token,
     invitation_key,
-    survey_url,
 )
 from bihuan.feedback.services.register import _register_answer, _register_ticket
 from bihuan.tickets.choices import TicketStatus
 from bihuan.tickets.models import Ticket
 
 # --- Sending --------------------------------------------------------------------------------
-
-
-def _customer_email(customer_id: int) -> str:
-    return (
-        CustomerIdentity.objects.filter(customer_id=customer_id, kind=IdentityKind.EMAIL)
-        .order_by("-is_primary", "id")
-        .values_list("value", flat=True)
-        .first()
-        or ""
-    )
 
 
 def is_opted_out(customer_id: int) -> bool:
@@ -201,159 +185,6 @@ def open_nps_invitation(customer_id: int, *, now: datetime) -> SurveyInvitation 
     if last_ticket is not None and last_ticket.created_at > now - NPS_INTERVAL:
         _schedule_nps(customer.pk, now + NPS_INTERVAL)
     return invitation
-
-
-def _mail_texts(invitation: SurveyInvitation, *, reminder: bool) -> tuple[str, str]:
-    with translation.override(settings.LANGUAGE_CODE):
-        if invitation.kind == SurveyKind.CAMPAIGN and invitation.survey is not None:
-            subject = invitation.survey.title
-            question = invitation.survey.intro or gettext(
-                "We would like to hear how we are doing: a few questions, a few minutes."
-            )
-        elif invitation.kind == SurveyKind.CSAT and invitation.ticket_id:
-            subject = gettext("How did we do? Your request #%(number)s") % {
-                "number": invitation.ticket_id
-            }
-            question = gettext(
-                "Your request “%(subject)s” has been solved. How satisfied are you with our help?"
-            ) % {"subject": invitation.ticket.subject if invitation.ticket else ""}
-        else:
-            subject = gettext("Would you recommend us?")
-            question = gettext(
-                "How likely are you to recommend us to a friend or colleague? It takes a minute."
-            )
-        if reminder:
-            subject = gettext("Reminder: %(subject)s") % {"subject": subject}
-        body = gettext(
-            "Hello %(name)s,\n\n%(question)s\n\nAnswer here (no sign-in needed; the link is "
-            "valid until %(until)s):\n%(link)s\n\nNo more surveys: %(opt_out)s\n\n"
-            "Your customer service team"
-        ) % {
-            "name": invitation.customer.name,
-            "question": question,
-            "until": timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d"),
-            "link": survey_url(invitation),
-            "opt_out": survey_url(invitation, name="feedback:opt_out"),
-        }
-    return subject, body
-
-
-def _send_mail(invitation: SurveyInvitation, address: str, *, reminder: bool) -> None:
-    subject, body = _mail_texts(invitation, reminder=reminder)
-    mail = EmailMultiAlternatives(
-        subject=subject,
-        body=body,
-        from_email=settings.BIHUAN_MAIL_FROM,
-        to=[address],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    mail.attach_alternative(
-        '<!doctype html><html><body style="font-family: sans-serif; line-height: 1.5">'
-        f"{linebreaks(escape(body))}</body></html>",
-        "text/html",
-    )
-    mail.send()
-
-
-def _fail(invitation: SurveyInvitation, reason: str, *, now: datetime) -> None:
-    with transaction.atomic():
-        changed = SurveyInvitation.objects.filter(
-            pk=invitation.pk, state=InvitationState.PENDING
-        ).update(state=InvitationState.FAILED, failure_reason=reason[:500])
-        if changed:
-            record_event(
-                "feedback.survey_not_sent",
-                invitation,
-                ticket_id=invitation.ticket_id,
-                customer_id=invitation.customer_id,
-                at=now,
-                data={"kind": invitation.kind, "reason": reason[:500]},
-            )
-
-
-def send_invitation(invitation_id: int, *, now: datetime) -> bool:
-    """Send a pending invitation by email (due work, after the commit that made it).
-
-    Not transactional as a whole: the mail leaves first, then the invitation is marked sent
-    with a conditional update (a crash between the two sends the mail again, never loses
-    it). A customer without an email address, or outbound mail not configured, marks the
-    invitation not sent with the reason. A mail server error raises for the engine's retry.
-    """
-    invitation = (
-        SurveyInvitation.objects.select_related("customer", "ticket", "survey")
-        .filter(pk=invitation_id)
-        .first()
-    )
-    if invitation is None or invitation.state != InvitationState.PENDING:
-        return False
-    if is_opted_out(invitation.customer_id):
-        SurveyInvitation.objects.filter(pk=invitation.pk, state=InvitationState.PENDING).update(
-            state=InvitationState.OPTED_OUT
-        )
-        return False
-    address = _customer_email(invitation.customer_id)
-    if not address:
-        _fail(invitation, gettext("The customer has no email address."), now=now)
-        return False
-    if not getattr(settings, "BIHUAN_MAIL_FROM", ""):
-        _fail(invitation, gettext("Outbound email is not configured (BIHUAN_MAIL_FROM)."), now=now)
-        return False
-    invitation.expires_at = now + LINK_VALID
-    _send_mail(invitation, address, reminder=False)
-    with transaction.atomic():
-        changed = SurveyInvitation.objects.filter(
-            pk=invitation.pk, state=InvitationState.PENDING
-        ).update(
-            state=InvitationState.SENT,
-            sent_at=now,
-            expires_at=invitation.expires_at,
-            to_address=address,
-        )
-        if changed:
-            record_event(
-                "feedback.survey_sent",
-                invitation,
-                ticket_id=invitation.ticket_id,
-                customer_id=invitation.customer_id,
-                at=now,
-                data={"kind": invitation.kind, "to": address},
-            )
-            due_work.schedule(REMIND, key=invitation_key(invitation.pk), due_at=now + REMIND_AFTER)
-    return bool(changed)
-
-
-def remind_invitation(invitation_id: int, *, now: datetime) -> bool:
-    """Remind once a customer who has not answered, while the link is valid and they have
-    not opted out."""
-    invitation = (
-        SurveyInvitation.objects.select_related("customer", "ticket", "survey")
-        .filter(pk=invitation_id)
-        .first()
-    )
-    if (
-        invitation is None
-        or invitation.state != InvitationState.SENT
-        or invitation.reminded_at is not None
-        or invitation.expires_at <= now
-        or is_opted_out(invitation.customer_id)
-        or not invitation.to_address
-    ):
-        return False
-    _send_mail(invitation, invitation.to_address, reminder=True)
-    with transaction.atomic():
-        changed = SurveyInvitation.objects.filter(
-            pk=invitation.pk, state=InvitationState.SENT, reminded_at__isnull=True
-        ).update(reminded_at=now)
-        if changed:
-            record_event(
-                "feedback.survey_reminded",
-                invitation,
-                ticket_id=invitation.ticket_id,
-                customer_id=invitation.customer_id,
-                at=now,
-                data={"kind": invitation.kind, "to": invitation.to_address},
-            )
-    return bool(changed)
 
 
 def _stop_surveys(customer: Customer) -> None:

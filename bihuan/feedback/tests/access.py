@@ -1,6 +1,6 @@
 """The feedback app's routes for the access matrix (tests/security/test_access_matrix.py).
 
-The survey pages under /survey/ are public (a signed link, no sign-in): they are tested in
+The survey pages under /survey/ (and the short links of survey texts, /s/) are public (a signed link, no sign-in): they are tested in
 ``test_survey_access.py`` with forged, expired and reused tokens instead."""
 
 from __future__ import annotations
@@ -75,8 +75,9 @@ ACCESS = AccessSpec(
         "feedback:campaign": None,
         "feedback:cancel_campaign": {"confirm": "1"},
         "feedback:customer_opt_out": {"opted_out": "1"},
+        "feedback:survey_delivery": {"csat": "email", "nps": "sms"},
     },
     make_objects=_objects,
-    public_prefixes=("/survey/",),
+    public_prefixes=("/survey/", "/s/"),
     db_apps=frozenset({"feedback"}),
 )
