@@ -27,6 +27,7 @@ from bihuan.channels.messaging.tests.conftest import (
 )
 from bihuan.channels.messaging.tests.platform_server import SECRET, PlatformServer
 from bihuan.channels.models import MessageFile
+from bihuan.channels.services import IncomingFile, attach_reply_files
 from bihuan.core.models import Event
 from bihuan.core.runner import Runner
 from bihuan.customers.models import CustomerIdentity
@@ -236,3 +237,49 @@ def test_forged_stale_replayed_or_unsigned_robot_callbacks_are_refused_and_chang
         == {"forged": 403, "stale": 403, "replayed": 409, "unsigned": 403}[case]
     )
     assert _state() == before
+
+
+def test_the_callback_names_the_sender_and_reply_files_go_as_image_file_and_link(
+    org: Org,
+    platform: PlatformServer,
+    client: Client,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    account = make_account(org, platform, "dingtalk")
+    _post_robot(client, account, _robot("msgF", "text", {"content": "报销流程"}))
+    ticket = Ticket.objects.get()
+    attach_reply_files(
+        ticket,
+        files=[
+            IncomingFile("流程图.png", "image/png", b"\x89PNG flow"),
+            IncomingFile("报销单.xlsx", "application/vnd.ms-excel", b"PK xlsx"),
+            IncomingFile("说明.txt", "text/plain", "先填单，再审批。".encode()),
+        ],
+        actor=org.agent,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_services.reply_to_customer(
+            ticket, body="见附件", actor=org.agent, channel="dingtalk"
+        )
+    Runner("test").run_until_idle()
+
+    assert ticket.customer.name == "李娜"  # senderNick: no profile call
+    uploads = platform.calls("/media/upload")
+    assert [(u.query["access_token"], u.body["type"]) for u in uploads] == [
+        ("ding-1", "image"),
+        ("ding-1", "file"),
+    ]
+    sends = [
+        (s.body["msgKey"], json.loads(s.body["msgParam"]))
+        for s in platform.calls("/v1.0/robot/oToMessages/batchSend")
+    ]
+    assert sends[:3] == [
+        ("sampleText", {"content": "见附件"}),
+        ("sampleImageMsg", {"photoURL": "MEDIA_image-1"}),
+        ("sampleFile", {"mediaId": "MEDIA_file-2", "fileName": "报销单.xlsx", "fileType": "xlsx"}),
+    ]
+    template, link = sends[3]
+    assert template == "sampleText"
+    assert link["content"].startswith("说明.txt\nhttp://127.0.0.1:8000/messaging/files/")
+    assert PlatformMessage.objects.get(direction=Direction.OUTBOUND).state == DeliveryState.SENT

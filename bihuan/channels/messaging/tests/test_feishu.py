@@ -27,6 +27,7 @@ from bihuan.channels.messaging.tests.conftest import (
 )
 from bihuan.channels.messaging.tests.platform_server import PlatformServer
 from bihuan.channels.models import MessageFile
+from bihuan.channels.services import IncomingFile, attach_reply_files
 from bihuan.core.models import Event
 from bihuan.core.runner import Runner
 from bihuan.customers.models import CustomerIdentity
@@ -231,3 +232,49 @@ def test_forged_unsigned_stale_or_replayed_events_are_refused_and_change_nothing
     expected = {"forged": 403, "unsigned": 403, "stale": 403, "replayed": 409, "token": 403}
     assert response.status_code == expected[case]
     assert _state() == before
+
+
+def test_the_sender_is_named_by_the_contact_api_and_reply_files_go_as_image_and_file(
+    org: Org,
+    platform: PlatformServer,
+    client: Client,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    account = make_account(org, platform, "feishu")
+    platform.profiles = {
+        OPEN_ID: {"name": "陈静", "avatar": "https://s1.feishu/a.png", "unionid": "on_1"}
+    }
+    _post(client, account, _event("om_p1", "text", {"text": "合同模板发我一下"}))
+    ticket = Ticket.objects.get()
+    attach_reply_files(
+        ticket,
+        files=[
+            IncomingFile("示意图.webp", "image/webp", b"RIFF webp"),
+            IncomingFile("合同模板.docx", "application/vnd.openxmlformats", b"PK docx"),
+        ],
+        actor=org.agent,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_services.reply_to_customer(
+            ticket, body="请查收。", actor=org.agent, channel="feishu"
+        )
+    Runner("test").run_until_idle()
+
+    [user] = platform.calls(f"/open-apis/contact/v3/users/{OPEN_ID}")
+    assert user.query == {"user_id_type": "open_id"}
+    assert ticket.customer.name == "陈静"
+    [image] = platform.calls("/open-apis/im/v1/images")
+    assert (image.body["image_type"], image.body["image"].data) == ("message", b"RIFF webp")
+    [upload] = platform.calls("/open-apis/im/v1/files")
+    assert (upload.body["file_type"], upload.body["file_name"]) == ("doc", "合同模板.docx")
+    assert upload.body["file"].data == b"PK docx"
+    sends = [
+        (s.body["msg_type"], s.body["content"]) for s in platform.calls("/open-apis/im/v1/messages")
+    ]
+    assert sends == [
+        ("text", '{"text": "请查收。"}'),
+        ("image", '{"image_key": "img_v3_up-1"}'),
+        ("file", '{"file_key": "file_v3_up-2"}'),
+    ]
+    assert PlatformMessage.objects.get(direction=Direction.OUTBOUND).state == DeliveryState.SENT

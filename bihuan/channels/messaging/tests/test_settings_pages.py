@@ -128,3 +128,24 @@ def test_the_pages_are_for_admins_only(org: Org, platform: PlatformServer) -> No
     assert answers == [404, 404, 404, 404]
     assert Event.objects.count() == before
     assert PlatformAccount.objects.get().last_test_ok is None
+
+
+def test_wecoms_connection_test_names_the_kf_account_or_says_the_corp_has_none(
+    org: Org, platform: PlatformServer
+) -> None:
+    account = make_account(org, platform, "wecom")
+    client = Client()
+    client.force_login(org.admin)
+
+    found = client.post(f"/settings/messaging/{account.pk}/test/")
+    found_message = PlatformAccount.objects.get().last_test_message
+    platform.kf_accounts = {"wkOTHERkfid": "售后客服"}
+    missing = client.post(f"/settings/messaging/{account.pk}/test/")
+
+    assert 'data-ok="yes"' in found.content.decode()
+    assert "咨询客服" in found_message
+    assert 'data-ok="no"' in missing.content.decode()
+    assert "wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q" in PlatformAccount.objects.get().last_test_message
+    # The connection test's fresh token serves the account check: one token request each.
+    assert len(platform.calls("/cgi-bin/gettoken")) == 2
+    assert len(platform.calls("/cgi-bin/kf/account/list")) == 2
