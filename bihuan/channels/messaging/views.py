@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -66,7 +67,7 @@ def callback(request: HttpRequest, platform: str, callback_key: str) -> HttpResp
 
 
 @require_GET
-def linked_file(request: HttpRequest, token: str) -> HttpResponse:
+def linked_file(request: HttpRequest, token: str) -> HttpResponseBase:
     """A reply's file sent to a customer as a signed link (the platform had no file message
     for it); a forged or expired link is a plain 404 (a customer, not a signed-in agent)."""
     file = services.get_linked_file(token)
