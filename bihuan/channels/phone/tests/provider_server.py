@@ -3,12 +3,15 @@
 It checks each request the way the provider does — Aliyun's signature v1 over the query
 (GET /), Tencent's TC3 ``Authorization`` over the JSON body (POST / with ``X-TC-Action``),
 our gateway's HMAC headers (POST /send) — and answers in the provider's documented shape.
-``fail_next`` makes the next answers server errors (a provider outage)."""
+``fail_next`` makes the next answers server errors (a provider outage); ``refuse_next``
+makes the next answer a refusal with the given documented error code, in the provider's own
+shape; ``delay_seconds`` holds every answer back (a slow provider)."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +32,8 @@ class ProviderServer:
     url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
+    refuse_next: tuple[str, str] | None = None  # (error code, message)
+    delay_seconds: float = 0.0
 
 
 def _answer(handler: BaseHTTPRequestHandler, status: int, data: dict[str, Any]) -> None:
@@ -46,6 +51,8 @@ def _handler(state: ProviderServer) -> type[BaseHTTPRequestHandler]:
             return
 
         def _outage(self) -> bool:
+            if state.delay_seconds:
+                time.sleep(state.delay_seconds)
             if state.fail_next > 0:
                 state.fail_next -= 1
                 _answer(self, 503, {"Code": "ServiceUnavailable"})
@@ -60,6 +67,11 @@ def _handler(state: ProviderServer) -> type[BaseHTTPRequestHandler]:
             state.requests.append({"provider": "aliyun", **params})
             if given != signing.aliyun_signature(ALIYUN_SECRET, params):
                 _answer(self, 400, {"Code": "SignatureDoesNotMatch", "Message": "bad"})
+                return
+            if state.refuse_next is not None:
+                code, message = state.refuse_next
+                state.refuse_next = None
+                _answer(self, 200, {"Code": code, "Message": message, "RequestId": "r"})
                 return
             _answer(
                 self, 200, {"Code": "OK", "Message": "OK", "BizId": f"biz-{len(state.requests)}"}
@@ -92,6 +104,11 @@ def _handler(state: ProviderServer) -> type[BaseHTTPRequestHandler]:
                 return
             serial = f"serial-{len(state.requests)}"
             status = {"SerialNo": serial, "PhoneNumber": data["PhoneNumberSet"][0], "Code": "Ok"}
+            if state.refuse_next is not None:
+                # A refusal of one number is reported in its SendStatusSet entry.
+                status["Code"], status["Message"] = state.refuse_next
+                status["SerialNo"] = ""
+                state.refuse_next = None
             _answer(self, 200, {"Response": {"SendStatusSet": [status], "RequestId": "r"}})
 
         def _gateway(self, body: bytes) -> None:
@@ -107,6 +124,11 @@ def _handler(state: ProviderServer) -> type[BaseHTTPRequestHandler]:
                 )
             except signing.SignatureError as exc:
                 _answer(self, 401, {"error": str(exc)})
+                return
+            if state.refuse_next is not None:
+                code, message = state.refuse_next
+                state.refuse_next = None
+                _answer(self, int(code), {"error": message})
                 return
             _answer(self, 200, {"id": f"gw-{len(state.requests)}"})
 

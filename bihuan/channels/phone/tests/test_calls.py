@@ -6,21 +6,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from django.test import Client
 
-from bihuan.channels.phone.models import CallEventReceipt, CallRecord, CtiSettings, WebhookNonce
+from bihuan.accounts.choices import Role
+from bihuan.channels.phone import services
+from bihuan.channels.phone.models import (
+    CallEventReceipt,
+    CallRecord,
+    CtiDelivery,
+    CtiSettings,
+    MissedCallBack,
+    WebhookNonce,
+)
 from bihuan.channels.phone.signing import sign_webhook
 from bihuan.channels.phone.tests.webhooks import SECRET, post_signed
+from bihuan.core.errors import ValidationFailed
 from bihuan.core.models import Event
+from bihuan.core.runner import Runner
+from bihuan.customers.choices import IdentityKind
 from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.sla.defaults import install_default_policies
-from bihuan.testing.factories import make_ticket
+from bihuan.testing.factories import make_ticket, make_user
 from bihuan.tickets.models import CallBack, Ticket
+from bihuan.tickets.services import change_status
 
 URL = "/phone/cti/events/"
 # Monday 7 December 2026, 17:00 in Shanghai: one business hour left that day.
@@ -183,6 +196,19 @@ def test_a_forged_stale_or_replayed_event_is_refused_and_changes_nothing(
 
     assert answer.status_code == status
     assert counts() == before
+    # The one trace: the refusal in the webhook's delivery log, with its reason.
+    refused = CtiDelivery.objects.filter(accepted=False).get()
+    assert refused.status_code == status
+    expected = {
+        "forged": "bad signature",
+        "stale": "stale timestamp",
+        "unsigned": "missing signature headers",
+        "replayed": "replayed request",
+    }
+    if how == "bad_body":  # the service's message, in the request's language
+        assert "not a phone" in refused.reason
+    else:
+        assert refused.reason == expected[how]
 
 
 @pytest.mark.usefixtures("at_monday")
@@ -265,3 +291,204 @@ def test_a_call_event_before_a_secret_is_set_is_refused(client: Client, db: None
     assert answer.status_code == 401
     assert not CallRecord.objects.exists()
     assert not WebhookNonce.objects.exists()
+
+
+# --- The settings page: address, secret, deliveries, the test event -------------------------
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_the_settings_page_shows_the_address_the_secret_and_the_latest_deliveries(
+    client: Client, cti: CtiSettings, org: Any, settings: Any
+) -> None:
+    settings.BIHUAN_PUBLIC_URL = "https://help.example.cn"
+    post_signed(client, URL, call("c-20", "started", "2026-12-07T16:00:00+08:00"))
+    post_signed(client, URL, call("c-21", "started", "2026-12-07T16:01:00+08:00"), secret="x")
+    client.force_login(org.admin)
+
+    page = client.get("/phone/settings/").content.decode()
+
+    assert (
+        '<code class="user-select-all" data-testid="cti-url">https://help.example.cn/phone/cti/events/</code>'
+        in page
+    )
+    assert f'data-testid="cti-secret">{SECRET}</code>' in page
+    assert page.count('data-testid="cti-delivery" data-accepted="0" data-test="0"') == 1
+    assert page.count('data-testid="cti-delivery" data-accepted="1" data-test="0"') == 1
+    assert "bad signature" in page
+    assert "<code>c-20</code> started" in page
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_a_signed_test_event_is_answered_without_a_call_or_a_ticket(
+    client: Client, cti: CtiSettings
+) -> None:
+    event = services.test_event_payload(now=MONDAY_5PM)
+    before = counts()
+
+    answer = post_signed(client, URL, event)
+    forged = post_signed(client, URL, event, secret="not-the-secret")
+
+    assert (answer.status_code, answer.json()["status"]) == (200, "test")
+    assert forged.status_code == 401
+    after = counts()
+    assert after[:3] == before[:3]  # no ticket, call record or call event taken in
+    assert after[4:] == before[4:]  # no event, no customer
+    deliveries = list(CtiDelivery.objects.order_by("id").values_list("accepted", "is_test"))
+    assert deliveries == [(True, True), (False, False)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_a_test_event_posts_it_signed_over_http_to_the_public_address(
+    client: Client, live_server: Any, settings: Any
+) -> None:
+    settings.BIHUAN_PUBLIC_URL = live_server.url
+    admin = make_user(Role.ADMIN, username="cti-admin")
+    services.save_cti_settings(webhook_secret=SECRET, call_back_minutes=120, actor=admin)
+    client.force_login(admin)
+
+    answer = client.post("/phone/settings/test-event/", headers={"HX-Request": "true"})
+
+    assert answer.status_code == 200
+    fragment = answer.content.decode()
+    assert 'data-testid="test-result" data-ok="yes"' in fragment
+    assert 'data-testid="cti-delivery" data-accepted="1" data-test="1"' in fragment
+    assert not CallRecord.objects.exists()
+    assert not Ticket.objects.exists()
+    cti = CtiSettings.objects.get()
+    assert cti.last_test_ok is True
+    event = Event.objects.get(verb="phone.cti_test_sent")
+    assert (event.actor_id, event.data["ok"], event.data["url"]) == (
+        admin.pk,
+        True,
+        f"{live_server.url}/phone/cti/events/",
+    )
+
+
+def test_a_test_event_to_an_unreachable_address_says_so(
+    client: Client, cti: CtiSettings, org: Any, settings: Any
+) -> None:
+    settings.BIHUAN_PUBLIC_URL = "http://127.0.0.1:9"  # the discard port: nothing listens
+    client.force_login(org.admin)
+
+    answer = client.post("/phone/settings/test-event/", follow=True)
+
+    assert answer.redirect_chain == [("/phone/settings/", 302)]
+    page = answer.content.decode()
+    assert 'data-testid="test-result" data-ok="no"' in page
+    assert "http://127.0.0.1:9/phone/cti/events/ cannot be reached" in page
+    event = Event.objects.get(verb="phone.cti_test_sent")
+    assert (event.data["ok"], event.data["reason"]) == (False, "unreachable")
+    assert not CtiDelivery.objects.exists()
+
+
+def test_a_test_event_needs_a_saved_secret(org: Any, settings: Any) -> None:
+    with pytest.raises(ValidationFailed):
+        services.send_cti_test_event(url="http://127.0.0.1:9/phone/cti/events/", actor=org.admin)
+
+    assert not Event.objects.filter(verb="phone.cti_test_sent").exists()
+
+
+def test_the_delivery_log_keeps_only_the_latest_requests(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "KEEP_DELIVERIES", 3)
+
+    for index in range(5):
+        services.record_cti_delivery(status_code=401, reason=f"bad signature {index}")
+
+    reasons = list(CtiDelivery.objects.order_by("id").values_list("reason", flat=True))
+    assert reasons == ["bad signature 2", "bad signature 3", "bad signature 4"]
+
+
+# --- Missed calls: one call-back per caller while it is open -------------------------------
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_a_repeated_missed_call_adds_to_the_open_call_back_and_a_later_one_opens_another(
+    client: Client, cti: CtiSettings, org: Any
+) -> None:
+    for call_id, at in (("m-1", "16:00:00"), ("m-2", "16:10:00")):
+        post_signed(client, URL, call(call_id, "started", f"2026-12-07T{at}+08:00"))
+        post_signed(client, URL, call(call_id, "ended", f"2026-12-07T{at[:4]}5:00+08:00"))
+    ticket = CallRecord.objects.get(call_id="m-1").ticket
+
+    first = CallBack.objects.get()
+    task = MissedCallBack.objects.get()
+    assert (task.call_back_id, task.phone, task.missed_calls) == (first.pk, "+8613800138000", 2)
+    assert (
+        Event.objects.filter(verb="phone.call_back_missed_again", ticket_id=ticket.pk).count() == 1
+    )
+
+    # The agent calls back (answered): the task is done; the caller rings and is missed again.
+    services.log_call(
+        services.ManualCall(
+            direction="outbound",
+            phone="",
+            started_at=MONDAY_5PM,
+            duration_minutes=2,
+            answered=True,
+        ),
+        actor=org.agent,
+        ticket=ticket,
+    )
+    post_signed(client, URL, call("m-3", "started", "2026-12-07T16:40:00+08:00"))
+    post_signed(client, URL, call("m-3", "ended", "2026-12-07T16:40:30+08:00"))
+
+    first.refresh_from_db()
+    assert first.cancelled_at is not None
+    second = CallBack.objects.exclude(pk=first.pk).get()
+    assert second.is_open
+    assert MissedCallBack.objects.get(call_back=second).missed_calls == 1
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_a_ticket_solved_with_a_missed_calls_call_back_open_still_gets_its_24_hour_call_back(
+    client: Client, cti: CtiSettings, org: Any
+) -> None:
+    post_signed(client, URL, call("m-4", "started", "2026-12-07T16:00:00+08:00"))
+    post_signed(client, URL, call("m-4", "ended", "2026-12-07T16:00:30+08:00"))
+    ticket = CallRecord.objects.get(call_id="m-4").ticket
+    missed = CallBack.objects.get(ticket=ticket)
+
+    change_status(ticket, status="solved", actor=org.admin)
+    Runner("test").run_until_idle()
+    Runner("test").run_until_idle()  # a second pass finds nothing more to add
+
+    follow_up = CallBack.objects.exclude(pk=missed.pk).get(ticket=ticket)
+    assert follow_up.is_open
+    assert follow_up.due_at == MONDAY_5PM + timedelta(hours=24)
+    missed.refresh_from_db()
+    assert missed.is_open  # the missed call still waits for its call-back
+
+
+# --- Customers whose phone was stored before E.164 ---------------------------------------
+
+
+@pytest.mark.usefixtures("at_monday")
+def test_a_call_from_a_customer_stored_with_a_national_number_finds_them(
+    client: Client, cti: CtiSettings, org: Any
+) -> None:
+    # As the demo's history and older imports store it: 11 digits, no +86.
+    known = make_ticket(phone="13800138000", name="陈静", channel="web").customer
+    CustomerIdentity.objects.filter(customer=known).update(value="13800138000")
+
+    post_signed(client, URL, call("n-1", "started", "2026-12-07T16:00:00+08:00"))
+    record = CallRecord.objects.get(call_id="n-1")
+    logged = services.log_call(
+        services.ManualCall(
+            direction="outbound",
+            phone="",
+            started_at=MONDAY_5PM,
+            duration_minutes=1,
+            answered=True,
+        ),
+        actor=org.agent,
+        customer=known,
+    )
+
+    assert record.customer_id == known.pk
+    assert Customer.objects.count() == 1
+    assert logged.callee == "+8613800138000"
+    assert CustomerIdentity.objects.get(customer=known, kind=IdentityKind.PHONE).value == (
+        "13800138000"
+    )

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from bihuan.channels.phone import services
+from bihuan.channels.phone import providers, services
 from bihuan.channels.phone.choices import SmsStatus
 from bihuan.channels.phone.models import InboundSms, OutboundSms, SmsProvider, WebhookNonce
 from bihuan.channels.phone.services import ProviderFields, save_provider, sms_segments
@@ -27,6 +27,7 @@ from bihuan.channels.phone.signing import (
 from bihuan.channels.phone.tests import provider_server
 from bihuan.channels.phone.tests.provider_server import ProviderServer
 from bihuan.channels.phone.tests.webhooks import post_signed
+from bihuan.core.errors import PermissionDenied, ValidationFailed
 from bihuan.core.models import Event
 from bihuan.core.runner import Runner
 from bihuan.portal import services as portal_services
@@ -299,18 +300,127 @@ def test_an_admin_configures_a_provider_and_sends_a_test_sms(
             "webhook_secret": HOOK_SECRET,
         },
     )
-    tested = client.post("/sms/settings/tencent/test/", {"to": "13900139000"})
+    tested = client.post(
+        "/sms/settings/tencent/test/", {"to": "13900139000"}, headers={"HX-Request": "true"}
+    )
     page = client.get("/sms/settings/tencent/")
 
-    assert (saved.status_code, tested.status_code) == (302, 302)
+    assert (saved.status_code, tested.status_code) == (302, 200)
     assert server.requests[-1]["PhoneNumberSet"] == ["+8613900139000"]
-    assert b'data-testid="last-test"' in page.content
+    assert b'id="sms-test-result" data-testid="test-result" data-ok="yes"' in tested.content
+    assert "serial-1" in tested.content.decode()
+    assert b'data-testid="test-result" data-ok="yes"' in page.content
     provider = SmsProvider.objects.get(kind="tencent")
     assert provider.access_key_secret == provider_server.TENCENT_SECRET
     with connection.cursor() as cursor:
         cursor.execute("SELECT access_key_secret FROM bihuan_phone_smsprovider")
         stored = cursor.fetchone()[0]
     assert provider_server.TENCENT_SECRET not in stored  # only the Fernet token is stored
+
+
+def test_a_refused_test_sms_shows_why_on_the_page_after_a_plain_post(
+    client: Client, server: ProviderServer, org: Any
+) -> None:
+    _provider("aliyun", server.url, org)
+    server.refuse_next = ("isv.SMS_TEMPLATE_ILLEGAL", "模板不合法")
+    client.force_login(org.admin)
+
+    tested = client.post("/sms/settings/aliyun/test/", {"to": "13900139000"}, follow=True)
+
+    assert tested.redirect_chain == [("/sms/settings/aliyun/", 302)]
+    assert b'data-testid="test-result" data-ok="no"' in tested.content
+    assert "isv.SMS_TEMPLATE_ILLEGAL: 模板不合法" in tested.content.decode()
+    assert SmsProvider.objects.get(kind="aliyun").last_test_ok is False
+
+
+@pytest.mark.parametrize(
+    ("kind", "trouble", "ok", "reason", "shown"),
+    [
+        ("aliyun", None, True, "", "biz-1"),
+        ("aliyun", "wrong_secret", False, "credentials", "SignatureDoesNotMatch: bad"),
+        ("aliyun", ("isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控"), False, "rate_limited", ""),
+        ("aliyun", ("isv.SMS_SIGNATURE_ILLEGAL", "签名不合法"), False, "sign_or_template", ""),
+        ("tencent", "wrong_secret", False, "credentials", "AuthFailure"),
+        (
+            "tencent",
+            ("FailedOperation.TemplateIncorrectOrUnapproved", "template unapproved"),
+            False,
+            "sign_or_template",
+            "",
+        ),
+        (
+            "tencent",
+            ("LimitExceeded.PhoneNumberThirtySecondLimit", "30s"),
+            False,
+            "rate_limited",
+            "",
+        ),
+        ("generic", None, True, "", "gw-1"),
+        ("generic", ("429", "too many requests"), False, "rate_limited", "HTTP 429"),
+        ("generic", "unreachable", False, "unreachable", "ConnectError"),
+        ("generic", "slow", False, "timeout", "ReadTimeout"),
+    ],
+)
+def test_a_test_sms_reports_the_providers_answer_in_clear_words(
+    kind: str,
+    trouble: Any,
+    ok: bool,
+    reason: str,
+    shown: str,
+    server: ProviderServer,
+    org: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider = _provider(kind, server.url, org)
+    if trouble == "wrong_secret":
+        SmsProvider.objects.filter(pk=provider.pk).update(access_key_secret="wrong-secret")
+    elif trouble == "unreachable":
+        closed = server.url.rsplit(":", 1)[0] + ":9"  # discard port: nothing listens
+        SmsProvider.objects.filter(pk=provider.pk).update(base_url=closed + "/send")
+    elif trouble == "slow":
+        monkeypatch.setattr(providers, "TIMEOUT_SECONDS", 0.2)
+        server.delay_seconds = 0.5
+    elif isinstance(trouble, tuple):
+        server.refuse_next = trouble
+    tickets_before = Ticket.objects.count()
+
+    result = services.send_test_sms(kind, to="139 0013 9000", actor=org.admin)
+
+    assert (result.is_ok, result.reason) == (ok, reason)
+    if not ok:
+        assert result.message.startswith(str(providers.REASONS[reason]))
+    assert shown in result.message
+    if isinstance(trouble, tuple):
+        assert f"{trouble[0]}" in result.message
+    provider.refresh_from_db()
+    assert (provider.last_test_ok, provider.last_test_result) == (ok, result.message)
+    event = Event.objects.get(verb="sms.test_sent")
+    assert (event.actor_id, event.data["ok"], event.data["reason"]) == (org.admin.pk, ok, reason)
+    assert event.data["to"] == "139****9000"
+    assert Ticket.objects.count() == tickets_before
+    assert not OutboundSms.objects.exists()
+
+
+def test_a_test_sms_to_a_malformed_number_is_refused_and_records_nothing(
+    server: ProviderServer, org: Any
+) -> None:
+    _provider("generic", server.url, org)
+
+    with pytest.raises(ValidationFailed):
+        services.send_test_sms("generic", to="not a phone", actor=org.admin)
+
+    assert server.requests == []
+    assert not Event.objects.filter(verb="sms.test_sent").exists()
+    assert SmsProvider.objects.get(kind="generic").last_test_at is None
+
+
+def test_an_agent_cannot_send_a_test_sms(server: ProviderServer, org: Any) -> None:
+    _provider("generic", server.url, org)
+
+    with pytest.raises(PermissionDenied):
+        services.send_test_sms("generic", to="13900139000", actor=org.agent)
+
+    assert server.requests == []
 
 
 def test_with_sms_replies_off_a_reply_by_sms_is_only_recorded(
