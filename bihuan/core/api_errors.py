@@ -214,6 +214,7 @@ ERROR_CODES: dict[int, list[str]] = {
         "no_recipients",
         "no_selection",
         "no_template",
+        "no_webhook_secret",
         "not_enough_data",
         "not_internal",
         "not_systemic",
