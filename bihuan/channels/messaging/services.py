@@ -111,8 +111,8 @@ def learn_senders(account: PlatformAccount, messages: list[InboundMessage]) -> d
     are kept without a profile and ``messaging.fetch_profiles`` asks again later.
     """
     peers = list(dict.fromkeys(m.peer_id[:191] for m in messages if m.peer_id))
-    if not peers:
-        return {}
+    if not peers or not account.is_active:
+        return {}  # a switched-off account (the demo's) never calls its platform
     known = {
         c.peer_id: c.name
         for c in PlatformContact.objects.filter(account=account, peer_id__in=peers)

@@ -54,6 +54,9 @@ from bihuan.channels.messaging.platforms.base import (
 DEFAULT_BASE_URL = "https://open.feishu.cn"
 TOKEN_ERRORS = {99991661, 99991663, 99991664, 99991668}
 RATE_LIMIT_ERRORS = {99991400}  # "request trigger frequency limit"
+# 41050 the user is outside the app's contact range; 99991672 / 99991679 the app lacks the
+# contact scope: the sender keeps the name Bihuan gives them.
+NO_PROFILE_ERRORS = {"41050", "99991672", "99991679"}
 MB = 1024 * 1024
 # im/v1/images: JPEG, PNG, WEBP, GIF, TIFF, BMP, ICO up to 10 MB; im/v1/files: up to 30 MB.
 LIMITS = MediaLimits(
@@ -303,7 +306,13 @@ class Client:
                         )
                     )
 
-            user = (with_token(self.account, self, call).get("data") or {}).get("user") or {}
+            try:
+                data = with_token(self.account, self, call)
+            except PlatformError as exc:
+                if exc.code in NO_PROFILE_ERRORS:
+                    continue  # an answer, not a failure: asking again would not help
+                raise
+            user = (data.get("data") or {}).get("user") or {}
             avatar = user.get("avatar") if isinstance(user.get("avatar"), dict) else {}
             profiles.append(
                 Profile(

@@ -27,6 +27,7 @@ from bihuan.channels.messaging.platforms.base import (
     InboundMessage,
     MediaLimits,
     MediaRef,
+    PlatformError,
     Profile,
     Request,
     Upload,
@@ -156,7 +157,12 @@ class Client:
                         )
                     )
 
-            data = with_token(self.account, self, call)
+            try:
+                data = with_token(self.account, self, call)
+            except PlatformError as exc:
+                if exc.code == "40003":  # not an openid of this account: nothing to learn
+                    continue
+                raise
             profiles.append(
                 Profile(
                     peer_id=openid,
