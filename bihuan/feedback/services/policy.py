@@ -45,7 +45,8 @@ TEXT_LIMIT = 2000
 TOKEN_SALT = "bihuan.feedback.survey"  # noqa: S105  (a signing salt, not a secret)
 TOKEN_MAX_LENGTH = 200
 SHORT_SALT = "bihuan.feedback.short-link"
-SHORT_MAC_LENGTH = 8  # base64url characters: 48 bits of an HMAC keyed by SECRET_KEY
+SHORT_MAC_LENGTH = 8  # letters and digits (base 62): 47 bits of an HMAC keyed by SECRET_KEY
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 # Due-work kinds (keys name the row: "feedback.surveyinvitation:<id>" …).
 SEND = "feedback.send_survey"
@@ -147,8 +148,14 @@ def survey_url(invitation: SurveyInvitation, *, name: str = "feedback:survey") -
 
 
 def _short_mac(invitation_id: int, nonce: str) -> str:
+    # Letters and digits only: phones end a link at the first punctuation mark.
     digest = salted_hmac(SHORT_SALT, f"{invitation_id}:{nonce}", algorithm="sha256").digest()
-    return signing.b64_encode(digest).decode()[:SHORT_MAC_LENGTH]
+    number = int.from_bytes(digest, "big")
+    text = ""
+    for _index in range(SHORT_MAC_LENGTH):
+        number, rest = divmod(number, 62)
+        text += _BASE62[rest]
+    return text
 
 
 def _base36(number: int) -> str:

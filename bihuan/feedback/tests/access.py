@@ -1,7 +1,8 @@
 """The feedback app's routes for the access matrix (tests/security/test_access_matrix.py).
 
-The survey pages under /survey/ (and the short links of survey texts, /s/) are public (a signed link, no sign-in): they are tested in
-``test_survey_access.py`` with forged, expired and reused tokens instead."""
+The survey pages under /survey/ and the short links of survey texts (/s/) are public (a
+signed link, no sign-in): they are tested in ``test_survey_access.py`` and
+``test_survey_routes.py`` with forged, expired and reused tokens instead."""
 
 from __future__ import annotations
 
