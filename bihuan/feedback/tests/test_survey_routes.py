@@ -9,10 +9,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
+from smtplib import SMTPServerDisconnected
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.test import Client
 from django.utils import timezone
 
@@ -295,3 +297,47 @@ def test_answering_td_to_a_survey_text_opts_out_and_nothing_more_is_sent(
         .order_by("pk")[1]
         == "opted_out"
     )
+
+
+class FlakyMailServer(locmem.EmailBackend):
+    """The mail server refuses the next ``failures`` mails (then takes them)."""
+
+    failures = 0
+
+    def send_messages(self, email_messages: Any) -> int:
+        if FlakyMailServer.failures:
+            FlakyMailServer.failures -= 1
+            raise SMTPServerDisconnected("mail server went away")
+        return int(super().send_messages(email_messages))
+
+
+def test_a_mail_server_error_is_retried_and_an_interrupted_mail_is_never_sent_twice(
+    org: Any, settings: Any
+) -> None:
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyMailServer"
+    FlakyMailServer.failures = 1
+    retried = make_ticket(email="wangfang@example.com", channel="email", name="王芳")
+    crashed = make_ticket(email="lilei@example.com", channel="email", name="李雷")
+
+    solve(retried, org)
+    tickets.update_ticket(crashed, tickets.TicketChanges(owner=org.agent), actor=org.supervisor)
+    tickets.change_status(crashed, status="solved", actor=org.agent)
+    invitation = services.ticket_solved(crashed.pk, now=timezone.now())
+    assert invitation is not None
+    # The state a crash leaves between the claim and the mail server's answer.
+    SurveyDelivery.objects.create(
+        invitation=invitation,
+        route="email",
+        address="lilei@example.com",
+        state="sending",
+        created_at=timezone.now(),
+    )
+    services.send_invitation(invitation.pk, now=timezone.now())
+
+    assert [m.to for m in mail.outbox] == [["wangfang@example.com"]]
+    assert FlakyMailServer.failures == 0
+    assert csat(retried).state == "sent"
+    assert SurveyDelivery.objects.get(invitation=csat(retried)).state == "sent"
+    interrupted = csat(crashed)
+    assert (interrupted.state, interrupted.route) == ("sent", "email")
+    assert SurveyDelivery.objects.get(invitation=interrupted).note != ""
