@@ -10,9 +10,10 @@ class ChatConfig(AppConfig):
     verbose_name = _("Chat")
 
     def ready(self) -> None:
-        # Imported to register: event verbs and the consumer that sends chat replies.
+        # Imported to register: event verbs, the consumers (chat replies out, waiting chats
+        # assigned) and the periodic run of the queue.
         from bihuan.channels.adapters import register_adapter
-        from bihuan.channels.chat import events, handlers  # noqa: F401
+        from bihuan.channels.chat import events, handlers, tasks  # noqa: F401
         from bihuan.channels.chat.adapter import ChatAdapter
         from bihuan.tickets.choices import Channel
         from bihuan.tickets.queries import SENDING_CHANNELS

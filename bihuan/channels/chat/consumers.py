@@ -10,6 +10,9 @@ The handshake is refused (HTTP 403) unless the key names an active widget and th
     ← {"type": "ack", "client_id": "c-…", "entry": entry, "duplicate": false}
     ← {"type": "entry", "entry": {"id": 57, "from": "agent", "body": "…", "author": "李娜"}}
     → {"type": "typing", "typing": true}                 ← {"type": "typing", "typing": true}
+    ← {"type": "queue", "waiting": true, "position": 3}  a chat waiting for an agent: after
+       its ack and whenever its place changes; {"waiting": false, "position": null} once an
+       agent has it (``welcome`` carries the place as "queue": 3 or null)
     → {"type": "identify", "name": "…", "email": "…", "phone": "…"}
     ← {"type": "identified"}
     ← {"type": "error", "code": "rate_limited" | "too_large" | …, "message": "…", "client_id": …}
@@ -30,7 +33,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
-from bihuan.channels.chat import live, services
+from bihuan.channels.chat import live, queue, services
 from bihuan.channels.chat.models import ChatWidget
 from bihuan.core.errors import DomainError
 
@@ -138,7 +141,7 @@ class VisitorConsumer(AsyncWebsocketConsumer):
         if self.group and self.channel_layer is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         self.visitor_key = key
-        self.group = services.visitor_group(key)
+        self.group = live.visitor_group(key)
         if self.channel_layer is not None:
             await self.channel_layer.group_add(self.group, self.channel_name)
         after = frame.get("after")
@@ -170,6 +173,8 @@ class VisitorConsumer(AsyncWebsocketConsumer):
                 "duplicate": received.is_duplicate,
             }
         )
+        if received.queue_position is not None:
+            await self._send(queue.waiting_frame(received.queue_position))
         if received.ticket_id != self.ticket_id:
             await self._follow_ticket()
 
@@ -207,6 +212,10 @@ class VisitorConsumer(AsyncWebsocketConsumer):
         """An agent's reply (``services.deliver_chat_reply``)."""
         await self._send({"type": "entry", "entry": event["entry"]})
 
+    async def chat_queue(self, event: dict[str, Any]) -> None:
+        """The chat's place in the queue changed, or an agent took it (``queue``)."""
+        await self._send(event["frame"])
+
     async def chat_close(self, event: dict[str, Any]) -> None:
         """The widget was switched off or its key replaced: end this connection (the widget
         tries again, and is refused if it may no longer connect)."""
@@ -240,6 +249,7 @@ def _welcome(widget: ChatWidget, visitor_key: str, after: int) -> dict[str, Any]
         "identified": services.is_identified(visitor_key),
         "greeting": widget.greeting,
         "offline_message": widget.offline_message,
+        "queue": services.waiting_position(widget, visitor_key),
         "history": [
             entry.as_json()
             for entry in services.history(widget, visitor_key=visitor_key, after=after)

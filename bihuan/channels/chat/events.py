@@ -19,6 +19,11 @@ declare(
     Verb("chat.widget_changed", describe=lambda e: _("changed a chat widget")),
     Verb("chat.widget_key_replaced", describe=lambda e: _("replaced a chat widget's public key")),
     Verb(
+        "chat.queued",
+        describe=lambda e: _("the chat waits for an agent: everyone online has their maximum"),
+        link=ticket_link,
+    ),
+    Verb(
         "chat.visitor_identified",
         describe=lambda e: _("a chat visitor gave their contact details"),
         details=_given,

@@ -59,6 +59,11 @@ def push(group: str, message: dict[str, Any]) -> None:
         pool.submit(async_to_sync(layer.group_send), group, message).result(timeout=10)
 
 
+def visitor_group(visitor_key: str) -> str:
+    """The channel-layer group every connection of one visitor joins."""
+    return f"chat.visitor.{visitor_key}"
+
+
 def presence_group(ticket_id: int) -> str:
     return ticket_group(ticket_id)
 

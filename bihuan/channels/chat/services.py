@@ -16,19 +16,20 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import Team, User
-from bihuan.channels.chat import assignment, live
+from bihuan.channels.chat import assignment, live, queue
 from bihuan.channels.chat.models import ChatMessage, ChatVisitor, ChatWidget
 from bihuan.channels.errors import RateLimited
 from bihuan.core.bidi import neutralise_bidi
@@ -38,7 +39,7 @@ from bihuan.customers.identity import masked_value
 from bihuan.customers.models import Customer
 from bihuan.customers.services import ContactDetails, merge_customers, resolve_customer
 from bihuan.tickets import services as ticket_services
-from bihuan.tickets.choices import Channel, MessageKind, TicketStatus
+from bihuan.tickets.choices import OPEN_STATUSES, Channel, MessageKind, TicketStatus
 from bihuan.tickets.models import Message, Ticket
 
 # The external-id source of an anonymous visitor's identity (the value is the visitor key).
@@ -47,6 +48,8 @@ SIGNING_SALT = "bihuan.chat.visitor"
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ORIGIN = re.compile(r"^https?://[a-z0-9.\-\[\]:]+$")
 HISTORY_LIMIT = 200
+# ``last_seen_at`` is written at most this often (not on every message).
+LAST_SEEN_EVERY = timedelta(minutes=1)
 
 
 def max_message_chars() -> int:
@@ -55,11 +58,6 @@ def max_message_chars() -> int:
 
 def messages_per_minute() -> int:
     return int(getattr(settings, "BIHUAN_CHAT_MESSAGES_PER_MINUTE", 20))
-
-
-def visitor_group(visitor_key: str) -> str:
-    """The channel-layer group every connection of one visitor joins."""
-    return f"chat.visitor.{visitor_key}"
 
 
 def widget_group(widget_id: int) -> str:
@@ -253,6 +251,7 @@ class Received:
     entry: ChatEntry
     ticket_id: int
     is_duplicate: bool
+    queue_position: int | None = None  # waiting for an agent: the chat's place in the queue
 
 
 def _check_client_id(client_id: str) -> None:
@@ -326,6 +325,21 @@ def _visitor_for_update(widget: ChatWidget, visitor_key: str) -> ChatVisitor:
     return visitor
 
 
+def _locked_visitor(visitor_key: str, client_id: str) -> ChatVisitor | None:
+    """The visitor's row locked, with its current ticket and, as ``stored_message``, the
+    message already stored under ``client_id`` (a resend): one query for the common case."""
+    stored = ChatMessage.objects.filter(visitor=OuterRef("pk"), client_id=client_id)
+    return (
+        # Only the visitor's row is locked (the ticket is locked by the ticket services, and
+        # PostgreSQL refuses FOR UPDATE on the nullable side of the join).
+        ChatVisitor.objects.select_for_update(of=("self",))
+        .select_related("ticket")
+        .annotate(stored_message=Subquery(stored.values("message_id")[:1]))
+        .filter(key=visitor_key)
+        .first()
+    )
+
+
 def _visitor_name(visitor_key: str) -> str:
     code = hashlib.sha256(visitor_key.encode()).hexdigest()[:6].upper()
     return gettext("Chat visitor %(code)s") % {"code": code}
@@ -350,15 +364,17 @@ def receive_visitor_message(
     ``is_duplicate`` and changes nothing. The first message, or the first after the last
     ticket was closed, opens a chat ticket in the widget's queue and gives it to an agent
     online for chat below their maximum of concurrent chats (none free: it waits unowned in
-    the queue). Refused before any write: a bad client id, an empty or too long message,
-    more than ``BIHUAN_CHAT_MESSAGES_PER_MINUTE`` messages a minute.
+    the queue, ``chat.queued``, until room frees — ``queue``). Refused before any write: a bad
+    client id, an empty or too long message, more than ``BIHUAN_CHAT_MESSAGES_PER_MINUTE``
+    messages a minute.
+
+    Cost: a message on an open chat is one transaction of eight statements (the visitor's
+    row locked with its ticket and the resend check in one query, then the ticket services'
+    lock, message, counter, event, reactions and ticket update, and the chat message row);
+    a waiting chat adds one for its place in the queue.
     """
     _check_client_id(client_id)
     text = _check_body(body)
-    existing = _stored(visitor_key, client_id)
-    if existing is not None:
-        return existing
-    _check_rate(visitor_key)
     try:
         with transaction.atomic():
             return _store_message(widget, visitor_key, client_id, text)
@@ -371,37 +387,36 @@ def receive_visitor_message(
 
 
 def _store_message(widget: ChatWidget, visitor_key: str, client_id: str, text: str) -> Received:
-    visitor = _visitor_for_update(widget, visitor_key)
     now = timezone.now()
-    ticket = Ticket.objects.filter(pk=visitor.ticket_id).first() if visitor.ticket_id else None
+    visitor = _locked_visitor(visitor_key, client_id)
+    if visitor is None:
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent first message may win
+                ChatVisitor.objects.create(
+                    key=visitor_key, widget=widget, created_at=now, last_seen_at=now
+                )
+        except IntegrityError:
+            pass
+        visitor = _locked_visitor(visitor_key, client_id)
+        assert visitor is not None
+    if visitor.widget_id != widget.pk:
+        raise NotFound(_("Conversation not found."))
+    if visitor.stored_message is not None:  # type: ignore[attr-defined]
+        existing = _stored(visitor_key, client_id)
+        assert existing is not None
+        return existing
+    _check_rate(visitor_key)  # a resend above is not counted
+    ticket = visitor.ticket
     is_offline = False
+    fields: list[str] = []
     if ticket is not None and ticket.status != TicketStatus.CLOSED:
         message = ticket_services.add_customer_message(ticket, body=text, channel=Channel.CHAT)
     else:
-        customer = _current_customer(visitor)
-        first_line = text.splitlines()[0][:60]
-        ticket = ticket_services.create_ticket(
-            ticket_services.NewTicket(
-                subject=gettext("Chat: %(text)s") % {"text": first_line},
-                body=text,
-                channel=Channel.CHAT,
-                team=widget.team,
-                customer=customer,
-                contact=ContactDetails(
-                    name=_visitor_name(visitor_key),
-                    external_id=visitor_key,
-                    external_source=VISITOR_SOURCE,
-                ),
-            ),
-            actor=None,
-        )
-        message = ticket.messages.get(kind=MessageKind.CUSTOMER)
-        visitor.ticket = ticket
-        visitor.customer = ticket.customer
-        owner = assignment.assign_chat(ticket, widget)
-        is_offline = owner is None and not assignment.online_agents(widget).exists()
-    visitor.last_seen_at = now
-    visitor.save(update_fields=["ticket", "customer", "last_seen_at"])
+        ticket, message, is_offline = _open_chat(widget, visitor, text)
+        fields = ["ticket", "customer"]
+    if fields or now - visitor.last_seen_at > LAST_SEEN_EVERY:
+        visitor.last_seen_at = now
+        visitor.save(update_fields=[*fields, "last_seen_at"])
     chat = ChatMessage.objects.create(
         visitor=visitor,
         client_id=client_id,
@@ -410,7 +425,50 @@ def _store_message(widget: ChatWidget, visitor_key: str, client_id: str, text: s
         is_offline=is_offline,
         created_at=now,
     )
-    return Received(_entry(chat), ticket.pk, is_duplicate=False)
+    position = None
+    if ticket.owner_id is None and not is_offline:
+        position = queue.queue_position(ticket, team_id=widget.team_id)
+    return Received(_entry(chat), ticket.pk, is_duplicate=False, queue_position=position)
+
+
+def _open_chat(widget: ChatWidget, visitor: ChatVisitor, text: str) -> tuple[Ticket, Message, bool]:
+    """A new chat ticket for the visitor's message, given to an agent with room; nobody with
+    room: it waits (``chat.queued``); nobody online: it is an offline message."""
+    customer = _current_customer(visitor)
+    first_line = text.splitlines()[0][:60]
+    ticket = ticket_services.create_ticket(
+        ticket_services.NewTicket(
+            subject=gettext("Chat: %(text)s") % {"text": first_line},
+            body=text,
+            channel=Channel.CHAT,
+            team=widget.team,
+            customer=customer,
+            contact=ContactDetails(
+                name=_visitor_name(visitor.key),
+                external_id=visitor.key,
+                external_source=VISITOR_SOURCE,
+            ),
+        ),
+        actor=None,
+    )
+    message = ticket.messages.get(kind=MessageKind.CUSTOMER)
+    visitor.ticket = ticket
+    visitor.customer = ticket.customer
+    owner = assignment.assign_chat(ticket, widget)
+    if owner is not None:
+        return ticket, message, False
+    if not assignment.online_agents(widget).exists():
+        return ticket, message, True
+    # Everyone online is at their limit: the chat waits; the event is what wakes the queue
+    # should room have freed while this transaction ran.
+    record_event(
+        "chat.queued",
+        visitor,
+        ticket_id=ticket.pk,
+        customer_id=ticket.customer_id,
+        data={"widget": widget.pk},
+    )
+    return ticket, message, False
 
 
 # --- Identifying a visitor -------------------------------------------------------------------
@@ -482,6 +540,18 @@ def identify_visitor(
 
 def is_identified(visitor_key: str) -> bool:
     return ChatVisitor.objects.filter(key=visitor_key, identified_at__isnull=False).exists()
+
+
+def waiting_position(widget: ChatWidget, visitor_key: str) -> int | None:
+    """The place of the visitor's chat among the chats waiting for an agent (None: not
+    waiting). One query when the chat has an owner."""
+    current = ChatVisitor.objects.filter(key=visitor_key, widget=widget).values("ticket_id")
+    ticket = Ticket.objects.filter(
+        pk__in=current, owner__isnull=True, status__in=OPEN_STATUSES, channel=Channel.CHAT
+    ).first()
+    if ticket is None:
+        return None
+    return queue.queue_position(ticket, team_id=widget.team_id)
 
 
 def current_ticket(visitor_key: str) -> tuple[int, str] | None:
@@ -558,5 +628,5 @@ def deliver_chat_reply(message_id: int, *, attempt: int = 1) -> int:
     )
     payload = {"type": "chat.entry", "entry": _as_entry(message).as_json()}
     for key in keys:
-        live.push(visitor_group(key), payload)
+        live.push(live.visitor_group(key), payload)
     return len(keys)

@@ -293,3 +293,60 @@ async def test_typing_is_shown_both_ways_through_the_ticket_presence_group(
     assert (seen_by_agent["type"], seen_by_agent["state"]) == ("live.presence", "typing")
     assert seen_by_agent["name"].startswith("Chat visitor") or "访客" in seen_by_agent["name"]
     assert seen_by_visitor == {"type": "typing", "typing": True}  # no agent name
+
+
+async def _agent_page(agent: User) -> WebsocketCommunicator:
+    """The agent's live workspace (``/ws/live/``), from the newest event on."""
+    from django.conf import settings
+    from django.test import Client
+
+    from bihuan.asgi import application
+    from bihuan.core.models import Event
+
+    def cookie_and_cursor() -> tuple[bytes, int]:
+        client = Client()
+        client.force_login(agent)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        newest = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        return f"{settings.SESSION_COOKIE_NAME}={session}".encode(), newest
+
+    cookie, cursor = await _db(cookie_and_cursor)()
+    page = WebsocketCommunicator(
+        application,
+        f"/ws/live/?after={cursor}",
+        headers=[(b"origin", b"http://127.0.0.1:8000"), (b"cookie", cookie)],
+    )
+    connected, _code = await page.connect(timeout=10)
+    assert connected
+    return page
+
+
+async def test_a_chat_waiting_while_agents_are_full_lands_on_the_agent_who_solves_one(
+    widget: ChatWidget, agents: list[User]
+) -> None:
+    lina = agents[0]
+    for key in ("v1", "v2"):  # one chat each: both agents are at the widget's limit of 1
+        await _db(services.receive_visitor_message)(
+            widget, visitor_key=key, client_id="c-1", body="你好"
+        )
+    linas_chat = await _db(lambda: Ticket.objects.get(owner=lina))()
+    page = await _agent_page(lina)
+
+    async with visitor(widget) as (socket, _welcome):
+        await socket.send_json_to({"type": "message", "client_id": "c-1", "body": "有人吗？"})
+        ack = await receive(socket)
+        waiting = await receive(socket)
+        await _db(ticket_services.change_status)(linas_chat, status="solved", actor=lina)
+        placed = await receive(socket)
+    heard: list[tuple[int, str]] = []
+    while ("ticket.assigned" not in {verb for _t, verb in heard}) and len(heard) < 50:
+        frame = await page.receive_json_from(timeout=10)
+        heard += [(e["ticket"], e["verb"]) for e in frame.get("events", [])]
+    await page.disconnect()
+
+    assert ack["type"] == "ack"
+    assert waiting == {"type": "queue", "waiting": True, "position": 1}
+    assert placed == {"type": "queue", "waiting": False, "position": None}
+    ticket = await _db(lambda: Ticket.objects.get(messages__pk=ack["entry"]["id"]))()
+    assert ticket.owner_id == lina.pk  # the agent whose chat was solved
+    assert (ticket.pk, "ticket.assigned") in heard  # her workspace shows it without reload
