@@ -28,7 +28,7 @@ from bihuan.channels.messaging.tests.conftest import (
 from bihuan.channels.messaging.tests.platform_server import PlatformServer
 from bihuan.channels.models import MessageFile
 from bihuan.channels.services import IncomingFile, attach_reply_files
-from bihuan.core.models import Event
+from bihuan.core.models import DueItem, Event
 from bihuan.core.runner import Runner
 from bihuan.customers.models import CustomerIdentity
 from bihuan.tickets import services as ticket_services
@@ -157,6 +157,9 @@ def test_text_image_and_file_reach_the_open_ids_ticket_and_the_reply_goes_out(
     ]
     [image_call] = platform.calls("/open-apis/im/v1/messages/om_2/resources/img_v2_041b28e3")
     assert image_call.query == {"type": "image"}
+    # The app may not read this user's profile (41050): an answer, not a call to retry.
+    assert len(platform.calls(f"/open-apis/contact/v3/users/{OPEN_ID}")) == 1
+    assert not DueItem.objects.filter(kind="messaging.fetch_profiles").exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         ticket_services.reply_to_customer(

@@ -13,9 +13,11 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
+from bihuan.channels.messaging import services
 from bihuan.channels.messaging.choices import DeliveryState, Direction
 from bihuan.channels.messaging.crypto import WXBizMsgCrypt
 from bihuan.channels.messaging.models import PlatformAccount, PlatformContact, PlatformMessage
+from bihuan.channels.messaging.platforms.base import InboundMessage
 from bihuan.channels.messaging.tests.conftest import (
     AES_KEY,
     TOKEN,
@@ -442,3 +444,17 @@ def test_a_file_larger_than_wecom_accepts_fails_the_reply_before_anything_is_sen
     assert platform.calls("/cgi-bin/media/upload") == []
     assert platform.calls("/cgi-bin/kf/send_msg") == []
     assert not DueItem.objects.filter(kind="messaging.deliver_reply").exists()
+
+
+def test_a_switched_off_account_stores_messages_without_calling_its_platform(
+    org: Org, platform: PlatformServer
+) -> None:
+    account = make_account(org, platform, "wecom")
+    PlatformAccount.objects.filter(pk=account.pk).update(is_active=False)
+    account.refresh_from_db()
+
+    services.receive_messages(account, [InboundMessage("demo-1", CUSTOMER, "text", text="你好")])
+
+    assert Ticket.objects.get().messages.get().body == "你好"
+    assert platform.requests == []
+    assert not PlatformContact.objects.exists()
