@@ -169,8 +169,14 @@ class PlatformClient(Protocol):
         ...
 
 
-def http_client() -> httpx.Client:
-    timeout = float(getattr(settings, "BIHUAN_MESSAGING_TIMEOUT_SECONDS", 10))
+# A profile is asked while a callback waits for its answer (WeChat retries after 5 s): a slow
+# profile API gives up early rather than hold the message; background work asks again.
+PROFILE_TIMEOUT_SECONDS = 3.0
+
+
+def http_client(*, timeout: float | None = None) -> httpx.Client:
+    if timeout is None:
+        timeout = float(getattr(settings, "BIHUAN_MESSAGING_TIMEOUT_SECONDS", 10))
     return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
 
 

@@ -31,6 +31,7 @@ import httpx
 from bihuan.channels.messaging.crypto import CryptoError, feishu_decrypt, feishu_signature, same
 from bihuan.channels.messaging.models import PlatformAccount
 from bihuan.channels.messaging.platforms.base import (
+    PROFILE_TIMEOUT_SECONDS,
     CallbackRefused,
     CallbackResult,
     Download,
@@ -297,7 +298,7 @@ class Client:
         for open_id in peer_ids:
 
             def call(access: str, open_id: str = open_id) -> dict[str, Any]:
-                with http_client() as http:
+                with http_client(timeout=PROFILE_TIMEOUT_SECONDS) as http:
                     return checked(
                         http.get(
                             f"{self.base}/open-apis/contact/v3/users/{quote(open_id, safe='')}",

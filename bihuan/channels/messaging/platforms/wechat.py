@@ -21,6 +21,7 @@ from xml.etree.ElementTree import Element
 from bihuan.channels.messaging.crypto import CryptoError, WXBizMsgCrypt, plain_signature, same
 from bihuan.channels.messaging.models import PlatformAccount
 from bihuan.channels.messaging.platforms.base import (
+    PROFILE_TIMEOUT_SECONDS,
     CallbackRefused,
     CallbackResult,
     Download,
@@ -149,7 +150,7 @@ class Client:
         for openid in peer_ids:
 
             def call(access: str, openid: str = openid) -> dict[str, Any]:
-                with http_client() as http:
+                with http_client(timeout=PROFILE_TIMEOUT_SECONDS) as http:
                     return checked(
                         http.get(
                             f"{self.base}/cgi-bin/user/info",

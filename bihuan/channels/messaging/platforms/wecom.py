@@ -18,6 +18,7 @@ from typing import Any
 from bihuan.channels.messaging.crypto import CryptoError, WXBizMsgCrypt
 from bihuan.channels.messaging.models import PlatformAccount
 from bihuan.channels.messaging.platforms.base import (
+    PROFILE_TIMEOUT_SECONDS,
     CallbackRefused,
     CallbackResult,
     Download,
@@ -181,7 +182,7 @@ class Client:
             }
 
             def call(access: str, body: dict[str, Any] = body) -> dict[str, Any]:
-                with http_client() as http:
+                with http_client(timeout=PROFILE_TIMEOUT_SECONDS) as http:
                     return checked(
                         http.post(
                             f"{self.base}/cgi-bin/kf/customer/batchget",
