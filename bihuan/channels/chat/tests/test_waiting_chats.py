@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bihuan.accounts.choices import Availability, Role
 from bihuan.accounts.models import User
@@ -177,3 +178,32 @@ def test_two_chats_solved_at_once_place_each_waiting_chat_once_within_the_limits
     assert owners[2] is None
     assert (_open_chats(lina), _open_chats(zhaolei)) == (1, 1)
     assert [_chat_assignments(r.ticket_id) for r in waiting] == [1, 1, 0]
+
+
+# --- What one message costs --------------------------------------------------------------
+
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT")
+
+
+def _statements(widget: ChatWidget, client_id: str, body: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        services.receive_visitor_message(widget, visitor_key="v1", client_id=client_id, body=body)
+    sql = [q["sql"] for q in captured.captured_queries]
+    return [s for s in sql if not s.startswith(TRANSACTION_CONTROL)]
+
+
+@pytest.mark.django_db
+def test_a_message_on_an_open_chat_costs_eight_statements_and_a_resend_two(
+    widget: ChatWidget, agents: list[User]
+) -> None:
+    _write(widget, "v1")  # opens the chat
+
+    second = _statements(widget, "c-2", "我的订单还没发货")
+    tenth = [_statements(widget, f"c-{n}", "订单号 2024112233" * n) for n in range(3, 11)][-1]
+    resent = _statements(widget, "c-2", "我的订单还没发货")
+
+    # The visitor locked with its ticket and the resend check; the ticket services' lock,
+    # message, counter, event, reactions and ticket update; the chat message row (the visit
+    # time is written at most once a minute).
+    assert len(second) == len(tenth) == 8
+    assert len(resent) == 2  # the lock finds the stored message; it is read and answered
