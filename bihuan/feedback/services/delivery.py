@@ -37,10 +37,12 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import User
 from bihuan.channels.phone import services as phone
 from bihuan.core import due_work
+from bihuan.core.errors import ValidationFailed
 from bihuan.core.events import record_event, subject_type_of
 from bihuan.core.models import Event
 from bihuan.customers.choices import IdentityKind
@@ -108,7 +110,12 @@ def set_survey_delivery(
     moment = now or timezone.now()
     _require_manager(actor)
     if kind not in (SurveyKind.CSAT, SurveyKind.NPS):
-        _check_choice("", SurveyKind, label=gettext("survey"))
+        raise ValidationFailed(
+            _("“%(value)s” is not a valid %(field)s."),
+            code="invalid_choice",
+            value=kind,
+            field=gettext("survey"),
+        )
     _check_choice(delivery, DeliveryChoice, label=gettext("way to send"))
     row, _created = SurveySetting.objects.get_or_create(
         kind=kind, defaults={"delivery": DeliveryChoice.TICKET_CHANNEL, "updated_at": moment}

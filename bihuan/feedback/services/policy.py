@@ -180,7 +180,8 @@ def short_survey_url(invitation: SurveyInvitation) -> str:
 def invitation_for_short_code(code: str) -> SurveyInvitation:
     """The invitation a short link names, or ``SurveyLinkInvalid``."""
     head, mac = code[:-SHORT_MAC_LENGTH], code[-SHORT_MAC_LENGTH:]
-    if not head or len(head) > 13 or not head.isascii() or not head.isalnum():
+    # At most 12 base-36 digits: every such id fits a signed 64-bit key.
+    if not head or len(head) > 12 or not head.isascii() or not head.isalnum():
         raise SurveyLinkInvalid(_("This survey link is not valid."))
     invitation = (
         SurveyInvitation.objects.select_related("customer", "ticket", "survey")

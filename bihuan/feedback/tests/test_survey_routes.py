@@ -215,6 +215,7 @@ def test_without_an_address_for_the_chosen_route_the_next_is_taken_or_the_reason
     org: Any, client: Client
 ) -> None:
     client.force_login(org.supervisor)
+    refused = client.post("/feedback/surveys/delivery/", {"csat": "fax", "nps": "email"})
     saved = client.post("/feedback/surveys/delivery/", {"csat": "sms", "nps": "ticket_channel"})
     by_mail = make_ticket(email="wangfang@example.com", channel="phone", name="王芳")
     nowhere = make_ticket(email="", phone="", channel="web", name="李雷")
@@ -222,8 +223,9 @@ def test_without_an_address_for_the_chosen_route_the_next_is_taken_or_the_reason
     solve(by_mail, org)
     solve(nowhere, org)
 
-    assert saved.status_code == 302
+    assert refused.status_code == saved.status_code == 302  # back to the page, with the error
     assert services.delivery_setting("csat") == "sms"
+    assert services.delivery_setting("nps") == "ticket_channel"  # the refused "email" not kept
     assert Event.objects.filter(verb="feedback.delivery_changed").count() == 1
     mailed = csat(by_mail)  # no mobile number for the text: email
     assert (mailed.route, mailed.to_address) == ("email", "wangfang@example.com")
