@@ -54,10 +54,7 @@ def _customer_sms(event: Event) -> bool:
 def opt_out_by_sms(events: Sequence[Event]) -> None:
     # An inbound SMS becomes a ticket message (the phone app); "TD" / "退订" to a survey text
     # is the customer's opt-out.
-    for event in events:
-        message_id = event.get("message")
-        if isinstance(message_id, int):
-            services.opt_out_by_sms_reply(message_id, now=event.occurred_at)
+    services.opt_out_by_sms_replies(events)
 
 
 # Mail leaves before the invitation is marked sent: not atomic, safe to run twice.

@@ -686,6 +686,22 @@ def is_opt_out_reply(text: str) -> bool:
     return len(word) <= 12 and word in OPT_OUT_WORDS
 
 
+def opt_out_by_sms_replies(events: Sequence[Event]) -> int:
+    """The consumer's batch: customers' messages (one query for the batch), of which the SMS
+    that say "no more" opt their senders out. Returns how many did."""
+    moments = {
+        int(e.get("message")): e.occurred_at for e in events if isinstance(e.get("message"), int)
+    }
+    texts = Message.objects.filter(
+        pk__in=list(moments), kind=MessageKind.CUSTOMER, channel=Channel.SMS
+    ).values_list("pk", "body")
+    done = 0
+    for pk, body in texts:
+        if is_opt_out_reply(body) and opt_out_by_sms_reply(pk, now=moments[pk]) is not None:
+            done += 1
+    return done
+
+
 def opt_out_by_sms_reply(message_id: int, *, now: datetime) -> SurveyOptOut | None:
     """A customer answered a survey text with TD / 退订: no more surveys (pending sends,
     reminders and the NPS schedule stop), recorded as their own choice. Only a customer who
@@ -729,6 +745,7 @@ __all__ = [
     "delivery_setting",
     "is_opt_out_reply",
     "mail_texts",
+    "opt_out_by_sms_replies",
     "opt_out_by_sms_reply",
     "plan_route",
     "remind_invitation",
