@@ -330,6 +330,16 @@ def _test_answer(response: httpx.Response) -> ConnectionTest:
     )
 
 
+def generate_cti_secret(*, actor: User) -> CtiSettings:
+    """Store a new random webhook secret (admins; the settings page's "generate" button):
+    events signed with the old one are refused from now on."""
+    return save_cti_settings(
+        webhook_secret=secrets.token_urlsafe(32),
+        call_back_minutes=cti_settings().call_back_minutes,
+        actor=actor,
+    )
+
+
 def _require_admin(actor: User) -> None:
     if not actor.is_admin:
         raise PermissionDenied(_("Only an admin may change channel settings."))

@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("phone/cti/events/", views.cti_events, name="cti_events"),
     path("phone/settings/", views.phone_settings, name="settings"),
     path("phone/settings/test-event/", views.cti_test, name="cti_test"),
+    path("phone/settings/new-secret/", views.cti_new_secret, name="cti_new_secret"),
     path("phone/tickets/<int:number>/calls/", views.log_ticket_call, name="log_ticket_call"),
     path(
         "phone/customers/<int:customer_id>/calls/",

@@ -267,6 +267,23 @@ def cti_test(request: HttpRequest) -> HttpResponse:
     return redirect("phone:settings")
 
 
+@login_required
+@require_POST
+@domain_errors
+def cti_new_secret(request: HttpRequest) -> HttpResponse:
+    """Generate a new webhook secret, shown on the page to paste into the call-centre."""
+    viewer = _admin(request)
+    services.generate_cti_secret(actor=viewer)
+    messages.success(
+        request,
+        _(
+            "A new webhook secret is saved: paste it into the call-centre (the old one no "
+            "longer works)."
+        ),
+    )
+    return redirect("phone:settings")
+
+
 def _flash(request: HttpRequest, result: services.ConnectionTest) -> None:
     if result.is_ok:
         messages.success(request, result.message)

@@ -318,6 +318,26 @@ def test_the_settings_page_shows_the_address_the_secret_and_the_latest_deliverie
     assert "<code>c-20</code> started" in page
 
 
+def test_an_admin_generates_a_new_secret_and_the_old_one_stops_working(
+    client: Client, cti: CtiSettings, org: Any
+) -> None:
+    client.force_login(org.admin)
+
+    answer = client.post("/phone/settings/new-secret/", follow=True)
+
+    secret = CtiSettings.objects.get().webhook_secret
+    assert answer.redirect_chain == [("/phone/settings/", 302)]
+    assert len(secret) >= 40
+    assert secret != SECRET
+    assert f'data-testid="cti-secret">{secret}</code>' in answer.content.decode()
+    assert Event.objects.get(verb="phone.cti_settings_changed").data == {"secret_changed": True}
+    old = post_signed(client, URL, call("s-1", "started", "2026-12-07T16:00:00+08:00"))
+    new = post_signed(
+        client, URL, call("s-1", "started", "2026-12-07T16:00:00+08:00"), secret=secret
+    )
+    assert (old.status_code, new.status_code) == (401, 200)
+
+
 @pytest.mark.usefixtures("at_monday")
 def test_a_signed_test_event_is_answered_without_a_call_or_a_ticket(
     client: Client, cti: CtiSettings
