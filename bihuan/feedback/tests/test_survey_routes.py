@@ -91,7 +91,9 @@ def short_path(text: str) -> str:
 pytestmark = pytest.mark.usefixtures("public_url")
 
 
-def test_a_solved_chat_tickets_survey_appears_in_the_chat_conversation(org: Any) -> None:
+def test_a_solved_chat_tickets_survey_appears_in_the_chat_conversation(
+    org: Any, client: Client
+) -> None:
     widget = chat.create_widget(chat.WidgetFields(name="官网"), actor=org.admin)
     key = "visitor-7f3a"
     received = chat.receive_visitor_message(
@@ -114,6 +116,9 @@ def test_a_solved_chat_tickets_survey_appears_in_the_chat_conversation(org: Any)
     assert ticket.status == "solved"
     assert Message.objects.filter(ticket=ticket, kind="reply", channel="chat").count() == 1
     assert SurveyDelivery.objects.get().message_id == last.id
+    client.force_login(org.agent)
+    page = client.get(f"/tickets/{ticket.pk}/")
+    assert b'data-testid="feedback-survey-route" data-route="chat"' in page.content
 
 
 def test_a_phone_callers_survey_goes_as_one_text_and_its_receipt_is_recorded(
@@ -227,6 +232,8 @@ def test_without_an_address_for_the_chosen_route_the_next_is_taken_or_the_reason
     assert services.delivery_setting("csat") == "sms"
     assert services.delivery_setting("nps") == "ticket_channel"  # the refused "email" not kept
     assert Event.objects.filter(verb="feedback.delivery_changed").count() == 1
+    shown = client.get("/feedback/surveys/").content.decode()
+    assert re.search(r'name="csat"[^>]*>.*?<option value="sms" selected>', shown, re.S)
     mailed = csat(by_mail)  # no mobile number for the text: email
     assert (mailed.route, mailed.to_address) == ("email", "wangfang@example.com")
     assert [m.to for m in mail.outbox] == [["wangfang@example.com"]]
