@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import Team, User
 from bihuan.channels.chat import assignment, live, queue
+from bihuan.channels.chat.live import visitor_group as visitor_group  # re-exported
 from bihuan.channels.chat.models import ChatMessage, ChatVisitor, ChatWidget
 from bihuan.channels.errors import RateLimited
 from bihuan.core.bidi import neutralise_bidi
@@ -642,5 +643,5 @@ def deliver_chat_reply(message_id: int, *, attempt: int = 1) -> int:
     )
     payload = {"type": "chat.entry", "entry": _as_entry(message).as_json()}
     for key in keys:
-        live.push(live.visitor_group(key), payload)
+        live.push(visitor_group(key), payload)
     return len(keys)
