@@ -10,9 +10,10 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging platforms")
 
     def ready(self) -> None:
-        # Imported to register: the consumer and due work; the adapters of the four channels.
+        # Imported to register: the consumer and due work, the ticket page's delivery notes;
+        # the adapters of the four channels.
         from bihuan.channels.adapters import register_adapter
-        from bihuan.channels.messaging import handlers  # noqa: F401
+        from bihuan.channels.messaging import handlers, panels  # noqa: F401
         from bihuan.channels.messaging.adapters import ADAPTERS
         from bihuan.tickets.queries import SENDING_CHANNELS
 

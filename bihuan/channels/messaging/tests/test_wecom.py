@@ -17,6 +17,7 @@ from bihuan.channels.messaging import services
 from bihuan.channels.messaging.choices import DeliveryState, Direction
 from bihuan.channels.messaging.crypto import WXBizMsgCrypt
 from bihuan.channels.messaging.models import PlatformAccount, PlatformContact, PlatformMessage
+from bihuan.channels.messaging.panels import platform_delivery_notes
 from bihuan.channels.messaging.platforms.base import InboundMessage
 from bihuan.channels.messaging.tests.conftest import (
     AES_KEY,
@@ -444,6 +445,11 @@ def test_a_file_larger_than_wecom_accepts_fails_the_reply_before_anything_is_sen
     assert platform.calls("/cgi-bin/media/upload") == []
     assert platform.calls("/cgi-bin/kf/send_msg") == []
     assert not DueItem.objects.filter(kind="messaging.deliver_reply").exists()
+    # The ticket page says so beside the reply (the note the messaging app registers).
+    reply = Message.objects.get(kind="reply")
+    note = platform_delivery_notes([reply])[reply.pk]
+    assert 'data-delivery="failed"' in note
+    assert "全量日志.zip" in note
 
 
 def test_a_switched_off_account_stores_messages_without_calling_its_platform(
