@@ -1,22 +1,24 @@
 """Chat widget under a realistic load, in the production layout: ``uvicorn --workers 3`` on
 PostgreSQL with the Redis channel layer, and one ``bihuan worker``.
 
-1. Paced chat: ``--visitors`` (200) widget connections stay open; each visitor writes a
-   message every ``mean × (0.5…1.5)`` seconds (random, seeded with ``--seed``: a mean of 10 s
-   is one every 5–15 s, as people chat), without waiting for the previous answer (an open
-   loop: the offered rate does not drop when the server slows down). ``--agent-pages`` (2)
-   agent pages (``/ws/live/``, signed in) receive the event of every message. The offered rate
-   is stepped (``--rates``, messages per second, each for ``--duration`` seconds); per step:
-   the offered and achieved rate, messages acknowledged (stored on the ticket, exactly once)
-   out of sent, p50/p95/p99 of the acknowledgement (send → ack) and of the delivery to the
-   agent side (send → the agent page's event frame). The saturation point is the highest
-   step whose p95 ack stays below 1 s; stepping stops after the first step above it.
+1. Paced chat: ``--visitors`` (200) widget connections stay open. First every visitor opens
+   its chat (its first message: a new ticket, assigned), spread over ``--open-seconds`` (40),
+   reported apart as "open". Then each visitor writes a message every ``mean × (0.5…1.5)``
+   seconds (random, seeded with ``--seed``: a mean of 10 s is one every 5–15 s, as people
+   chat), without waiting for the previous answer (an open loop: the offered rate does not
+   drop when the server slows down). ``--agent-pages`` (2) agent pages (``/ws/live/``,
+   signed in) receive the event of every message. The offered rate is stepped (``--rates``,
+   messages per second, each for ``--duration`` seconds); per step: the offered and achieved
+   rate, messages acknowledged (stored on the ticket, exactly once) out of sent, p50/p95/p99
+   of the acknowledgement (send → ack) and of the delivery to the agent side (send → the
+   agent page's event frame). The saturation point is the highest step whose p95 ack stays
+   below 1 s with every message acknowledged; stepping stops after the first step above it.
 2. Fan-out (``--fanout-messages``, 20; 0 skips it): ``--agents`` (40) agent pages connected
    to the live workspace; one visitor writes one message at a time; for each, the delay until
    each agent page receives the event frame carrying it: p50/p95/max over every
    (message, page).
 
-    .venv/bin/python -m bench.chat_load [--visitors 200] [--rates 20,40,60,80] [--duration 30]
+    .venv/bin/python -m bench.chat_load [--visitors 200] [--rates 5,10,15,20,25,30] [--duration 30]
 
 A fresh database ``bench_bihuan_chat`` is made (dropped first). Results in
 ``bench/results/chat_load.json``; bench/README.md (“Chat widget”) has the figures.
@@ -119,7 +121,8 @@ def _prepare(env: dict[str, str], agents: int) -> dict[str, Any]:
 
 
 class _Run:
-    """What one paced step saw: send times per client id, acks, the agent side's frames."""
+    """What the paced phase saw: send and ack times per client id (``s<step>-v<n>-<i>``,
+    ``open-v<n>`` for a chat's first message), the agent side's frames per event id."""
 
     def __init__(self) -> None:
         self.sent: dict[str, float] = {}
@@ -140,32 +143,10 @@ async def _read_visitor(socket: Any, run: _Run) -> None:
             run.errors.append(str(frame.get("code")))
 
 
-async def _visitor(url: str, number: int, run: _Run, schedule: list[float], started: float) -> None:
-    """Send at the planned instants (seconds after ``started``), whatever the answers."""
-    from websockets.asyncio.client import connect
-
-    try:
-        async with connect(url, origin=ORIGIN, open_timeout=60) as socket:  # type: ignore[arg-type]
-            await socket.send(json.dumps({"type": "hello", "token": ""}))
-            welcome = json.loads(await socket.recv())
-            assert welcome["type"] == "welcome", welcome
-            reader = asyncio.create_task(_read_visitor(socket, run))
-            for sequence, at in enumerate(schedule):
-                await asyncio.sleep(max(0.0, started + at - time.perf_counter()))
-                client_id = f"v{number}-{sequence}"
-                run.sent[client_id] = time.perf_counter()
-                body = f"压测消息{sequence}：订单{number:04d}什么时候发货？"
-                await socket.send(
-                    json.dumps({"client_id": client_id, "type": "message", "body": body})
-                )
-            # The stragglers' acknowledgements (the step is over for the sender).
-            deadline = time.perf_counter() + GRACE_SECONDS
-            mine = [f"v{number}-{s}" for s in range(len(schedule))]
-            while time.perf_counter() < deadline and any(c not in run.acked for c in mine):
-                await asyncio.sleep(0.1)
-            reader.cancel()
-    except Exception as error:  # a refused or dropped connection is a result, not a crash
-        run.errors.append(f"{type(error).__name__}: {error}"[:200])
+async def _send_at(socket: Any, run: _Run, client_id: str, at: float, body: str) -> None:
+    await asyncio.sleep(max(0.0, at - time.perf_counter()))
+    run.sent[client_id] = time.perf_counter()
+    await socket.send(json.dumps({"client_id": client_id, "type": "message", "body": body}))
 
 
 async def _agent_page(url: str, session: str, origin: str, run: _Run, stop: asyncio.Event) -> None:
@@ -199,42 +180,106 @@ def _schedule(rng: random.Random, mean: float, duration: float) -> list[float]:
     return times
 
 
-async def _paced_step(
-    base: str, prepared: dict[str, Any], *, visitors: int, rate: float, duration: float,
-    pages: int, seed: int, step: int,
-) -> tuple[_Run, dict[str, Any]]:  # fmt: skip
+async def _settle(run: _Run, client_ids: list[str]) -> None:
+    """Wait for the stragglers' acknowledgements (at most ``GRACE_SECONDS``)."""
+    deadline = time.perf_counter() + GRACE_SECONDS
+    while time.perf_counter() < deadline and any(c not in run.acked for c in client_ids):
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)  # the agent pages' last frames
+
+
+def _figures(run: _Run, client_ids: list[str], seconds: float) -> dict[str, Any]:
+    acked = [c for c in client_ids if c in run.acked]
+    return {
+        "sent": len(client_ids),
+        "achieved_rate": round(len(client_ids) / seconds, 1),
+        "acknowledged": len(acked),
+        "ack_ms": _summary([run.acked[c] - run.sent[c] for c in acked]),
+    }
+
+
+async def _paced_async(
+    env: dict[str, str], base: str, prepared: dict[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
     ws_base = base.replace("http://", "ws://")
     run = _Run()
-    rng = random.Random(seed * 1000 + step)
-    mean = visitors / rate
-    schedules = [_schedule(rng, mean, duration) for _ in range(visitors)]
+    rng = random.Random(args.seed)
     stop = asyncio.Event()
-    readers = [
+    pages = [
         asyncio.create_task(
             _agent_page(f"{ws_base}/ws/live/", prepared["admin_session"], base, run, stop)
         )
-        for _ in range(pages)
+        for _ in range(args.agent_pages)
     ]
-    await asyncio.sleep(1.0)  # the pages are connected and have had their catch-up
     url = f"{ws_base}/ws/chat/{prepared['key']}/"
-    started = time.perf_counter() + 1.0  # every visitor connected before the first send
-    await asyncio.gather(
-        *(_visitor(url, step * 10_000 + n, run, schedules[n], started) for n in range(visitors))
-    )
-    await asyncio.sleep(1.0)  # the last agent frames
-    stop.set()
-    await asyncio.gather(*readers, return_exceptions=True)
-    sent = len(run.sent)
-    return run, {
-        "offered_rate": round(rate, 1),
-        "mean_interval_s": round(mean, 2),
-        "sent": sent,
-        "achieved_rate": round(sent / duration, 1),
-        "acknowledged": len(run.acked),
-        "errors": len(run.errors),
-        "error_examples": sorted(set(run.errors))[:5],
-        "ack_ms": _summary([run.acked[c] - run.sent[c] for c in run.acked]),
+    sockets = []
+    for _ in range(args.visitors):
+        socket = await connect(url, origin=ORIGIN, open_timeout=60)  # type: ignore[arg-type]
+        await socket.send(json.dumps({"type": "hello", "token": ""}))
+        welcome = json.loads(await socket.recv())
+        assert welcome["type"] == "welcome", welcome
+        sockets.append(socket)
+    readers = [asyncio.create_task(_read_visitor(s, run)) for s in sockets]
+    report: dict[str, Any] = {
+        "visitors": args.visitors,
+        "seconds_per_step": args.duration,
+        "agent_pages": args.agent_pages,
+        "seed": args.seed,
     }
+    try:
+        # Every visitor opens their chat (a new ticket, assigned), spread over open-seconds.
+        log(f"chat_load: {args.visitors} chats opened over {args.open_seconds:g} s")
+        start = time.perf_counter() + 0.5
+        ids = [f"open-v{n}" for n in range(args.visitors)]
+        await asyncio.gather(
+            *(
+                _send_at(s, run, ids[n], start + rng.uniform(0, args.open_seconds),
+                         f"你好，我想问一下订单{n:04d}的物流")
+                for n, s in enumerate(sockets)
+            )
+        )  # fmt: skip
+        await _settle(run, ids)
+        opening = _figures(run, ids, args.open_seconds)
+        opening.update(await asyncio.to_thread(_delivery, env, run, ids))
+        report["opening"] = opening
+        log(f"chat_load: opening {json.dumps(opening, ensure_ascii=False)}")
+        steps = []
+        saturation: float | None = None
+        for step, rate in enumerate(float(r) for r in args.rates.split(",")):
+            mean = args.visitors / rate
+            log(f"chat_load: {args.visitors} visitors at {rate:g} msg/s for {args.duration:g} s")
+            start = time.perf_counter() + 0.5
+            sends = []
+            for n, socket in enumerate(sockets):
+                for i, at in enumerate(_schedule(rng, mean, args.duration)):
+                    body = f"第{i}条：订单{n:04d}什么时候发货？"
+                    sends.append(_send_at(socket, run, f"s{step}-v{n}-{i}", start + at, body))
+            await asyncio.gather(*sends)
+            ids = [c for c in run.sent if c.startswith(f"s{step}-")]
+            await _settle(run, ids)
+            figures = {"offered_rate": rate, "mean_interval_s": round(mean, 2)}
+            figures.update(_figures(run, ids, args.duration))
+            figures.update(await asyncio.to_thread(_delivery, env, run, ids))
+            figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
+            steps.append(figures)
+            log(f"chat_load: {json.dumps(figures, ensure_ascii=False)}")
+            if figures["acknowledged"] < figures["sent"] or figures["ack_ms"]["p95"] >= 1000:
+                break
+            saturation = rate
+        report["steps"] = steps
+        report["saturation_rate"] = saturation
+        report["errors"] = len(run.errors)
+        report["error_examples"] = sorted(set(run.errors))[:5]
+    finally:
+        stop.set()
+        for task in readers:
+            task.cancel()
+        for socket in sockets:
+            await socket.close()
+        await asyncio.gather(*pages, *readers, return_exceptions=True)
+    return report
 
 
 DELIVERY_LOOKUP = """
@@ -259,26 +304,27 @@ for message_id, ticket_id in sorted(rows):
 answer = {}
 for message_id, ticket_id in rows:
     event_id = by_message.get(message_id)
-    if firsts[ticket_id] == message_id and ticket_id in first:
-        event_id = first[ticket_id]  # the first message: its ticket.created is what pages hear
+    if event_id is None and firsts[ticket_id] == message_id:
+        event_id = first.get(ticket_id)  # a chat's first message: its ticket.created
     if event_id is not None:
         answer[message_id] = event_id
 print(json.dumps(answer))
 """
 
 
-def _delivery(env: dict[str, str], run: _Run) -> dict[str, Any]:
+def _delivery(env: dict[str, str], run: _Run, client_ids: list[str]) -> dict[str, Any]:
     """Send → the agent page's frame: the event of each acknowledged message, read from the
-    database after the step (a message's event id is not in the frames the visitor gets)."""
-    ids = sorted(set(run.message_of.values()))
+    database afterwards (a message's event id is not in the frames the visitor gets)."""
+    message_of = {c: run.message_of[c] for c in client_ids if c in run.message_of}
     out = subprocess.run(
         [PYTHON, "-m", "bihuan", "shell", "-v", "0", "-c", DELIVERY_LOOKUP],
-        input=json.dumps(ids), env=env, check=True, cwd=ROOT, capture_output=True, text=True,
+        input=json.dumps(sorted(set(message_of.values()))), env=env, check=True, cwd=ROOT,
+        capture_output=True, text=True,
     )  # fmt: skip
     event_of = {int(k): v for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
     delays = []
     missing = 0
-    for client_id, message_id in run.message_of.items():
+    for client_id, message_id in message_of.items():
         event_id = event_of.get(message_id)
         if event_id is None or event_id not in run.heard:
             missing += 1
@@ -300,32 +346,7 @@ def _summary(values: list[float]) -> dict[str, float]:
 def _paced(
     env: dict[str, str], base: str, prepared: dict[str, Any], args: argparse.Namespace
 ) -> dict[str, Any]:
-    steps = []
-    saturation: float | None = None
-    for step, rate in enumerate(float(r) for r in args.rates.split(",")):
-        log(f"chat_load: {args.visitors} visitors at {rate:g} msg/s for {args.duration:g} s")
-        run, figures = asyncio.run(
-            _paced_step(
-                base, prepared, visitors=args.visitors, rate=rate, duration=args.duration,
-                pages=args.agent_pages, seed=args.seed, step=step,
-            )
-        )  # fmt: skip
-        figures.update(_delivery(env, run))
-        figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
-        steps.append(figures)
-        log(f"chat_load: {json.dumps(figures, ensure_ascii=False)}")
-        below = figures["acknowledged"] == figures["sent"] and figures["ack_ms"]["p95"] < 1000
-        if not below:
-            break
-        saturation = rate
-    return {
-        "visitors": args.visitors,
-        "seconds_per_step": args.duration,
-        "agent_pages": args.agent_pages,
-        "seed": args.seed,
-        "steps": steps,
-        "saturation_rate": saturation,
-    }
+    return asyncio.run(_paced_async(env, base, prepared, args))
 
 
 async def _fanout(base: str, key: str, sessions: list[str], messages: int) -> dict[str, Any]:
@@ -400,8 +421,11 @@ class _suppress:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--visitors", type=int, default=200)
-    parser.add_argument("--rates", default="20,40,60,80,100,120", help="msg/s, one step each")
+    parser.add_argument("--rates", default="5,10,15,20,25,30,40,60", help="msg/s, one step each")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per step")
+    parser.add_argument(
+        "--open-seconds", type=float, default=40.0, help="every visitor's first message within"
+    )
     parser.add_argument("--agent-pages", type=int, default=2)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--agents", type=int, default=40)
@@ -434,7 +458,8 @@ def main() -> None:
 def _print_table(paced: dict[str, Any]) -> None:
     print(f"{'offered/s':>9} {'sent':>6} {'acked':>6} {'ack p50/p95/p99 ms':>24} "
           f"{'delivery p50/p95/p99 ms':>26} {'load':>5}")  # fmt: skip
-    for s in paced["steps"]:
+    opening = {"offered_rate": "open", "load_average": ["-"], **paced["opening"]}
+    for s in [opening, *paced["steps"]]:
         ack, dl = s["ack_ms"], s["delivery_ms"]
         print(
             f"{s['offered_rate']:>9} {s['sent']:>6} {s['acknowledged']:>6} "
