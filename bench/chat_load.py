@@ -36,7 +36,14 @@ import time
 from typing import Any
 
 from bench.common import DATA, PG_BASE, PYTHON, REDIS_URL, RESULTS, ROOT, SECRET, log, percentile
-from bench.server import bihuan_server, celery_worker, stop_process
+from bench.server import (
+    Server,
+    bihuan_server,
+    celery_worker,
+    cpu_seconds,
+    process_tree,
+    stop_process,
+)
 
 DB_NAME = "bench_bihuan_chat"
 GRACE_SECONDS = 15.0  # how long a step waits for its last acknowledgements
@@ -198,9 +205,33 @@ def _figures(run: _Run, client_ids: list[str], seconds: float) -> dict[str, Any]
     }
 
 
+class _Cpu:
+    """CPU seconds of the server's processes (the uvicorn tree, the ``bihuan worker``) spent
+    since the last reading, per message: less sensitive to a busy shared machine than the
+    latencies."""
+
+    def __init__(self, server_pid: int, worker_pid: int) -> None:
+        self.server_pid, self.worker_pid = server_pid, worker_pid
+        self.last = self._read()
+
+    def _read(self) -> tuple[float, float]:
+        return cpu_seconds(process_tree(self.server_pid)), cpu_seconds([self.worker_pid])
+
+    def per_message(self, messages: int) -> dict[str, float]:
+        now = self._read()
+        web, worker = (now[0] - self.last[0], now[1] - self.last[1])
+        self.last = now
+        n = max(messages, 1)
+        return {
+            "asgi_cpu_ms": round(web / n * 1000, 1),
+            "worker_cpu_ms": round(worker / n * 1000, 1),
+        }
+
+
 async def _paced_async(
-    env: dict[str, str], base: str, prepared: dict[str, Any], args: argparse.Namespace
-) -> dict[str, Any]:
+    env: dict[str, str], base: str, prepared: dict[str, Any], args: argparse.Namespace,
+    cpu: _Cpu,
+) -> dict[str, Any]:  # fmt: skip
     from websockets.asyncio.client import connect
 
     ws_base = base.replace("http://", "ws://")
@@ -231,6 +262,7 @@ async def _paced_async(
     try:
         # Every visitor opens their chat (a new ticket, assigned), spread over open-seconds.
         log(f"chat_load: {args.visitors} chats opened over {args.open_seconds:g} s")
+        cpu.per_message(0)  # from here on
         start = time.perf_counter() + 0.5
         ids = [f"open-v{n}" for n in range(args.visitors)]
         await asyncio.gather(
@@ -242,6 +274,7 @@ async def _paced_async(
         )  # fmt: skip
         await _settle(run, ids)
         opening = _figures(run, ids, args.open_seconds)
+        opening.update(cpu.per_message(len(ids)))
         opening.update(await asyncio.to_thread(_delivery, env, run, ids))
         report["opening"] = opening
         log(f"chat_load: opening {json.dumps(opening, ensure_ascii=False)}")
@@ -250,6 +283,7 @@ async def _paced_async(
         for step, rate in enumerate(float(r) for r in args.rates.split(",")):
             mean = args.visitors / rate
             log(f"chat_load: {args.visitors} visitors at {rate:g} msg/s for {args.duration:g} s")
+            cpu.per_message(0)
             start = time.perf_counter() + 0.5
             sends = []
             for n, socket in enumerate(sockets):
@@ -261,6 +295,7 @@ async def _paced_async(
             await _settle(run, ids)
             figures = {"offered_rate": rate, "mean_interval_s": round(mean, 2)}
             figures.update(_figures(run, ids, args.duration))
+            figures.update(cpu.per_message(len(ids)))
             figures.update(await asyncio.to_thread(_delivery, env, run, ids))
             figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
             steps.append(figures)
@@ -344,9 +379,12 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 
 def _paced(
-    env: dict[str, str], base: str, prepared: dict[str, Any], args: argparse.Namespace
-) -> dict[str, Any]:
-    return asyncio.run(_paced_async(env, base, prepared, args))
+    env: dict[str, str], server: Server, worker_pid: int, prepared: dict[str, Any],
+    args: argparse.Namespace,
+) -> dict[str, Any]:  # fmt: skip
+    assert server.proc is not None
+    cpu = _Cpu(server.proc.pid, worker_pid)
+    return asyncio.run(_paced_async(env, server.url, prepared, args, cpu))
 
 
 async def _fanout(base: str, key: str, sessions: list[str], messages: int) -> dict[str, Any]:
@@ -438,7 +476,7 @@ def main() -> None:
     worker = celery_worker(env, name="chat-load-worker")
     try:
         with bihuan_server(env, workers=args.workers, name="chat-load") as server:
-            report["paced"] = _paced(env, server.url, prepared, args)
+            report["paced"] = _paced(env, server, worker.pid, prepared, args)
             report["memory_after_paced"] = server.memory()
             _save(report)
             if args.fanout_messages:
@@ -456,15 +494,18 @@ def main() -> None:
 
 
 def _print_table(paced: dict[str, Any]) -> None:
-    print(f"{'offered/s':>9} {'sent':>6} {'acked':>6} {'ack p50/p95/p99 ms':>24} "
-          f"{'delivery p50/p95/p99 ms':>26} {'load':>5}")  # fmt: skip
+    print(
+        f"{'offered/s':>9} {'sent':>6} {'acked':>6} {'ack p50/p95/p99 ms':>24} "
+        f"{'delivery p50/p95/p99 ms':>26} {'cpu ms/msg asgi+worker':>22} {'load':>5}"
+    )
     opening = {"offered_rate": "open", "load_average": ["-"], **paced["opening"]}
     for s in [opening, *paced["steps"]]:
         ack, dl = s["ack_ms"], s["delivery_ms"]
         print(
             f"{s['offered_rate']:>9} {s['sent']:>6} {s['acknowledged']:>6} "
             f"{ack['p50']:>8}/{ack['p95']}/{ack['p99']:<8} "
-            f"{dl['p50']:>8}/{dl['p95']}/{dl['p99']:<8} {s['load_average'][0]:>5}"
+            f"{dl['p50']:>8}/{dl['p95']}/{dl['p99']:<8} "
+            f"{s['asgi_cpu_ms']:>12}+{s['worker_cpu_ms']:<9} {s['load_average'][0]:>5}"
         )
     print(f"saturation (highest rate with p95 ack < 1 s, all acknowledged): "
           f"{paced['saturation_rate']} msg/s")  # fmt: skip
