@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.test import Client
 from django.urls import get_resolver
 from django.urls.resolvers import URLPattern, URLResolver
@@ -35,6 +34,7 @@ from bihuan.testing.factories import make_ticket
 from bihuan.tickets import services
 from bihuan.tickets.models import Commitment, Ticket
 from bihuan.triage.models import RoutingRule, TriageRule
+from tests.security.state import row_counts
 
 # Which object each path parameter names, and which kind of object that is.
 PARAMETER_KINDS = {
@@ -229,19 +229,20 @@ def test_every_route_with_an_object_id_is_covered() -> None:
     assert any(r.kind == "api" for r in routes)
 
 
-def _db_state() -> dict[str, int]:
-    state = {}
-    for model in apps.get_models():
-        if model._meta.app_label in {
-            "core",
-            "accounts",
-            "customers",
-            "tickets",
-            "triage",
-            "knowledge",
-            *(label for spec in SPECS for label in spec.db_apps),
-        }:
-            state[model._meta.label] = model._default_manager.count()
+def _db_state() -> dict[str, object]:
+    state: dict[str, object] = dict(
+        row_counts(
+            {
+                "core",
+                "accounts",
+                "customers",
+                "tickets",
+                "triage",
+                "knowledge",
+                *(label for spec in SPECS for label in spec.db_apps),
+            }
+        )
+    )
     from bihuan.tickets.models import Ticket as T
 
     state["ticket_fingerprint"] = hash(
