@@ -34,3 +34,4 @@ class SmsStatus(models.TextChoices):
 class SmsPurpose(models.TextChoices):
     REPLY = "reply", _("Reply on a ticket")
     TEST = "test", _("Test message")
+    SURVEY = "survey", _("Survey invitation")

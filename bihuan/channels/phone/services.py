@@ -7,7 +7,8 @@ event), ``log_call`` records a call an agent made or took by hand. Each call is 
 app's ``CallBack``, reminded and escalated by its due work), due after
 ``CtiSettings.call_back_minutes`` business minutes of the default calendar.
 
-SMS: ``queue_sms_reply`` (an agent's reply by SMS) and ``queue_test_sms`` store an
+SMS: ``queue_sms_reply`` (an agent's reply by SMS) and ``queue_sms`` (any other text: a
+survey invitation) store an
 ``OutboundSms`` and schedule its delivery as due work (``phone.deliver_sms``, retried);
 ``receive_inbound_sms`` turns a customer's SMS into a message on their open SMS ticket or a
 new one, once per provider message id; ``record_sms_receipt`` records a delivery receipt.
@@ -786,6 +787,27 @@ def _queue(
     )
     due_work.schedule(DELIVERY_KIND, key=delivery_key(outbound), due_at=now)
     return outbound
+
+
+def queue_sms(*, to: str, body: str, purpose: str, ticket_id: int | None) -> OutboundSms:
+    """Queue an SMS that is not an agent's reply (a survey invitation…): stored as an
+    ``OutboundSms``, recorded as ``sms.queued`` and delivered by the due work like a reply.
+    ``to`` is normalised to E.164; a number that is not one, an empty or too long text, or
+    an unknown purpose is refused and nothing is queued. Runs in the caller's transaction
+    when there is one (the caller's own record of the send commits with it)."""
+    if purpose not in SmsPurpose.values or purpose == SmsPurpose.REPLY:
+        # A reply is queued with its message (``queue_sms_reply``), once per message.
+        raise ValidationFailed(
+            _("“%(field)s” is missing or not valid."), code="invalid_field", field="purpose"
+        )
+    number = normalize_phone(to)
+    text = body.strip()
+    if not text or len(text) > MAX_SMS_CHARS:
+        raise ValidationFailed(
+            _("“%(field)s” is missing or not valid."), code="invalid_field", field="body"
+        )
+    with transaction.atomic():
+        return _queue(to=number, body=text, purpose=purpose, message=None, ticket_id=ticket_id)
 
 
 def delivery_key(outbound: OutboundSms) -> str:

@@ -41,12 +41,13 @@ from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import User
 from bihuan.channels.phone import services as phone
+from bihuan.channels.phone.choices import SmsPurpose
 from bihuan.core import due_work
 from bihuan.core.errors import ValidationFailed
 from bihuan.core.events import record_event, subject_type_of
 from bihuan.core.models import Event
 from bihuan.customers.choices import IdentityKind
-from bihuan.customers.identity import masked_value
+from bihuan.customers.identity import masked_value, normalize_phone
 from bihuan.customers.models import Customer, CustomerIdentity
 from bihuan.feedback.choices import (
     CONVERSATION_ROUTES,
@@ -83,7 +84,6 @@ TICKET_ROUTES: dict[str, str] = {
     Channel.FEISHU: DeliveryRoute.FEISHU,
     Channel.DINGTALK: DeliveryRoute.DINGTALK,
 }
-SMS_PURPOSE = "survey"  # OutboundSms.purpose (the phone app's choices have no label for it yet)
 # What a customer answers to a survey text to get no more (the carriers' 退订 convention).
 OPT_OUT_WORDS = frozenset(
     {"TD", "T", "N", "R", "退订", "TD退订", "退订TD", "回TD退订", "STOP", "UNSUBSCRIBE"}
@@ -238,6 +238,10 @@ def _plan(route: str, invitation: SurveyInvitation, ticket: Ticket | None) -> Pl
             return gettext("The customer has no mobile number.")
         if phone.active_provider() is None:
             return gettext("No SMS provider is turned on.")
+        try:
+            number = normalize_phone(number)
+        except ValidationFailed:
+            return gettext("The customer's phone number cannot be read.")
         return Plan(route, number, ticket=ticket)
     return _conversation_plan(route, ticket, invitation.customer_id)
 
@@ -404,14 +408,8 @@ def _start(
         provider = phone.active_provider()
         sign_name = provider.sign_name if provider else ""
         text = sms_text(invitation, reminder=reminder, sign_name=sign_name)
-        # The phone app has no public service to queue an SMS that is not a ticket reply:
-        # ``_queue`` stores it, records ``sms.queued`` and schedules its delivery.
-        outbound = phone._queue(
-            to=plan.address,
-            body=text,
-            purpose=SMS_PURPOSE,
-            message=None,
-            ticket_id=invitation.ticket_id,
+        outbound = phone.queue_sms(
+            to=plan.address, body=text, purpose=SmsPurpose.SURVEY, ticket_id=invitation.ticket_id
         )
         delivery.outbound_type = subject_type_of(outbound)
         delivery.outbound_id = outbound.pk

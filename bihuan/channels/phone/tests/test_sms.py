@@ -177,6 +177,51 @@ def test_an_sms_the_provider_refuses_fails_after_its_attempts(
     assert "SignatureDoesNotMatch" in outbound.last_error
 
 
+@pytest.mark.parametrize(
+    ("to", "body", "purpose", "field"),
+    [
+        ("138 0013 800", "请评价", "survey", "value"),  # too short a number
+        ("13800138000", "  ", "survey", "body"),
+        ("13800138000", "评" * (services.MAX_SMS_CHARS + 1), "survey", "body"),
+        ("13800138000", "请评价", "reply", "purpose"),  # a reply goes with its message
+        ("13800138000", "请评价", "fax", "purpose"),
+    ],
+)
+def test_queue_sms_refuses_a_bad_number_text_or_purpose_and_queues_nothing(
+    db: None, to: str, body: str, purpose: str, field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        services.queue_sms(to=to, body=body, purpose=purpose, ticket_id=None)
+
+    assert refused.value.code == ("invalid_phone" if field == "value" else "invalid_field")
+    assert refused.value.params.get("field", "value") == field
+    assert (OutboundSms.objects.count(), Event.objects.count()) == (0, 0)
+
+
+def test_queue_sms_stores_the_number_in_e164_and_delivers_it(
+    server: ProviderServer, org: Any, settings: Any
+) -> None:
+    settings.BIHUAN_JOB_RETRY_SECONDS = 0
+    _provider("generic", server.url, org)
+
+    queued = services.queue_sms(
+        to="138-0013-8000", body=" 请评价本次服务 ", purpose="survey", ticket_id=None
+    )
+    Runner("test").run_until_idle()
+
+    outbound = OutboundSms.objects.get()
+    assert (outbound.pk, outbound.to_number, outbound.body) == (
+        queued.pk,
+        "+8613800138000",
+        "请评价本次服务",
+    )
+    assert (outbound.purpose, outbound.status) == ("survey", SmsStatus.SENT)
+    assert (server.requests[-1]["to"], server.requests[-1]["text"]) == (
+        "+8613800138000",
+        "请评价本次服务",
+    )
+
+
 def _inbound(client: Client, payload: dict[str, Any], **kwargs: Any) -> Any:
     return post_signed(client, "/sms/hooks/generic/inbound/", payload, secret=HOOK_SECRET, **kwargs)
 
