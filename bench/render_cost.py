@@ -137,7 +137,9 @@ def measure(requests: int, warmup: int, profile: str | None) -> dict[str, Any]:
 def print_table(report: dict[str, Any], before: dict[str, Any] | None) -> None:
     head = "| page | CPU ms p50 | CPU ms p90 | wall ms p50 | SQL |"
     if before:
-        head = "| page | CPU ms p50 before → after | CPU ms p90 | wall ms p50 | SQL before → after |"
+        head = (
+            "| page | CPU ms p50 before → after | CPU ms p90 | wall ms p50 | SQL before → after |"
+        )
     print(head)
     print("|---|---|---|---|---|")
     for name in PAGES:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -54,6 +55,7 @@ from bihuan.tickets.loop_views import loop_context
 from bihuan.tickets.models import Message, Ticket
 from bihuan.tickets.panels import render_message_notes, render_ticket_panels
 from bihuan.tickets.permissions import can_work_ticket
+from bihuan.tickets.views_widgets import with_fast_widgets
 
 KANBAN_COLUMN_LIMIT = 50
 # The ticket page shows this many of the newest timeline entries; "older" loads the next ones.
@@ -445,7 +447,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
     page = queries.timeline_page(ticket, newest_first=True, limit=TIMELINE_PAGE_SIZE)
     contacts = primary_contacts(ticket.customer)
     channels = queries.reply_channels(ticket)
-    return {
+    context: dict[str, Any] = {
         "ticket": ticket,
         "contact": mask_contact(contacts[0]) if contacts else "",
         "timeline": with_message_notes(present_timeline(ticket, page.entries, options)),
@@ -463,6 +465,10 @@ def _ticket_context(request: HttpRequest, ticket: Ticket) -> dict[str, Any]:
         "panels": render_ticket_panels(request, ticket),
         **loop_context(request, ticket, options),
     }
+    with_fast_widgets(
+        *(value for value in context.values() if isinstance(value, forms.Form)),
+    )
+    return context
 
 
 @login_required
