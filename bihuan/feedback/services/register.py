@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from bihuan.accounts.models import User
+from bihuan.accounts.models import Department, Team, User
 from bihuan.core import due_work
 from bihuan.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from bihuan.core.events import notify, record_event
@@ -89,7 +89,7 @@ def _create_entry(
         summary=summary,
         customer=customer or (ticket.customer if ticket else None),
         ticket=ticket,
-        category=category or (ticket.category if ticket else None),
+        category_id=category.pk if category else (ticket.category_id if ticket else None),
         product=product,
         emotion=emotion or (ticket.emotion if ticket else ""),
         topic=topic,
@@ -104,7 +104,7 @@ def _create_entry(
     )
     tickets = {t.pk for t in linked} | ({ticket.pk} if ticket else set())
     if tickets:
-        entry.linked_tickets.set(tickets)
+        entry.linked_tickets.add(*tickets)  # a new entry: nothing to compare with
     record_event(
         "feedback.entry_recorded",
         entry,
@@ -142,15 +142,20 @@ def _register_ticket(ticket: Ticket, *, now: datetime) -> FeedbackEntry | None:
 
 
 def _register_answer(
-    invitation: SurveyInvitation, response: SurveyResponse, *, now: datetime
+    invitation: SurveyInvitation,
+    response: SurveyResponse,
+    *,
+    now: datetime,
+    answered_before: bool = True,
 ) -> None:
     """A survey answer with a low score or a comment is feedback for the register; a low
-    score opens a negative-feedback case (its analysis due in 48 business hours)."""
+    score opens a negative-feedback case (its analysis due in 48 business hours). A first
+    answer (``answered_before`` false) has no entry yet."""
     if response.score is None:
         return  # a campaign survey without a satisfaction question (or it left unanswered)
     low = is_low_score(response.kind, response.score)
     text = response.comment or response.follow_up
-    entry = FeedbackEntry.objects.filter(response=response).first()
+    entry = FeedbackEntry.objects.filter(response=response).first() if answered_before else None
     if entry is None:
         if not low and not text:
             return
@@ -319,9 +324,13 @@ def _analysis_owner(entry: FeedbackEntry) -> User | None:
     """The queue's supervisor, else the department head (None: a supervisor assigns it)."""
     candidates: list[User | None] = []
     if entry.team_id:
-        candidates.append(entry.team.supervisor if entry.team else None)
-    if entry.department_id and entry.department:
-        candidates.append(entry.department.head)
+        team = Team.objects.select_related("supervisor").filter(pk=entry.team_id).first()
+        candidates.append(team.supervisor if team else None)
+    if entry.department_id:
+        department = (
+            Department.objects.select_related("head").filter(pk=entry.department_id).first()
+        )
+        candidates.append(department.head if department else None)
     return next((u for u in candidates if u is not None and u.is_active), None)
 
 

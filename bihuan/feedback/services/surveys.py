@@ -306,10 +306,16 @@ def _check_answer(kind: str, answer: SurveyAnswer) -> tuple[list[SurveyReason], 
 
 
 def _answer(
-    invitation: SurveyInvitation, answer: SurveyAnswer, *, source: str, now: datetime
+    invitation: SurveyInvitation,
+    answer: SurveyAnswer,
+    *,
+    source: str,
+    now: datetime,
+    fresh: bool = False,
 ) -> SurveyResponse:
     """Store the invitation's one answer, or change it within the edit window (the caller
-    holds the invitation's lock and has checked the link)."""
+    holds the invitation's lock and has checked the link). ``fresh``: the caller created the
+    invitation in this transaction, so it has no answer and no sends or reminders due yet."""
     items: list[CheckedAnswer] = []
     if invitation.kind == SurveyKind.CAMPAIGN:
         questions = list(SurveyQuestion.objects.filter(survey_id=invitation.survey_id))
@@ -322,7 +328,8 @@ def _answer(
     else:
         reasons, comment, follow_up = _check_answer(invitation.kind, answer)
         score = answer.score
-    response = SurveyResponse.objects.filter(invitation=invitation).first()
+    response = None if fresh else SurveyResponse.objects.filter(invitation=invitation).first()
+    created = False
     if response is not None:
         if now > response.editable_until:
             raise SurveyAlreadyAnswered(
@@ -345,6 +352,7 @@ def _answer(
             data={"kind": invitation.kind, "from": before, "score": score},
         )
     else:
+        created = True
         response = SurveyResponse.objects.create(
             invitation=invitation,
             kind=invitation.kind,
@@ -356,12 +364,14 @@ def _answer(
             updated_at=now,
             editable_until=now + EDIT_WINDOW,
         )
-        response.reasons.set(reasons)
+        if reasons:
+            response.reasons.add(*reasons)
         invitation.state = InvitationState.ANSWERED
         invitation.answered_at = now
         invitation.save(update_fields=["state", "answered_at"])
-        due_work.cancel(SEND, key=invitation_key(invitation.pk))
-        due_work.cancel(REMIND, key=invitation_key(invitation.pk))
+        if not fresh:
+            due_work.cancel(SEND, key=invitation_key(invitation.pk))
+            due_work.cancel(REMIND, key=invitation_key(invitation.pk))
         record_event(
             "feedback.survey_answered",
             response,
@@ -382,7 +392,7 @@ def _answer(
             )
             for i in items
         )
-    _register_answer(invitation, response, now=now)
+    _register_answer(invitation, response, now=now, answered_before=not created)
     return response
 
 
@@ -440,6 +450,7 @@ def record_csat(
         .filter(ticket=locked, kind=SurveyKind.CSAT)
         .first()
     )
+    fresh = invitation is None
     if invitation is None:
         invitation = _new_invitation(
             SurveyKind.CSAT,
@@ -448,4 +459,4 @@ def record_csat(
             now=moment,
             state=InvitationState.ANSWERED,
         )
-    return _answer(invitation, answer, source=source, now=moment)
+    return _answer(invitation, answer, source=source, now=moment, fresh=fresh)
