@@ -32,7 +32,7 @@ from bihuan.core.events import notify, record_event
 from bihuan.core.models import DueItem, Event
 from bihuan.core.time_window import check_datetime
 from bihuan.tickets.choices import CallBackOutcome, TicketStatus
-from bihuan.tickets.models import CallBack, Ticket
+from bihuan.tickets.models import CallBack, CallBackPurpose, Ticket
 from bihuan.tickets.services import (
     _apply_status,
     _check_choice,
@@ -71,10 +71,16 @@ def _disarm(call_back: CallBack) -> None:
 
 
 def _create(
-    ticket: Ticket, *, due_at: datetime, attempt: int, now: datetime, actor: User | None
+    ticket: Ticket,
+    *,
+    due_at: datetime,
+    attempt: int,
+    now: datetime,
+    actor: User | None,
+    purpose: str = CallBackPurpose.FOLLOW_UP,
 ) -> CallBack:
     call_back = CallBack.objects.create(
-        ticket=ticket, attempt=attempt, due_at=due_at, created_at=now
+        ticket=ticket, purpose=purpose, attempt=attempt, due_at=due_at, created_at=now
     )
     record_event(
         "ticket.call_back_scheduled",
@@ -83,21 +89,42 @@ def _create(
         ticket_id=ticket.pk,
         customer_id=ticket.customer_id,
         at=now,
-        data=_data(call_back),
+        data=_data(call_back, purpose=purpose),
     )
     _arm(call_back)
     return call_back
 
 
+def create_call_back(
+    ticket: Ticket, *, due_at: datetime, purpose: str, actor: User | None = None
+) -> CallBack:
+    """A call-back of ``ticket`` due at ``due_at`` (first attempt), reminded and escalated by
+    its due work like the follow-up. For other apps' reasons to call a customer back (the
+    phone channel's missed calls): it runs in the caller's transaction, which must hold the
+    ticket's lock, and never counts as the ticket's 24-hour follow-up unless ``purpose`` says
+    so."""
+    _check_choice(purpose, CallBackPurpose, label=str(_("purpose")))
+    check_datetime(due_at, label=str(_("Due at")))
+    with transaction.atomic():
+        return _create(
+            ticket, due_at=due_at, attempt=1, now=timezone.now(), actor=actor, purpose=purpose
+        )
+
+
 def open_call_back(ticket: Ticket) -> CallBack | None:
+    """The ticket's open 24-hour follow-up, if any (a missed call's call-back is not one)."""
     return CallBack.objects.filter(
-        ticket_id=ticket.pk, done_at__isnull=True, cancelled_at__isnull=True
+        ticket_id=ticket.pk,
+        purpose=CallBackPurpose.FOLLOW_UP,
+        done_at__isnull=True,
+        cancelled_at__isnull=True,
     ).first()
 
 
 def schedule_call_back(ticket_id: int, *, solved_at: datetime | None = None) -> CallBack | None:
     """Create the call-back of a solved ticket, due 24 hours after it was solved; nothing for
-    a ticket no longer solved or that has one open already (safe to run twice)."""
+    a ticket no longer solved or that has an open follow-up already (safe to run twice). An
+    open call-back of another purpose (a missed call still to return) does not replace it."""
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
         if ticket is None or ticket.status != TicketStatus.SOLVED or open_call_back(ticket):
@@ -186,6 +213,7 @@ def record_call_back(
                 attempt=locked.attempt + 1,
                 now=now,
                 actor=actor,
+                purpose=locked.purpose,
             )
             _touch(ticket, now, [])
         else:

@@ -340,12 +340,28 @@ class CollaborationTask(models.Model):
         return f"tickets.task:{self.pk}"
 
 
+class CallBackPurpose(models.TextChoices):
+    """Why a call-back is owed: the 24-hour follow-up (回访) of a solved ticket, or returning
+    a call the customer made that nobody answered (the phone channel's)."""
+
+    FOLLOW_UP = "follow_up", _("Follow-up after solving")
+    MISSED_CALL = "missed_call", _("Returning a missed call")
+
+
 class CallBack(models.Model):
     """回访: one attempt to call the customer back after the ticket was solved, due 24 hours
-    after solving (a retry after a missed call is a new attempt). Open while ``outcome`` is
-    empty and it is not cancelled; a satisfied outcome lets the ticket close."""
+    after solving (a retry after a missed call is a new attempt), or — ``purpose``
+    ``missed_call`` — to return a call nobody answered. Open while ``outcome`` is empty and
+    it is not cancelled; a satisfied outcome lets the ticket close. A ticket has at most one
+    open follow-up; an open missed-call call-back never stands in for it."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="call_backs")
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=16,
+        choices=CallBackPurpose.choices,
+        default=CallBackPurpose.FOLLOW_UP,
+    )
     attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     due_at = models.DateTimeField(_("due at"))
     outcome = models.CharField(

@@ -1,7 +1,7 @@
 """Background work: replies by SMS are queued by a consumer of ``ticket.message_added`` and
 delivered as due work (``phone.deliver_sms``, retried with the engine's backoff, then failed
-with the reason); a ticket solved while a missed call's call-back is still open gets its
-24-hour follow-up call-back all the same (``phone.follow_up_after_missed_call``)."""
+with the reason). (A missed call's call-back has its own purpose: the tickets app schedules
+a solved ticket's 24-hour follow-up beside it.)"""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bihuan.channels.phone import services
 from bihuan.core.consumers import consumer
 from bihuan.core.due_work import due_work
 from bihuan.core.models import DueItem, Event
-from bihuan.tickets.choices import Channel, MessageKind, TicketStatus
+from bihuan.tickets.choices import Channel, MessageKind
 from bihuan.tickets.models import Message
 
 
@@ -30,14 +30,3 @@ def queue_sms_replies(events: Sequence[Event]) -> None:
 @due_work(services.DELIVERY_KIND, atomic=False, max_attempts=services.MAX_DELIVERY_ATTEMPTS)
 def deliver_sms(item: DueItem) -> None:
     adapter_for(Channel.SMS).send(int(item.key.rsplit(":", 1)[-1]), attempt=item.attempts)
-
-
-@consumer(
-    "phone.follow_up_after_missed_call",
-    verbs=("ticket.status_changed",),
-    accepts=lambda event: event.get("to") == TicketStatus.SOLVED,
-)
-def follow_up_after_missed_call(events: Sequence[Event]) -> None:
-    for event in events:
-        if event.ticket_id is not None:
-            services.schedule_follow_up_call_back(int(event.ticket_id), solved_at=event.occurred_at)

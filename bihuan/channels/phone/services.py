@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -67,7 +67,7 @@ from bihuan.customers.services import ContactDetails, resolve_customer
 from bihuan.sla.calendars import add_minutes, get_calendar
 from bihuan.tickets import closing
 from bihuan.tickets.choices import OPEN_STATUSES, Channel, TicketStatus
-from bihuan.tickets.models import CallBack, Message, Ticket
+from bihuan.tickets.models import CallBackPurpose, Message, Ticket
 from bihuan.tickets.permissions import can_work_ticket
 from bihuan.tickets.services import NewTicket, add_customer_message, create_ticket
 
@@ -607,8 +607,8 @@ def _schedule_missed_call_back(record: CallRecord, *, missed_at: datetime) -> No
             ),
         )
         return
-    call_back = closing._create(
-        ticket, due_at=call_back_due(missed_at), attempt=1, now=timezone.now(), actor=None
+    call_back = closing.create_call_back(
+        ticket, due_at=call_back_due(missed_at), purpose=CallBackPurpose.MISSED_CALL
     )
     MissedCallBack.objects.create(
         call_back=call_back,
@@ -623,35 +623,6 @@ def _schedule_missed_call_back(record: CallRecord, *, missed_at: datetime) -> No
         customer_id=ticket.customer_id,
         data=_call_data(record, call_back=call_back.pk, due_at=call_back.due_at.isoformat()),
     )
-
-
-def schedule_follow_up_call_back(ticket_id: int, *, solved_at: datetime) -> CallBack | None:
-    """The 24-hour follow-up call-back (回访) of a ticket solved while a missed call's
-    call-back is still open. The tickets app schedules it only for a ticket without an open
-    call-back, and a missed call's task must not stand in for it: this adds it (once per
-    solve; nothing when the follow-up exists or no missed-call task is open)."""
-    with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-        if ticket is None or ticket.status != TicketStatus.SOLVED:
-            return None
-        solved = ticket.solved_at or solved_at
-        open_ones = CallBack.objects.filter(
-            ticket_id=ticket.pk, done_at__isnull=True, cancelled_at__isnull=True
-        )
-        if not open_ones.filter(missed_call__isnull=False).exists():
-            return None  # the tickets app's own rule schedules (or scheduled) it
-        follow_ups = CallBack.objects.filter(ticket_id=ticket.pk, missed_call__isnull=True)
-        if follow_ups.filter(
-            Q(created_at__gte=solved) | Q(done_at__isnull=True, cancelled_at__isnull=True)
-        ).exists():
-            return None
-        return closing._create(
-            ticket,
-            due_at=solved + closing.CALL_BACK_AFTER,
-            attempt=1,
-            now=timezone.now(),
-            actor=None,
-        )
 
 
 @dataclass(frozen=True)
