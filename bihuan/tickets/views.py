@@ -8,7 +8,7 @@ are answered by ``bihuan.core.views.domain_errors``.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -67,10 +67,20 @@ TIMELINE_PAGE_SIZE = 50
 
 @dataclass
 class TicketRow:
+    """One line of a ticket list with what it shows precomputed: the labels of its choices
+    (``get_FOO_display`` hashes the whole choice list on every call), its link and its
+    masked contact."""
+
     ticket: Ticket
     contact: str
     category: str
     sla_countdown: str = ""
+    url: str = ""
+    status_label: Any = ""
+    kind_label: Any = ""
+    channel_label: Any = ""
+    priority_label: Any = ""
+    sla_label: Any = ""
 
 
 def sla_countdown(due: datetime | None, now: datetime) -> str:
@@ -89,10 +99,37 @@ def sla_countdown(due: datetime | None, now: datetime) -> str:
     return _("overdue %(time)s") % {"time": text} if seconds < 0 else text
 
 
+class _ChoiceLabels:
+    """``get_FOO_display`` for one page: each field's labels translated once, then looked up
+    (an unknown value shows as itself, as Django's does)."""
+
+    def __init__(self) -> None:
+        self._labels: dict[str, dict[Any, str]] = {}
+
+    def __call__(self, ticket: Ticket, name: str) -> Any:
+        labels = self._labels.get(name)
+        if labels is None:
+            choices = Ticket._meta.get_field(name).flatchoices  # type: ignore[union-attr]
+            labels = self._labels[name] = {value: str(label) for value, label in choices}
+        value = getattr(ticket, name)
+        try:
+            return labels.get(value, value)
+        except TypeError:  # an unhashable value: Django shows it as it is
+            return value
+
+
+def _detail_url_maker() -> Callable[[int], str]:
+    """The ticket page's address by number, reversed once per page rather than per row."""
+    head, _zero, tail = reverse("tickets:detail", args=[0]).rpartition("0")
+    return lambda number: f"{head}{number}{tail}"
+
+
 def ticket_rows(tickets: Iterable[Ticket], options: TicketOptions | None = None) -> list[TicketRow]:
     """Rows for a ticket list: contacts masked, category named without a query per row."""
     rows = []
     now = timezone.now()
+    label = _ChoiceLabels()
+    detail_url = _detail_url_maker()
     for ticket in tickets:
         if ticket.category_id is None:
             category = ""
@@ -106,6 +143,12 @@ def ticket_rows(tickets: Iterable[Ticket], options: TicketOptions | None = None)
                 contact=masked_contact(ticket.customer),
                 category=category,
                 sla_countdown=sla_countdown(ticket.sla_due_at, now),
+                url=detail_url(ticket.pk),
+                status_label=label(ticket, "status"),
+                kind_label=label(ticket, "kind"),
+                channel_label=label(ticket, "channel"),
+                priority_label=label(ticket, "priority"),
+                sla_label=label(ticket, "sla_state"),
             )
         )
     return rows
