@@ -36,6 +36,11 @@ declare(
     ),
     Verb("customer.updated", describe=lambda e: _("changed the customer record")),
     Verb(
+        "customer.named",
+        describe=lambda e: _("named the customer as their channel profile does"),
+        notifies=gettext_lazy("nobody: kept for the audit log"),
+    ),
+    Verb(
         "customer.merged",
         describe=lambda e: _("merged customer #%(id)s into this one") % {"id": e.get("merged", "")},
         details=_moved,

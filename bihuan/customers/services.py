@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from bihuan.accounts.models import User
@@ -47,7 +48,10 @@ class ContactDetails:
     """What a channel or API client knows about a sender; any field may be missing.
 
     ``external_source`` names the system that issued ``external_id`` (the shop, the app):
-    the same id from two sources is two different people.
+    the same id from two sources is two different people. ``more_externals`` are further
+    ``(source, id)`` pairs the sender is known by — a WeChat user's unionid beside the
+    openid of one account, so the same person on the Official Account and on WeCom is one
+    customer; they rank after ``external_id``.
     """
 
     name: str = ""
@@ -55,13 +59,17 @@ class ContactDetails:
     email: str = ""
     external_id: str = ""
     external_source: str = ""
+    more_externals: tuple[tuple[str, str], ...] = ()
 
     def identities(self) -> list[IdentityKey]:
         """Normalised identities, strongest first. Raises on malformed values."""
         found: list[IdentityKey] = []
-        if self.external_id.strip():
-            external = self.external_id.strip()
-            source = self.external_source.strip()
+        externals = [(self.external_source, self.external_id), *self.more_externals]
+        for raw_source, raw_value in externals:
+            external = raw_value.strip()
+            if not external:
+                continue
+            source = raw_source.strip()
             if len(external) > 254:
                 raise ValidationFailed(_("The external id is too long."), code="invalid_external")
             if len(source) > 64 or not source.isprintable():
@@ -69,7 +77,9 @@ class ContactDetails:
                     _("The source of an external id is at most 64 printable characters."),
                     code="invalid_source",
                 )
-            found.append(IdentityKey(IdentityKind.EXTERNAL, external, source))
+            key = IdentityKey(IdentityKind.EXTERNAL, external, source)
+            if key not in found:
+                found.append(key)
         if self.email.strip():
             found.append(IdentityKey(IdentityKind.EMAIL, normalize_email(self.email)))
         if self.phone.strip():
@@ -283,6 +293,55 @@ def update_customer(
         locked.save(update_fields=[*changes.keys(), "updated_at"])
         record_event("customer.updated", locked, actor=actor, customer_id=locked.pk, data=changes)
     return locked
+
+
+def _anonymous_names() -> set[str]:
+    """What a customer created without name or identity is called, in every UI language."""
+    names = set()
+    for code, _label in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(str(_("Anonymous customer")))
+    return names
+
+
+def has_channel_default_name(customer: Customer) -> bool:
+    """Whether ``customer`` still has the name a channel gave it for want of one (a masked
+    phone, email or platform id, or "Anonymous customer") and nobody has named it since."""
+    identities = CustomerIdentity.objects.filter(customer=customer).values_list("kind", "value")
+    defaults = {masked_value(kind, value)[:200] for kind, value in identities}
+    if customer.name not in defaults | _anonymous_names():
+        return False
+    # An agent who typed the same text (or renamed and renamed back) still decided it.
+    renamed = Event.objects.filter(
+        customer_id=customer.pk, verb="customer.updated", data__has_key="name"
+    )
+    return not renamed.exists()
+
+
+def name_customer_from_channel(customer: Customer, name: str) -> bool:
+    """Give ``customer`` the name a channel learnt (a platform profile's nickname) while it
+    still has the default name a channel gave it; a name an agent set, or one a channel
+    gave before, is never replaced. Records ``customer.named``; returns whether it renamed."""
+    clean = _clean_name(name)
+    if not clean:
+        return False
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if clean == locked.name or not has_channel_default_name(locked):
+            return False
+        before = locked.name
+        locked.name = clean
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["name", "updated_at"])
+        record_event(
+            "customer.named",
+            locked,
+            customer_id=locked.pk,
+            at=locked.updated_at,
+            data={"name": [before, clean]},
+        )
+    customer.name = clean
+    return True
 
 
 def record_customer_viewed(customer: Customer, *, viewer: User, via: str) -> None:

@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core import signing
@@ -58,7 +58,12 @@ from bihuan.core import due_work
 from bihuan.core.errors import PermissionDenied, ValidationFailed
 from bihuan.core.events import record_event
 from bihuan.customers.models import CustomerIdentity
-from bihuan.customers.services import ContactDetails, known_identities
+from bihuan.customers.services import (
+    ContactDetails,
+    known_identities,
+    name_customer_from_channel,
+    resolve_customer,
+)
 from bihuan.tickets import services as ticket_services
 from bihuan.tickets.choices import MessageKind, TicketStatus
 from bihuan.tickets.models import Message, Ticket
@@ -95,15 +100,51 @@ def receive_messages(account: PlatformAccount, messages: list[InboundMessage]) -
     New senders' profiles are asked of the platform first, in one batch (their names name
     the customers created for them); a failed profile call never stops the messages.
     """
-    names = learn_senders(account, messages)
-    return [_receive(account, message, names.get(message.peer_id, "")) for message in messages]
+    senders = learn_senders(account, messages)
+    return [
+        _receive(account, message, senders.get(message.peer_id[:191], NO_PROFILE))
+        for message in messages
+    ]
 
 
 # --- Senders' profiles ------------------------------------------------------------------------
 
 
-def learn_senders(account: PlatformAccount, messages: list[InboundMessage]) -> dict[str, str]:
-    """The senders' names (peer id → name), asking the platform once per new sender.
+class Sender(NamedTuple):
+    """What the account knows of a sender from the platform's profile."""
+
+    name: str
+    union_id: str
+
+
+NO_PROFILE = Sender("", "")
+# The platforms whose unionid names one person across accounts: a WeChat user's unionid is
+# the same on every Official Account and WeCom customer-service account bound to one WeChat
+# open-platform account, so it is one identity source for both.
+UNION_SOURCES = {Platform.WECHAT: "wechat:unionid", Platform.WECOM: "wechat:unionid"}
+
+
+def union_source(account: PlatformAccount) -> str:
+    """The identity ``source`` of the account's users' unionids ("" when they have none)."""
+    return UNION_SOURCES.get(Platform(account.platform), "")
+
+
+def contact_details(account: PlatformAccount, peer_id: str, sender: Sender) -> ContactDetails:
+    """The customer identities of a platform user: their id on the account and, on WeChat
+    and WeCom, their unionid (the same person on both is one customer)."""
+    source = union_source(account)
+    union = ((source, sender.union_id),) if source and sender.union_id else ()
+    return ContactDetails(
+        name=sender.name,
+        external_id=peer_id,
+        external_source=identity_source(account),
+        more_externals=union,
+    )
+
+
+def learn_senders(account: PlatformAccount, messages: list[InboundMessage]) -> dict[str, Sender]:
+    """The senders' names and unionids (peer id → ``Sender``), asking the platform once per
+    new sender.
 
     A sender is new when the account has no ``PlatformContact`` for them. Their profiles are
     fetched in one call where the platform allows (WeCom: 100 a call); a name the callback
@@ -114,8 +155,10 @@ def learn_senders(account: PlatformAccount, messages: list[InboundMessage]) -> d
     if not peers or not account.is_active:
         return {}  # a switched-off account (the demo's) never calls its platform
     known = {
-        c.peer_id: c.name
-        for c in PlatformContact.objects.filter(account=account, peer_id__in=peers)
+        peer: Sender(name, union)
+        for peer, name, union in PlatformContact.objects.filter(
+            account=account, peer_id__in=peers
+        ).values_list("peer_id", "name", "union_id")
     }
     new = [peer for peer in peers if peer not in known]
     if not new:
@@ -151,7 +194,7 @@ def learn_senders(account: PlatformAccount, messages: list[InboundMessage]) -> d
         PlatformContact.objects.bulk_create(rows, ignore_conflicts=True)
         if failed:
             due_work.schedule(PROFILE_KIND, key=profile_key(account), due_at=now)
-    return {**known, **{row.peer_id: row.name for row in rows}}
+    return {**known, **{row.peer_id: Sender(row.name, row.union_id) for row in rows}}
 
 
 def profile_key(account: PlatformAccount) -> str:
@@ -162,8 +205,9 @@ def fetch_missing_profiles(account_id: int) -> int:
     """Ask the platform again for the profiles it did not give (due work); returns how many
     were stored. Raises when the platform fails again (the engine retries with back-off).
 
-    The profile goes on the ``PlatformContact``; a customer created meanwhile keeps the name
-    it was given (customers have no service yet that renames one on a channel's word).
+    The profile goes on the ``PlatformContact``; a customer created meanwhile gets the
+    profile's name while it still has the masked default (never over a name an agent set),
+    and the unionid as a further identity.
     """
     account = PlatformAccount.objects.filter(pk=account_id).first()
     if account is None or not account.is_active:
@@ -182,15 +226,31 @@ def fetch_missing_profiles(account_id: int) -> int:
         with transaction.atomic():
             for peer in pending:
                 profile = profiles.get(peer) or Profile(peer)
+                sender = Sender(profile.name.strip()[:200], profile.union_id[:191])
                 PlatformContact.objects.filter(
                     account=account, peer_id=peer, fetched_at__isnull=True
                 ).update(
-                    name=profile.name.strip()[:200],
+                    name=sender.name,
                     avatar_url=profile.avatar_url[:500],
-                    union_id=profile.union_id[:191],
+                    union_id=sender.union_id,
                     fetched_at=now,
                 )
+                _update_customer(account, peer, sender)
         done += len(pending)
+
+
+def _update_customer(account: PlatformAccount, peer_id: str, sender: Sender) -> None:
+    """The customer already made for a platform user whose profile came late: the name (while
+    still the default) and the unionid. Nothing when no message of theirs made one yet."""
+    contact = contact_details(account, peer_id, sender)
+    keys = contact.identities()
+    identity = known_identities(keys[:1]).get(keys[0])
+    if identity is None:
+        return
+    if contact.more_externals:
+        resolve_customer(contact, actor=None)
+    if sender.name:
+        name_customer_from_channel(identity.customer, sender.name)
 
 
 def _stored(account: PlatformAccount, message_id: str) -> Received | None:
@@ -206,7 +266,7 @@ def _stored(account: PlatformAccount, message_id: str) -> Received | None:
     return Received(message_id, row["ticket_id"], is_duplicate=True)
 
 
-def _receive(account: PlatformAccount, message: InboundMessage, name: str) -> Received:
+def _receive(account: PlatformAccount, message: InboundMessage, sender: Sender) -> Received:
     existing = _stored(account, message.message_id)
     if existing is not None:
         return existing
@@ -214,7 +274,7 @@ def _receive(account: PlatformAccount, message: InboundMessage, name: str) -> Re
     stored_name = _store_media(download) if download is not None else ""
     try:
         with transaction.atomic():
-            return _store(account, message, download, stored_name, name)
+            return _store(account, message, download, stored_name, sender)
     except IntegrityError:
         # The same message stored by a concurrent callback: the unique key decided.
         existing = _stored(account, message.message_id)
@@ -250,7 +310,7 @@ def _store(
     message: InboundMessage,
     download: Download | None,
     stored_name: str,
-    name: str,
+    sender: Sender,
 ) -> Received:
     # One inbound message of an account at a time: a new customer's first two messages
     # arriving together open one ticket, not two.
@@ -265,10 +325,8 @@ def _store(
         created_at=now,
     )
     body = _body(locked, message, download)
-    contact = ContactDetails(
-        name=message.name or name,
-        external_id=message.peer_id,
-        external_source=identity_source(locked),
+    contact = contact_details(
+        locked, message.peer_id, Sender(message.name or sender.name, sender.union_id)
     )
     ticket = _open_ticket(locked, contact)
     if ticket is None:
@@ -288,7 +346,12 @@ def _store(
         ticket_message = ticket_services.add_customer_message(
             ticket, body=body, channel=locked.platform
         )
+        if contact.more_externals:
+            # The unionid the profile gave after the customer was made: linked now.
+            resolve_customer(contact, actor=None)
     assert ticket_message is not None
+    if contact.name and ticket.customer.name != contact.name:
+        name_customer_from_channel(ticket.customer, contact.name)
     row.ticket = ticket
     row.ticket_message = ticket_message
     row.save(update_fields=["ticket", "ticket_message"])
