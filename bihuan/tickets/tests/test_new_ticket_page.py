@@ -137,6 +137,7 @@ def test_a_department_member_cannot_open_a_ticket(client: Client, org: Any) -> N
     assert _counts() == before
 
 
+@pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_an_agent_opens_a_ticket_for_a_caller_in_the_browser_and_logs_the_call(
     page: Page,  # noqa: F811  (the journeys' fixtures, imported above)
