@@ -23,7 +23,9 @@ import hashlib
 import json
 import logging
 import math
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,6 +81,20 @@ NONCE_KEEP = timedelta(seconds=signing.MAX_SKEW_SECONDS * 2)
 SEGMENT = 70  # characters in one SMS of Chinese text (UCS-2)
 LONG_SEGMENT = 67  # per part of a longer one (the rest is the concatenation header)
 MAX_SMS_CHARS = 1000
+
+
+# What a customer texts to get no more messages (the carriers' 回TD退订 convention).
+OPT_OUT_WORDS = frozenset(
+    {"TD", "T", "N", "R", "退订", "TD退订", "退订TD", "回TD退订", "STOP", "UNSUBSCRIBE"}
+)
+_NOT_A_WORD = re.compile(r"[\s\W_]+")
+
+
+def is_opt_out_text(text: str) -> bool:
+    """Whether an SMS is only an opt-out keyword (TD, T, N, R, 退订, STOP…), whatever its
+    case, width (ＴＤ) or the spaces and punctuation around it."""
+    word = _NOT_A_WORD.sub("", unicodedata.normalize("NFKC", text or "")).upper()
+    return len(word) <= 12 and word in OPT_OUT_WORDS
 
 
 class WebhookRefused(Exception):

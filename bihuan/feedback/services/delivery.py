@@ -26,7 +26,6 @@ invitation. A customer's SMS answer "TD" / "退订" to a survey text opts them o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,11 +83,6 @@ TICKET_ROUTES: dict[str, str] = {
     Channel.FEISHU: DeliveryRoute.FEISHU,
     Channel.DINGTALK: DeliveryRoute.DINGTALK,
 }
-# What a customer answers to a survey text to get no more (the carriers' 退订 convention).
-OPT_OUT_WORDS = frozenset(
-    {"TD", "T", "N", "R", "退订", "TD退订", "退订TD", "回TD退订", "STOP", "UNSUBSCRIBE"}
-)
-_NOT_A_WORD = re.compile(r"[\s\W_]+")
 
 
 # --- Settings ---------------------------------------------------------------------------------
@@ -679,9 +673,9 @@ def track_deliveries(events: Sequence[Event]) -> int:
 
 
 def is_opt_out_reply(text: str) -> bool:
-    """Whether an SMS says "no more" by the carriers' convention (TD, T, N, R, 退订…)."""
-    word = _NOT_A_WORD.sub("", text or "").upper()
-    return len(word) <= 12 and word in OPT_OUT_WORDS
+    """Whether an SMS says "no more" by the carriers' convention (TD, T, N, R, 退订…; the
+    phone channel's reading of it)."""
+    return phone.is_opt_out_text(text)
 
 
 def opt_out_by_sms_replies(events: Sequence[Event]) -> int:

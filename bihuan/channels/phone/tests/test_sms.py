@@ -100,6 +100,25 @@ def test_sms_segments_are_70_characters_or_67_per_part_of_a_longer_one(
     assert sms_segments("退" * length) == segments
 
 
+@pytest.mark.parametrize(
+    ("text", "is_opt_out"),
+    [
+        ("TD", True),
+        (" td ", True),
+        ("ＴＤ", True),
+        ("退订", True),
+        ("回TD退订。", True),
+        ("stop", True),
+        ("n", True),
+        ("TD 我的快递呢", False),
+        ("退款", False),
+        ("", False),
+    ],
+)
+def test_an_opt_out_keyword_is_read_whatever_its_case_or_width(text: str, is_opt_out: bool) -> None:
+    assert services.is_opt_out_text(text) is is_opt_out
+
+
 @pytest.fixture
 def server() -> Iterator[ProviderServer]:
     yield from provider_server.serve()
