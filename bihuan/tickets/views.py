@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -104,14 +105,15 @@ class _ChoiceLabels:
     (an unknown value shows as itself, as Django's does)."""
 
     def __init__(self) -> None:
-        self._labels: dict[str, dict[Any, str]] = {}
+        self._labels: dict[tuple[type[Model], str], dict[Any, str]] = {}
 
-    def __call__(self, ticket: Ticket, name: str) -> Any:
-        labels = self._labels.get(name)
+    def __call__(self, row: Model, name: str) -> Any:
+        key = (type(row), name)
+        labels = self._labels.get(key)
         if labels is None:
-            choices = Ticket._meta.get_field(name).flatchoices  # type: ignore[union-attr]
-            labels = self._labels[name] = {value: str(label) for value, label in choices}
-        value = getattr(ticket, name)
+            choices = row._meta.get_field(name).flatchoices  # type: ignore[union-attr]
+            labels = self._labels[key] = {value: str(label) for value, label in choices}
+        value = getattr(row, name)
         try:
             return labels.get(value, value)
         except TypeError:  # an unhashable value: Django shows it as it is
@@ -197,10 +199,16 @@ class TimelineItem:
     message: Message | None = None
     details: list[str] = field(default_factory=list)
     notes: list[SafeString] = field(default_factory=list)  # other apps', e.g. email delivery
+    channel_label: Any = ""  # the message's channel, named once per page
 
     @property
     def is_message(self) -> bool:
         return self.message is not None
+
+    @property
+    def initial(self) -> str:
+        """The avatar's letter (what ``actor|slice:":1"|upper`` gave)."""
+        return str(self.actor)[:1].upper()
 
 
 def _joined(names: Iterable[str]) -> str:
@@ -272,6 +280,7 @@ def present_timeline(
         user_ids.update(entry.event.get("mentions") or [])
     names = queries.user_names(user_ids)
     system = _("System")
+    label = _ChoiceLabels()
     items: list[TimelineItem] = []
     for entry in entries:
         event = entry.event
@@ -284,14 +293,28 @@ def present_timeline(
                 author = message.customer.name if message.customer else ticket.customer.name
                 text = _("opened the ticket") if verb == "ticket.created" else ""
                 items.append(
-                    TimelineItem(css="customer", actor=author, at=at, text=text, message=message)
+                    TimelineItem(
+                        css="customer",
+                        actor=author,
+                        at=at,
+                        text=text,
+                        message=message,
+                        channel_label=label(message, "channel"),
+                    )
                 )
             else:
                 author = str(message.author) if message.author else actor
                 mentioned = [names.get(pk, f"#{pk}") for pk in event.get("mentions") or []]
                 text = _("mentioned %(names)s") % {"names": _joined(mentioned)} if mentioned else ""
                 items.append(
-                    TimelineItem(css=message.kind, actor=author, at=at, text=text, message=message)
+                    TimelineItem(
+                        css=message.kind,
+                        actor=author,
+                        at=at,
+                        text=text,
+                        message=message,
+                        channel_label=label(message, "channel"),
+                    )
                 )
             continue
         item = TimelineItem(css="event", actor=actor, at=at)
