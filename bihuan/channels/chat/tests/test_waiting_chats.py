@@ -5,7 +5,9 @@ two chats are solved at the same moment."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -146,32 +148,30 @@ def test_an_offline_message_does_not_wait_for_an_agent(
 
 @pytest.mark.django_db(transaction=True)
 def test_two_chats_solved_at_once_place_each_waiting_chat_once_within_the_limits(
-    widget: ChatWidget, agents: list[User]
+    widget: ChatWidget, agents: list[User], settings: Any
 ) -> None:
+    settings.BIHUAN_REACTIONS_INLINE = False  # the reactions run below, in parallel workers
     lina, zhaolei = agents
     first, second = _write(widget, "v1"), _write(widget, "v2")
     waiting = [_write(widget, f"v{n}") for n in (3, 4, 5)]
-    start = threading.Barrier(4)
 
-    def solve(pair: tuple[services.Received, User]) -> None:
-        try:
-            start.wait(timeout=10)
-            _solve(*pair)  # its reaction runs inline, right after its commit
-        finally:
-            connection.close()
+    def at_once(jobs: list[Callable[[], object]]) -> None:
+        start = threading.Barrier(len(jobs))
 
-    def run_queue(_: int) -> None:
-        try:
-            start.wait(timeout=10)
-            queue.assign_waiting_chats()
-        finally:
-            connection.close()
+        def run(job: Callable[[], object]) -> None:
+            try:
+                start.wait(timeout=10)
+                job()
+            finally:
+                connection.close()
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        jobs = [pool.submit(solve, (first, lina)), pool.submit(solve, (second, zhaolei))]
-        jobs += [pool.submit(run_queue, n) for n in range(2)]
-        for job in jobs:
-            job.result(timeout=60)
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            for future in [pool.submit(run, job) for job in jobs]:
+                future.result(timeout=60)
+
+    at_once([lambda: _solve(first, lina), lambda: _solve(second, zhaolei)])
+    # Two workers handle the two events' reactions at the same moment (and two more runs).
+    at_once([queue.assign_waiting_chats for _ in range(4)])
 
     owners = [_owner(r) for r in waiting]
     assert set(owners[:2]) == {lina.pk, zhaolei.pk}  # the two oldest, one each
