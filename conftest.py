@@ -29,6 +29,21 @@ hypothesis_settings.load_profile(
 )
 
 
+class _MarkBrowserTests:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """A test that opens the browser is a ``browser`` test, marked or not; marked before
+        ``-m`` picks (the PostgreSQL pass leaves them to the SQLite pass)."""
+        for item in items:
+            uses_browser = "browser" in getattr(item, "fixturenames", ())
+            if uses_browser and not item.get_closest_marker("browser"):
+                item.add_marker(pytest.mark.browser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_MarkBrowserTests(), "bihuan-mark-browser-tests")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Make ``--dist loadgroup`` honour ``xdist_group`` marks again under pytest 9.
