@@ -56,6 +56,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Every test client builds its own middleware chain, and WhiteNoise (serving from the finders,
+# as in the embedded mode) scanned and stat-ed every static file each time it was built: about
+# 80 ms per client, most of the access matrix's time. Looked up per static request instead.
+WHITENOISE_AUTOREFRESH = True
 BIHUAN_RAISE_HANDLER_ERRORS = True
 # Reactions to events run right after commit in the committing thread (the same runner code
 # as `bihuan serve` and `bihuan worker`), so a test can assert them after the service call.
