@@ -18,6 +18,7 @@ export const texts = {
     contactRequired: "请留下邮箱或手机号，方便我们回复您。",
     offlineDefault: "客服暂时不在线。请留下您的问题和联系方式，我们会通过邮件或短信回复您。",
     leftMessage: "已收到您的留言，我们会尽快通过邮件或短信回复您。",
+    waiting: "客服都在忙，您排在第 {n} 位，请稍候。",
   },
   en: {
     title: "Chat with us",
@@ -38,5 +39,6 @@ export const texts = {
     offlineDefault:
       "Nobody is online right now. Leave your question and how to reach you; we will answer by email or SMS.",
     leftMessage: "Thank you: we have your message and will answer by email or SMS soon.",
+    waiting: "All our agents are busy: you are number {n} in the queue.",
   },
 };

@@ -225,6 +225,7 @@ function start() {
       composer.hidden = offlineMode;
       offline.querySelector(".offline-intro").textContent = data.offline_message || t.offlineDefault;
       showNotice(!online && data.identified ? data.offline_message || t.offlineDefault : "");
+      if (online && data.queue) showNotice(t.waiting.replace("{n}", data.queue));
       for (const message of pending) {
         show({ from: "visitor", body: message.body, client_id: message.client_id }, "pending");
         transmit(message);
@@ -239,6 +240,8 @@ function start() {
       typing.hidden = !data.typing;
       clearTimeout(agentTypingTimer);
       if (data.typing) agentTypingTimer = setTimeout(() => (typing.hidden = true), 6000);
+    } else if (data.type === "queue") {
+      showNotice(data.waiting && data.position ? t.waiting.replace("{n}", data.position) : "");
     } else if (data.type === "identified") {
       offline.hidden = true;
       composer.hidden = false;
