@@ -121,17 +121,18 @@ def _present(event: Event, viewer: User, chats: set[int]) -> LiveEvent:
     )
 
 
-def get_live_settings(viewer: User) -> LiveSettings:
+def get_live_settings(viewer: User, *, newest: int | None = None) -> LiveSettings:
     """The viewer's preferences; never writes (a page view is a read).
 
     Read tracking starts when the viewer's first page connects its live socket (the consumer
-    creates the row); until then nothing is unread and the defaults apply (an unsaved row)."""
+    creates the row); until then nothing is unread and the defaults apply (an unsaved row,
+    its horizon ``newest`` when the caller has read the newest event id already)."""
     row = LiveSettings.objects.filter(user_id=viewer.pk).first()
     if row is not None:
         return row
     return LiveSettings(
         user_id=viewer.pk,
-        read_horizon_event_id=newest_event_id(),
+        read_horizon_event_id=newest_event_id() if newest is None else newest,
         read_horizon_at=timezone.now(),
     )
 
