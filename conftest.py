@@ -140,6 +140,19 @@ def org(db: None) -> Org:
     )
 
 
+@pytest.fixture(autouse=True)
+def _channel_layer_per_event_loop(request: pytest.FixtureRequest) -> None:
+    """An async test runs in an event loop of its own, but Channels keeps one layer per
+    process: the Redis layer's connections and receive lock, made in an earlier test's loop
+    (and left locked when that loop closed mid-receive), then refused this one ("bound to a
+    different event loop"), depending on which tests ran before on the worker. Each async
+    test starts with a new layer, made in its own loop on first use."""
+    if request.node.get_closest_marker("asyncio") is not None:
+        from channels.layers import channel_layers
+
+        channel_layers.backends.clear()
+
+
 _TRANSACTIONAL = {"transactional_db", "live_server", "asgi_server", "django_db_reset_sequences"}
 
 
