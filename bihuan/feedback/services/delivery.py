@@ -47,7 +47,7 @@ from bihuan.core.events import record_event, subject_type_of
 from bihuan.core.models import Event
 from bihuan.customers.choices import IdentityKind
 from bihuan.customers.identity import masked_value, normalize_phone
-from bihuan.customers.models import Customer, CustomerIdentity
+from bihuan.customers.models import CustomerIdentity
 from bihuan.feedback.choices import (
     CONVERSATION_ROUTES,
     DeliveryChoice,
@@ -67,7 +67,7 @@ from bihuan.feedback.services.policy import (
     short_survey_url,
     survey_url,
 )
-from bihuan.feedback.services.surveys import _stop_surveys, is_opted_out
+from bihuan.feedback.services.surveys import is_opted_out, opt_out_customer
 from bihuan.tickets import services as ticket_services
 from bihuan.tickets.choices import Channel, MessageKind, TicketStatus
 from bihuan.tickets.models import Message, Ticket
@@ -713,21 +713,12 @@ def opt_out_by_sms_reply(message_id: int, *, now: datetime) -> SurveyOptOut | No
     if not texted.exists():
         return None
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer_id)
-        existing = SurveyOptOut.objects.filter(customer=customer).first()
-        if existing is not None:
-            return existing
-        opt_out = SurveyOptOut.objects.create(customer=customer, created_at=now)
-        _stop_surveys(customer)
-        record_event(
-            "feedback.opted_out",
-            opt_out,
+        return opt_out_customer(
+            customer_id,
+            now=now,
             ticket_id=message.ticket_id,
-            customer_id=customer.pk,
-            at=now,
             data={"by": "sms", "message": message.pk},
         )
-    return opt_out
 
 
 __all__ = [

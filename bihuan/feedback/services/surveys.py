@@ -210,18 +210,32 @@ def opt_out_of_surveys(token: str, *, now: datetime | None = None) -> SurveyOptO
     sends, reminders and the NPS schedule stop. Asking again changes nothing."""
     moment = now or timezone.now()
     invitation = invitation_for_token(token)
-    customer = Customer.objects.select_for_update().get(pk=invitation.customer_id)
+    return opt_out_customer(invitation.customer_id, now=moment, data={"invitation": invitation.pk})
+
+
+def opt_out_customer(
+    customer_id: int,
+    *,
+    now: datetime,
+    data: dict[str, object],
+    ticket_id: int | None = None,
+) -> SurveyOptOut:
+    """The customer's own "no more surveys" (a link, an SMS reply): recorded once, with what
+    asked (``data``); pending sends, reminders and the NPS schedule stop. The caller holds a
+    transaction."""
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
     existing = SurveyOptOut.objects.filter(customer=customer).first()
     if existing is not None:
         return existing
-    opt_out = SurveyOptOut.objects.create(customer=customer, created_at=moment)
+    opt_out = SurveyOptOut.objects.create(customer=customer, created_at=now)
     _stop_surveys(customer)
     record_event(
         "feedback.opted_out",
         opt_out,
+        ticket_id=ticket_id,
         customer_id=customer.pk,
-        at=moment,
-        data={"invitation": invitation.pk},
+        at=now,
+        data=data,
     )
     return opt_out
 
