@@ -63,6 +63,9 @@ def test_an_agent_attaches_files_in_the_composer_and_they_go_with_the_email_repl
     expect(page.get_by_test_id("reply-draft")).to_have_count(2)
     page.get_by_test_id("reply-body").fill("您好，退货单见附件。")
     page.get_by_test_id("reply-channel").select_option("email")
+    # As a person would: the mail's preview has appeared (it pushes the send button down; a
+    # click while it arrived could land where the button was a moment before).
+    expect(page.get_by_test_id("email-preview-to")).to_have_text("w***@example.cn")
     page.get_by_test_id("send-reply").click()
     expect(page.get_by_test_id("message-files")).to_contain_text("退货单.pdf")
     Runner("test").run_until_idle()
