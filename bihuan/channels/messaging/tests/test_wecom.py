@@ -228,6 +228,16 @@ def test_a_repeated_sync_of_the_same_messages_changes_nothing(
     assert (Message.objects.count(), PlatformMessage.objects.count()) == before == (1, 1)
 
 
+def _ticket_from(
+    client: Client, platform: PlatformServer, account: PlatformAccount, msgid: str, text: str
+) -> Ticket:
+    """A customer's text through the real callback and sync: the ticket it opened."""
+    platform.sync_pages = [_page(_msg(msgid, "text", {"content": text}))]
+    _post(client, account, _event(account))
+    Runner("test").run_until_idle()
+    return Ticket.objects.get()
+
+
 def test_a_rate_limited_send_backs_off_and_is_retried_as_due_work(
     org: Org,
     platform: PlatformServer,
@@ -235,10 +245,7 @@ def test_a_rate_limited_send_backs_off_and_is_retried_as_due_work(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     account = make_account(org, platform, "wecom")
-    platform.sync_pages = [_page(_msg("from_msgid_7", "text", {"content": "退款到账了吗"}))]
-    _post(client, account, _event(account))
-    Runner("test").run_until_idle()
-    ticket = Ticket.objects.get()
+    ticket = _ticket_from(client, platform, account, "from_msgid_7", "退款到账了吗")
     platform.send_errors = [(200, {"errcode": 45009, "errmsg": "api freq out of limit"})]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -367,10 +374,7 @@ def test_reply_files_go_as_image_and_file_messages_uploaded_once_across_a_retry(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     account = make_account(org, platform, "wecom")
-    platform.sync_pages = [_page(_msg("from_msgid_r", "text", {"content": "要发票"}))]
-    _post(client, account, _event(account))
-    Runner("test").run_until_idle()
-    ticket = Ticket.objects.get()
+    ticket = _ticket_from(client, platform, account, "from_msgid_r", "要发票")
     attach_reply_files(
         ticket,
         files=[
@@ -419,10 +423,7 @@ def test_a_file_larger_than_wecom_accepts_fails_the_reply_before_anything_is_sen
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     account = make_account(org, platform, "wecom")
-    platform.sync_pages = [_page(_msg("from_msgid_l", "text", {"content": "日志发我"}))]
-    _post(client, account, _event(account))
-    Runner("test").run_until_idle()
-    ticket = Ticket.objects.get()
+    ticket = _ticket_from(client, platform, account, "from_msgid_l", "日志发我")
     # Bigger than Bihuan's own upload limit too, as a larger configured limit would allow.
     MessageFile.objects.create(
         ticket=ticket,
