@@ -31,13 +31,14 @@ broker: a Celery message only wakes a runner up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bihuan.core import wakeups
@@ -120,7 +121,9 @@ def schedule(
     replace its data) if one is pending already. Runs in the caller's transaction."""
     if kind not in _kinds:
         raise ValueError(f"unknown due-work kind {kind!r}")
-    with transaction.atomic():
+    # In the caller's transaction, without a savepoint of its own (two round trips each
+    # time); only the insert that may collide has one.
+    with transaction.atomic(savepoint=False):
         item = (
             DueItem.objects.select_for_update()
             .filter(kind=kind, key=key, state=WorkState.PENDING)
@@ -159,12 +162,42 @@ def schedule(
 reschedule = schedule
 
 
+def schedule_new(items: Sequence[tuple[str, str, datetime, dict[str, Any] | None]]) -> None:
+    """Create pending items ``(kind, key, due_at, data)`` in one INSERT, for keys the caller
+    knows have none: keys of rows inserted in this very transaction (a batch of new SLA
+    clocks). A key that has one after all fails the INSERT, and the caller's transaction with
+    it; ``schedule`` is the call that moves an existing item."""
+    unknown = {kind for kind, *_rest in items} - set(_kinds)
+    if unknown:
+        raise ValueError(f"unknown due-work kind {sorted(unknown)[0]!r}")
+    if not items:
+        return
+    now = timezone.now()
+    DueItem.objects.bulk_create(
+        DueItem(
+            kind=kind, key=key, due_at=due_at, available_at=due_at, data=data or {}, created_at=now
+        )
+        for kind, key, due_at, data in items
+    )
+    wakeups.wake_after_commit()
+
+
 def cancel(kind: str, *, key: str = "") -> int:
     """Cancel the pending item of ``kind``/``key``; returns how many were cancelled (0 or 1)."""
-    with transaction.atomic():
-        return DueItem.objects.filter(kind=kind, key=key, state=WorkState.PENDING).update(
-            state=WorkState.CANCELLED, finished_at=timezone.now(), claimed_by=""
-        )
+    return cancel_many([(kind, key)])
+
+
+def cancel_many(pairs: Iterable[tuple[str, str]]) -> int:
+    """Cancel the pending items of several ``(kind, key)`` pairs in one UPDATE; returns how
+    many were cancelled."""
+    wanted = Q()
+    for kind, key in pairs:
+        wanted |= Q(kind=kind, key=key)
+    if not wanted:
+        return 0
+    return DueItem.objects.filter(wanted, state=WorkState.PENDING).update(
+        state=WorkState.CANCELLED, finished_at=timezone.now(), claimed_by=""
+    )
 
 
 def report_progress(item: DueItem, *, done: int, total: int, note: str = "") -> None:

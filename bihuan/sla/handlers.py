@@ -9,6 +9,7 @@ an event or a due item handled twice changes nothing the second time.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -36,12 +37,21 @@ def _moves_clocks(event: Event) -> bool:
     batch_size=100,
 )
 def track_clocks(events: Sequence[Event]) -> None:
+    # New tickets in one go (``start_clocks``); the batch's order is kept for each ticket:
+    # the new tickets gathered so far are handled before any other event.
+    openings: list[tuple[int, datetime]] = []
     for event in events:
+        if event.verb == "ticket.created":
+            openings.append((int(event.ticket_id or 0), event.occurred_at))
+            continue
+        if openings:
+            services.start_clocks(openings)
+            openings = []
         ticket = services.lock_ticket(int(event.ticket_id or 0))
         if ticket is None:
             continue
         at = event.occurred_at
-        if event.verb in ("ticket.created", "ticket.updated"):
+        if event.verb == "ticket.updated":
             services.apply_policy(ticket, at=at)
         elif event.verb == "ticket.message_added":
             if event.get("kind") == MessageKind.REPLY:
@@ -52,6 +62,8 @@ def track_clocks(events: Sequence[Event]) -> None:
             services.record_status(
                 ticket, before=str(event.get("from")), after=str(event.get("to")), at=at
             )
+    if openings:
+        services.start_clocks(openings)
 
 
 def _clock_id(item: DueItem) -> int:

@@ -9,6 +9,7 @@ one has none. Nothing scans open tickets: each instant is a due item found by it
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from bihuan.accounts.models import User
 from bihuan.core import due_work
-from bihuan.core.events import notify, record_event
+from bihuan.core.events import NewEvent, notify, record_event, record_events
 from bihuan.sla.business_hours import Schedule, add_business_time, business_between
 from bihuan.sla.calendars import schedule_of
 from bihuan.sla.choices import (
@@ -27,7 +28,7 @@ from bihuan.sla.choices import (
     EscalationLevel,
     Metric,
 )
-from bihuan.sla.models import BusinessCalendar, SlaClock, SlaPolicy
+from bihuan.sla.models import BusinessCalendar, SlaClock, SlaPolicy, SlaTarget
 from bihuan.tickets import collaboration
 from bihuan.tickets import services as tickets
 from bihuan.tickets.choices import MessageKind, TicketStatus
@@ -65,15 +66,21 @@ def policy_matches(policy: SlaPolicy, ticket: Ticket) -> bool:
     return not organisations or ticket.customer.organisation_id in organisations
 
 
-def select_policy(ticket: Ticket) -> SlaPolicy | None:
-    """The first active policy, in admin order, whose conditions all match."""
-    policies = (
+def active_policies() -> list[SlaPolicy]:
+    """The active policies in admin order, with what ``policy_matches`` and the clocks read."""
+    return list(
         SlaPolicy.objects.filter(is_active=True)
         .select_related("calendar")
         .prefetch_related("categories", "organisations", "targets__calendar")
         .order_by("position", "id")
     )
-    return next((p for p in policies if policy_matches(p, ticket)), None)
+
+
+def select_policy(ticket: Ticket, policies: list[SlaPolicy] | None = None) -> SlaPolicy | None:
+    """The first active policy, in admin order, whose conditions all match (``policies``: the
+    active policies when the caller read them already)."""
+    candidates = active_policies() if policies is None else policies
+    return next((p for p in candidates if policy_matches(p, ticket)), None)
 
 
 # ---------------------------------------------------------------------------------------
@@ -96,36 +103,52 @@ def _remaining(clock: SlaClock, fraction: float = 1.0) -> timedelta:
     return timedelta(seconds=clock.target_minutes * 60 * fraction - clock.elapsed_seconds)
 
 
-def _arm(clock: SlaClock, schedule: Schedule) -> None:
-    """Schedule the clock's next warning or breach, or its next escalation step."""
+Due = tuple[str, str, datetime, dict[str, Any] | None]  # kind, key, due at, data
+
+
+def _timers(clock: SlaClock, schedule: Schedule) -> tuple[list[Due], list[tuple[str, str]]]:
+    """The clock's due work as it should be — the items to schedule (its next warning or
+    breach, or its next escalation step) and the ones to cancel — with ``clock.due_at`` set."""
     key = clock.due_key
+    due: list[Due] = []
+    cancel: list[tuple[str, str]] = []
     if clock.state in (ClockState.RUNNING, ClockState.WARNING):
         assert clock.running_since is not None
         clock.due_at = add_business_time(schedule, clock.running_since, _remaining(clock))
-        due_work.schedule(BREACH, key=key, due_at=clock.due_at, data={"due_at": _iso(clock.due_at)})
+        due.append((BREACH, key, clock.due_at, {"due_at": _iso(clock.due_at)}))
         if clock.state == ClockState.RUNNING and clock.warned_at is None:
             share = _remaining(clock, clock.warn_at_percent / 100)
             warn_at = add_business_time(schedule, clock.running_since, max(share, timedelta(0)))
-            due_work.schedule(WARN, key=key, due_at=min(warn_at, clock.due_at))
+            due.append((WARN, key, min(warn_at, clock.due_at), None))
         else:
-            due_work.cancel(WARN, key=key)
-        _cancel_escalations(clock)
+            cancel.append((WARN, key))
+        cancel += _escalation_keys(clock)
     elif clock.state == ClockState.BREACHED:
         assert clock.running_since is not None
         clock.due_at = add_business_time(schedule, clock.running_since, _remaining(clock))
-        due_work.cancel(WARN, key=key)
-        due_work.cancel(BREACH, key=key)
-        _cancel_escalations(clock)
+        cancel += [(WARN, key), (BREACH, key), *_escalation_keys(clock)]
         # The next step from now: a breach already escalated is not escalated again at once.
-        _schedule_escalation(clock, schedule, after=timezone.now())
+        step = _escalation_due(clock, schedule, after=timezone.now())
+        due += [step] if step else []
     else:
-        _disarm(clock)
+        cancel += _all_keys(clock)
+    return due, cancel
+
+
+def _arm(clock: SlaClock, schedule: Schedule) -> None:
+    """Schedule the clock's next warning or breach, or its next escalation step."""
+    due, cancel = _timers(clock, schedule)
+    due_work.cancel_many(cancel)  # first: an escalation step cancelled here may be re-planned
+    for kind, key, when, data in due:
+        due_work.schedule(kind, key=key, due_at=when, data=data)
+
+
+def _all_keys(clock: SlaClock) -> list[tuple[str, str]]:
+    return [(WARN, clock.due_key), (BREACH, clock.due_key), *_escalation_keys(clock)]
 
 
 def _disarm(clock: SlaClock) -> None:
-    for kind in (WARN, BREACH):
-        due_work.cancel(kind, key=clock.due_key)
-    _cancel_escalations(clock)
+    due_work.cancel_many(_all_keys(clock))
 
 
 def _escalation_key(clock: SlaClock, level: int) -> str:
@@ -134,24 +157,29 @@ def _escalation_key(clock: SlaClock, level: int) -> str:
     return f"{clock.due_key}:{level}"
 
 
-def _cancel_escalations(clock: SlaClock) -> None:
-    for level in (EscalationLevel.SUPERVISOR, EscalationLevel.DEPARTMENT_HEAD):
-        due_work.cancel(ESCALATE, key=_escalation_key(clock, level))
+def _escalation_keys(clock: SlaClock) -> list[tuple[str, str]]:
+    return [
+        (ESCALATE, _escalation_key(clock, level))
+        for level in (EscalationLevel.SUPERVISOR, EscalationLevel.DEPARTMENT_HEAD)
+    ]
+
+
+def _escalation_due(clock: SlaClock, schedule: Schedule, *, after: datetime) -> Due | None:
+    level = clock.escalation_level + 1
+    if level > EscalationLevel.DEPARTMENT_HEAD:
+        return None
+    minutes = clock.policy.escalation_minutes if clock.policy else 30
+    when = add_business_time(schedule, max(after, timezone.now()), timedelta(minutes=minutes))
+    return ESCALATE, _escalation_key(clock, level), when, {"level": level}
 
 
 def _schedule_escalation(clock: SlaClock, schedule: Schedule, *, after: datetime) -> None:
     """Schedule the next step up the chain (no cancelling here: an escalation handler calls
     this while its own item is still pending)."""
-    level = clock.escalation_level + 1
-    if level > EscalationLevel.DEPARTMENT_HEAD:
-        return
-    minutes = clock.policy.escalation_minutes if clock.policy else 30
-    due_work.schedule(
-        ESCALATE,
-        key=_escalation_key(clock, level),
-        due_at=add_business_time(schedule, max(after, timezone.now()), timedelta(minutes=minutes)),
-        data={"level": level},
-    )
+    step = _escalation_due(clock, schedule, after=after)
+    if step is not None:
+        kind, key, when, data = step
+        due_work.schedule(kind, key=key, due_at=when, data=data)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -196,15 +224,21 @@ def _clocks(ticket: Ticket) -> dict[str, SlaClock]:
 
 @transaction.atomic
 def apply_policy(
-    ticket: Ticket, *, at: datetime, recorded_at: datetime | None = None
+    ticket: Ticket,
+    *,
+    at: datetime,
+    recorded_at: datetime | None = None,
+    policies: list[SlaPolicy] | None = None,
+    schedules: _Schedules | None = None,
 ) -> SlaPolicy | None:
     """Give the ticket the clocks of its policy (chosen again when its type, priority,
     category or channel changed). Clocks keep their start and elapsed time; a new target or
     calendar moves their due instants. A ticket no policy matches keeps its clocks.
 
     ``at`` is the change's instant (a ticket waiting for the customer pauses its new clocks
-    then); the event is recorded at ``recorded_at`` (default ``at``)."""
-    policy = select_policy(ticket)
+    then); the event is recorded at ``recorded_at`` (default ``at``). ``policies`` and
+    ``schedules``: what a batch read already (``start_clocks``)."""
+    policy = select_policy(ticket, policies)
     clocks = _clocks(ticket)
     if policy is None:
         return None
@@ -212,8 +246,9 @@ def apply_policy(
     previous = next((c.policy_id for c in running or list(clocks.values())), None)
     if clocks and previous == policy.pk and all(c.policy_id == policy.pk for c in running):
         return policy
-    schedules = _Schedules()
+    schedules = schedules or _Schedules()
     targets = {t.metric: t for t in policy.targets.all()}
+    had_clocks = bool(clocks)
     for dropped in running:
         if dropped.metric not in targets:
             # The new policy promises nothing for this metric: its clock goes.
@@ -221,43 +256,24 @@ def apply_policy(
             dropped.delete()
             del clocks[dropped.metric]
     for metric, target in targets.items():
-        calendar = target.calendar or policy.calendar
-        clock = clocks.get(metric)
+        clock = _targeted(ticket, clocks.get(metric), metric, policy, target)
         if clock is None:
-            if metric not in OPENING_METRICS or ticket.status in (
-                TicketStatus.SOLVED,
-                TicketStatus.CLOSED,
-            ):
-                continue
-            clock = SlaClock(
-                ticket=ticket,
-                metric=metric,
-                started_at=ticket.created_at,
-                running_since=ticket.created_at,
-                state=ClockState.RUNNING,
-            )
-            if metric == Metric.FIRST_RESPONSE and ticket.first_response_at is not None:
-                clock.completed_at = ticket.first_response_at
-            elif ticket.status == TicketStatus.PENDING_CUSTOMER:
-                clock.state = ClockState.PAUSED
-        clock.policy = policy
-        clock.calendar = calendar
-        clock.target_minutes = target.minutes
-        clock.warn_at_percent = policy.warn_at_percent
-        schedule = schedules(calendar)
-        if clock.completed_at is not None and clock.pk is None:
-            _stop(clock, schedule, clock.completed_at)
-            clock.state = ClockState.MET
-            clock.save()
             continue
+        schedule = schedules(clock.calendar)
         if clock.pk is None:
+            _open(clock, schedule, at)
             clock.save()
+            due_work.schedule_new(_opening_timers(clock, schedule))
+            clocks[metric] = clock
+            continue
         if clock.completed_at is None:
             if clock.state == ClockState.PAUSED:
                 _stop(clock, schedule, at)
                 clock.due_at = None
             _arm(clock, schedule)
         clock.save()
+    if not had_clocks and not clocks:
+        return policy  # solved or closed before its clocks could start: nothing applied
     record_event(
         "sla.policy_applied",
         policy,
@@ -268,6 +284,130 @@ def apply_policy(
     )
     refresh_ticket_status(ticket.pk)
     return policy
+
+
+@transaction.atomic
+def start_clocks(openings: Sequence[tuple[int, datetime]]) -> None:
+    """``apply_policy`` for new tickets, many at once: ``(ticket id, created at)`` of the
+    ``ticket.created`` events of one batch of reactions.
+
+    The same clocks, due work, ``sla.policy_applied`` events and SLA status as one
+    ``apply_policy`` per ticket, written with one statement per kind of row for the whole
+    batch: the policies and calendars are read once, and a ticket without clocks has no due
+    work to look up or cancel. A ticket that has clocks already (its event handled twice)
+    takes ``apply_policy`` itself."""
+    ids = {ticket_id for ticket_id, _at in openings}
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update(of=("self",))
+        .select_related("customer", "category", "team", "department")
+        .filter(pk__in=ids)
+        .order_by("pk")  # one lock order for every batch
+    }
+    held = set(SlaClock.objects.filter(ticket_id__in=ids).values_list("ticket_id", flat=True))
+    policies = active_policies()
+    schedules = _Schedules()
+    fresh: list[tuple[Ticket, SlaPolicy, datetime, list[SlaClock]]] = []
+    seen: set[int] = set()
+    for ticket_id, at in openings:
+        ticket = locked.get(ticket_id)
+        if ticket is None or ticket_id in seen:
+            continue  # deleted meanwhile; or named twice, and applying again changes nothing
+        seen.add(ticket_id)
+        if ticket_id in held:
+            apply_policy(ticket, at=at, policies=policies, schedules=schedules)
+            continue
+        policy = select_policy(ticket, policies)
+        if policy is None:
+            continue
+        clocks = []
+        for target in policy.targets.all():
+            clock = _targeted(ticket, None, target.metric, policy, target)
+            if clock is not None:
+                _open(clock, schedules(clock.calendar), at)
+                clocks.append(clock)
+        if clocks:  # none: solved or closed before its clocks could start, nothing applied
+            fresh.append((ticket, policy, at, clocks))
+    if not fresh:
+        return
+    SlaClock.objects.bulk_create([clock for *_rest, clocks in fresh for clock in clocks])
+    due_work.schedule_new(
+        [
+            item
+            for *_rest, clocks in fresh
+            for clock in clocks
+            for item in _opening_timers(clock, schedules(clock.calendar))
+        ]
+    )
+    record_events(
+        [
+            NewEvent(
+                "sla.policy_applied",
+                policy,
+                ticket_id=ticket.pk,
+                customer_id=ticket.customer_id,
+                at=at,
+                data={"policy": policy.pk, "name": policy.name, "previous": None},
+            )
+            for ticket, policy, at, _clocks_ in fresh
+        ]
+    )
+    tickets.set_sla_statuses({ticket.pk: _status_of(clocks) for ticket, *_rest, clocks in fresh})
+
+
+def _targeted(
+    ticket: Ticket,
+    clock: SlaClock | None,
+    metric: str,
+    policy: SlaPolicy,
+    target: SlaTarget,
+) -> SlaClock | None:
+    """``clock`` (or a new clock, for a metric a ticket opens with, unless the ticket is
+    solved or closed) given the policy's target for ``metric``; None: no clock."""
+    if clock is None:
+        if metric not in OPENING_METRICS or ticket.status in (
+            TicketStatus.SOLVED,
+            TicketStatus.CLOSED,
+        ):
+            return None
+        clock = SlaClock(
+            ticket=ticket,
+            metric=metric,
+            started_at=ticket.created_at,
+            running_since=ticket.created_at,
+            state=ClockState.RUNNING,
+        )
+        if metric == Metric.FIRST_RESPONSE and ticket.first_response_at is not None:
+            clock.completed_at = ticket.first_response_at
+        elif ticket.status == TicketStatus.PENDING_CUSTOMER:
+            clock.state = ClockState.PAUSED
+    clock.policy = policy
+    clock.calendar = target.calendar or policy.calendar
+    clock.target_minutes = target.minutes
+    clock.warn_at_percent = policy.warn_at_percent
+    return clock
+
+
+def _open(clock: SlaClock, schedule: Schedule, at: datetime) -> None:
+    """Settle a new clock before it is inserted: met already (the ticket was answered),
+    paused since ``at`` (waiting for the customer), or running with its due instant."""
+    if clock.completed_at is not None:
+        _stop(clock, schedule, clock.completed_at)
+        clock.state = ClockState.MET
+    elif clock.state == ClockState.PAUSED:
+        _stop(clock, schedule, at)
+        clock.due_at = None
+    else:
+        _timers(clock, schedule)  # sets due_at; the items need the key, known after insert
+
+
+def _opening_timers(clock: SlaClock, schedule: Schedule) -> list[Due]:
+    """A clock's due work right after its insert: nothing is pending under its new key, so
+    there is nothing to cancel (``due_work.schedule_new``)."""
+    if clock.completed_at is not None:
+        return []
+    due, _nothing_to_cancel = _timers(clock, schedule)
+    return due
 
 
 @transaction.atomic
@@ -381,21 +521,26 @@ def _complete(clock: SlaClock, schedule: Schedule, at: datetime) -> None:
 
 def refresh_ticket_status(ticket_id: int) -> None:
     """Copy the most urgent clock onto the ticket (for its badge, its sort and its views)."""
-    clocks = list(SlaClock.objects.filter(ticket_id=ticket_id))
-    open_clocks = [c for c in clocks if c.completed_at is None]
+    state, due = _status_of(SlaClock.objects.filter(ticket_id=ticket_id))
+    tickets.set_sla_status(ticket_id, state=state, due_at=due)
+
+
+def _status_of(clocks: Iterable[SlaClock]) -> tuple[str, datetime | None]:
+    """The ticket's SLA state and due instant from all its clocks: the most urgent running
+    one, else paused (open clocks, none running), met (all done) or none (no clocks)."""
+    every = list(clocks)
+    open_clocks = [c for c in every if c.completed_at is None]
     running = [c for c in open_clocks if c.state in ACTIVE_STATES and c.due_at is not None]
-    state, due = "", None
     if running:
         due = min(c.due_at for c in running if c.due_at is not None)
         states = {c.state for c in running}
         state = next(
             s for s in (ClockState.BREACHED, ClockState.WARNING, ClockState.RUNNING) if s in states
         )
-    elif open_clocks:
-        state = ClockState.PAUSED
-    elif clocks:
-        state = ClockState.MET
-    tickets.set_sla_status(ticket_id, state=state, due_at=due)
+        return state, due
+    if open_clocks:
+        return ClockState.PAUSED, None
+    return (ClockState.MET if every else ""), None
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -859,9 +859,7 @@ def set_sla_status(ticket_id: int, *, state: str, due_at: datetime | None) -> in
     a derived copy for lists and sorting, so it records none and leaves ``updated_at`` alone.
     Returns the number of rows changed (0 when the copy is already current).
     """
-    if state and state not in SlaState.values:
-        raise ValidationFailed(_("Unknown SLA state."), code="invalid_sla_state")
-    sort_key = int(due_at.timestamp()) if due_at is not None else NO_SLA_DUE
+    sort_key = _sla_sort_key(state, due_at)
     current = Q(sla_state=state, sla_sort_key=sort_key) & (
         Q(sla_due_at=due_at) if due_at is not None else Q(sla_due_at__isnull=True)
     )
@@ -870,6 +868,22 @@ def set_sla_status(ticket_id: int, *, state: str, due_at: datetime | None) -> in
         .exclude(current)
         .update(sla_state=state, sla_due_at=due_at, sla_sort_key=sort_key)
     )
+
+
+def set_sla_statuses(statuses: Mapping[int, tuple[str, datetime | None]]) -> int:
+    """``set_sla_status`` for many tickets in one statement: ``{ticket id: (state, due)}``
+    (the sla app's batch of new tickets, whose copy is never current yet)."""
+    rows = [
+        Ticket(pk=pk, sla_state=state, sla_due_at=due, sla_sort_key=_sla_sort_key(state, due))
+        for pk, (state, due) in statuses.items()
+    ]
+    return Ticket.objects.bulk_update(rows, ["sla_state", "sla_due_at", "sla_sort_key"])
+
+
+def _sla_sort_key(state: str, due_at: datetime | None) -> int:
+    if state and state not in SlaState.values:
+        raise ValidationFailed(_("Unknown SLA state."), code="invalid_sla_state")
+    return int(due_at.timestamp()) if due_at is not None else NO_SLA_DUE
 
 
 # What a request may name by id, as the refusal calls it (translated).
