@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -168,7 +169,9 @@ class _BatchPredictor:
 
 def triage_messages(batch: list[MessageToTriage]) -> list[TriageOutcome]:
     """Triage a batch of messages: rules compiled, models loaded and asked once for all of
-    them; each ticket is then written in its own transaction (``triage_message``).
+    them, the tickets, messages and decisions so far read once for all of them; each ticket
+    is then written in its own transaction (``_record_and_apply``, which reads it again under
+    its lock).
 
     A message whose ticket or message is gone is skipped; one already triaged is unchanged.
     """
@@ -176,17 +179,34 @@ def triage_messages(batch: list[MessageToTriage]) -> list[TriageOutcome]:
         return []
     compiled = compile_rules(TriageRule.objects.filter(is_active=True))
     parents = category_parents()
+    ticket_ids = {m.ticket_id for m in batch}
     tickets_by_id = {
         t.pk: t
-        for t in Ticket.objects.select_related("customer", "category").filter(
-            pk__in={m.ticket_id for m in batch}
-        )
+        for t in Ticket.objects.select_related("customer", "category").filter(pk__in=ticket_ids)
     }
-    messages = {m.pk: m for m in Message.objects.filter(pk__in={m.message_id for m in batch})}
+    messages = {
+        m.pk: m
+        for m in Message.objects.filter(pk__in={m.message_id for m in batch})
+        if m.ticket_id in tickets_by_id
+    }
+    firsts = dict(
+        Message.objects.filter(ticket_id__in=ticket_ids)
+        .values("ticket_id")
+        .annotate(first=Min("id"))
+        .values_list("ticket_id", "first")
+    )
+    decided: dict[int, list[TriageDecision]] = {}
+    for row in TriageDecision.objects.filter(message_id__in=list(messages)):
+        if row.message_id is not None:
+            decided.setdefault(row.message_id, []).append(row)
+    openings = {
+        pk: m.kind == MessageKind.CUSTOMER and firsts.get(m.ticket_id) == pk
+        for pk, m in messages.items()
+    }
     texts = {
-        item.message_id: _text_for(tickets_by_id[item.ticket_id], messages[item.message_id])
-        for item in batch
-        if item.ticket_id in tickets_by_id and item.message_id in messages
+        pk: _text_for(tickets_by_id[m.ticket_id], m, is_opening=openings[pk])
+        for pk, m in messages.items()
+        if pk not in decided
     }
     predictors = {
         name: _BatchPredictor.for_texts(predictor, list(texts.values()))
@@ -194,19 +214,24 @@ def triage_messages(batch: list[MessageToTriage]) -> list[TriageOutcome]:
     }
     outcomes = []
     for item in batch:
-        try:
-            outcomes.append(
-                triage_message(
-                    item.ticket_id,
-                    message_id=item.message_id,
-                    fields=item.fields,
-                    predictors=predictors,
-                    compiled=compiled,
-                    parents=parents,
-                )
-            )
-        except NotFound:
+        message = messages.get(item.message_id)
+        if message is None or message.ticket_id != item.ticket_id:
             continue  # the ticket was deleted (or merged away) before its turn came
+        existing = decided.get(message.pk)
+        if existing:
+            outcomes.append(TriageOutcome(existing, [d.field for d in existing if d.is_applied]))
+            continue
+        outcome = _triage(
+            tickets_by_id[message.ticket_id],
+            message,
+            is_first=openings[message.pk],
+            fields=item.fields,
+            predictors=predictors,
+            compiled=compiled,
+            parents=parents,
+        )
+        if outcome is not None:
+            outcomes.append(outcome)
     return outcomes
 
 
@@ -245,8 +270,32 @@ def triage_message(
     existing = list(TriageDecision.objects.filter(ticket_id=ticket_id, message_id=message_id))
     if existing:
         return TriageOutcome(existing, [d.field for d in existing if d.is_applied])
-    first = _is_opening(message)
-    text = _text_for(ticket, message, is_opening=first)
+    outcome = _triage(
+        ticket,
+        message,
+        is_first=_is_opening(message),
+        fields=fields,
+        predictors=predictors,
+        compiled=compiled,
+        parents=parents,
+    )
+    if outcome is None:
+        raise NotFound(_("Ticket not found."))
+    return outcome
+
+
+def _triage(
+    ticket: Ticket,
+    message: Message,
+    *,
+    is_first: bool,
+    fields: Iterable[str],
+    predictors: Mapping[str, Predictor] | None,
+    compiled: list[CompiledRule] | None,
+    parents: Mapping[str, str] | None,
+) -> TriageOutcome | None:
+    """Decide and record one message (read already); None when its ticket is gone."""
+    text = _text_for(ticket, message, is_opening=is_first)
     found = decide(
         text,
         rules=compile_rules(TriageRule.objects.filter(is_active=True))
@@ -257,11 +306,13 @@ def triage_message(
         category_parents=category_parents() if parents is None else parents,
     )
     try:
-        return _record_and_apply(ticket.pk, message, found, is_first=first)
+        return _record_and_apply(ticket.pk, message, found, is_first=is_first)
     except IntegrityError:
         # Another runner recorded this message's decisions first: keep theirs.
-        existing = list(TriageDecision.objects.filter(ticket_id=ticket_id, message_id=message_id))
+        existing = list(TriageDecision.objects.filter(ticket_id=ticket.pk, message_id=message.pk))
         return TriageOutcome(existing, [d.field for d in existing if d.is_applied])
+    except NotFound:
+        return None
 
 
 def _record_and_apply(
@@ -270,10 +321,11 @@ def _record_and_apply(
     now = timezone.now()
     limit = threshold()
     with transaction.atomic():
-        # Lock the ticket, then read it: an agent's change is either committed before (and
-        # then seen below, never overwritten) or waits for this transaction.
-        Ticket.objects.select_for_update().only("pk").get(pk=ticket_id)
-        ticket = Ticket.objects.select_related("customer", "category").get(pk=ticket_id)
+        # Lock the ticket and read it in one statement: an agent's change is either committed
+        # before (and then seen here, never overwritten) or waits for this transaction.
+        ticket = _ticket_for_routing().select_for_update(of=("self",)).filter(pk=ticket_id).first()
+        if ticket is None:
+            raise NotFound(_("Ticket not found."))
         existing = list(TriageDecision.objects.filter(ticket_id=ticket_id, message_id=message.pk))
         if existing:
             return TriageOutcome(existing, [d.field for d in existing if d.is_applied])
@@ -319,38 +371,47 @@ def _record_and_apply(
         TriageDecision.objects.bulk_create(rows)
         if not changes.is_empty() and not ticket.is_closed:
             tickets.apply_automatic_changes(ticket, changes, reason="triage", details=details)
+            ticket = _ticket_for_routing().get(pk=ticket_id)  # as changed (still locked)
         if is_first and not ticket.is_closed:
-            route_and_assign(ticket.pk, language=detect_language(message.body))
+            _route_and_assign(ticket, language=detect_language(message.body))
     return TriageOutcome(rows, sorted(details))
+
+
+def _ticket_for_routing() -> QuerySet[Ticket]:
+    return Ticket.objects.select_related("customer", "category", "team")
 
 
 def route_and_assign(ticket_id: int, *, language: str = RuleLanguage.ZH) -> Ticket:
     """Put an unrouted ticket in its queue (routing rules), then give it an owner: the VIP
     customer's advisor first, else whoever the queue's strategy picks."""
     with transaction.atomic():
-        # Lock the row (alone: nullable joins cannot be locked on PostgreSQL), then read it.
-        Ticket.objects.select_for_update().only("pk").get(pk=ticket_id)
-        ticket = Ticket.objects.select_related("customer", "category", "team").get(pk=ticket_id)
-        skills: list[Any] = []
-        if ticket.team_id is None:
-            route = find_route(ticket, language=language)
-            if route is not None and (route.team or route.department):
-                changes = tickets.TicketChanges()
-                if route.team is not None:
-                    changes.team = route.team
-                department = route.department or (route.team.department if route.team else None)
-                if department is not None:
-                    changes.department = department
-                skills = route.skills
-                ticket = tickets.apply_automatic_changes(
-                    ticket, changes, reason="routing", details={"rule": route.rule.name}
-                )
-                ticket = Ticket.objects.select_related("customer", "category", "team").get(
-                    pk=ticket_id
-                )
-        if ticket.owner_id is None:
-            assign_owner(ticket, skills=skills)
-        return ticket
+        # Lock the row (only its own: nullable joins cannot be locked on PostgreSQL) and
+        # read it with what routing needs in the same statement.
+        ticket = _ticket_for_routing().select_for_update(of=("self",)).get(pk=ticket_id)
+        return _route_and_assign(ticket, language=language)
+
+
+def _route_and_assign(ticket: Ticket, *, language: str) -> Ticket:
+    """``route_and_assign`` for a ticket the caller has locked and read (with customer,
+    category and queue) in its transaction."""
+    skills: list[Any] = []
+    if ticket.team_id is None:
+        route = find_route(ticket, language=language)
+        if route is not None and (route.team or route.department):
+            changes = tickets.TicketChanges()
+            if route.team is not None:
+                changes.team = route.team
+            department = route.department or (route.team.department if route.team else None)
+            if department is not None:
+                changes.department = department
+            skills = route.skills
+            tickets.apply_automatic_changes(
+                ticket, changes, reason="routing", details={"rule": route.rule.name}
+            )
+            ticket = _ticket_for_routing().get(pk=ticket.pk)
+    if ticket.owner_id is None:
+        assign_owner(ticket, skills=skills)
+    return ticket
 
 
 def assign_owner(
