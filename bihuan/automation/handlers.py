@@ -32,8 +32,9 @@ def _has_trigger(event: Event) -> bool:
 )
 def run_rules(events: Sequence[Event]) -> None:
     chains = services.chains_of(list(events))
+    rules = services.event_rules()
     for event in events:
-        services.run_rules_for_event(event, chain=list(chains.get(event.pk, [])))
+        services.run_rules_for_event(event, chain=list(chains.get(event.pk, [])), rules=rules)
 
 
 @consumer(
@@ -43,8 +44,9 @@ def run_rules(events: Sequence[Event]) -> None:
     batch_size=100,
 )
 def time_rule_timers(events: Sequence[Event]) -> None:
+    rules = services.time_rules()
     for event in events:
-        services.track_status_for_time_rules(event)
+        services.track_status_for_time_rules(event, rules=rules)
 
 
 @due_work(services.TIME_RULE)

@@ -361,11 +361,17 @@ def schedule_time_rule(rule: AutomationRule, *, ticket_id: int, entered_at: date
     )
 
 
-def track_status_for_time_rules(event: Event) -> None:
-    """A ticket entered or left a status: start or cancel the timers of the time rules."""
+def time_rules() -> list[AutomationRule]:
+    """The active time rules (read once for a batch of status events)."""
+    return list(AutomationRule.objects.filter(trigger=Trigger.TIME_IN_STATUS, is_active=True))
+
+
+def track_status_for_time_rules(event: Event, *, rules: list[AutomationRule] | None = None) -> None:
+    """A ticket entered or left a status: start or cancel the timers of the time rules
+    (``rules``: ``time_rules()`` when the caller read them already)."""
     ticket_id = int(event.ticket_id or 0)
     status = TicketStatus.NEW if event.verb == "ticket.created" else str(event.get("to"))
-    for rule in AutomationRule.objects.filter(trigger=Trigger.TIME_IN_STATUS, is_active=True):
+    for rule in time_rules() if rules is None else rules:
         if rule.wait_status == status:
             schedule_time_rule(rule, ticket_id=ticket_id, entered_at=event.occurred_at)
         else:
@@ -388,17 +394,29 @@ def chains_of(events: list[Event]) -> dict[int, list[int]]:
     )
 
 
-def run_rules_for_event(event: Event, *, chain: list[int]) -> list[RuleRun]:
+def event_rules() -> list[AutomationRule]:
+    """The active rules triggered by events, in order (read once for a batch of events)."""
+    return list(
+        AutomationRule.objects.filter(is_active=True)
+        .exclude(trigger=Trigger.TIME_IN_STATUS)
+        .order_by("position", "id")
+    )
+
+
+def run_rules_for_event(
+    event: Event, *, chain: list[int], rules: list[AutomationRule] | None = None
+) -> list[RuleRun]:
     """Run every active rule of the event's trigger whose conditions hold, in order, on the
-    event's ticket; a rule already in ``chain`` (it caused the event) is skipped."""
+    event's ticket; a rule already in ``chain`` (it caused the event) is skipped. ``rules``:
+    ``event_rules()`` when the caller read them already."""
     triggers = triggers_of(event)
     if not triggers or event.ticket_id is None or len(chain) >= MAX_CHAIN:
         return []
-    rules = list(
-        AutomationRule.objects.filter(trigger__in=triggers, is_active=True).order_by(
-            "position", "id"
-        )
-    )
+    if rules is None:
+        rules = event_rules()
+    candidates = [r for r in rules if r.trigger in triggers and r.pk not in chain]
+    if not candidates:
+        return []  # no rule to check: the ticket is neither locked nor read
     with transaction.atomic():
         # Which rules apply is decided once, on the ticket as the event left it: a rule's
         # change is a new event of its own (with its chain), never a reason for the next
@@ -409,8 +427,8 @@ def run_rules_for_event(event: Event, *, chain: list[int]) -> list[RuleRun]:
         tags = set(ticket.tags.values_list("name", flat=True))
         wanted = [
             rule
-            for rule in rules
-            if rule.pk not in chain and rule_conditions.matches(rule.conditions, ticket, tags=tags)
+            for rule in candidates
+            if rule_conditions.matches(rule.conditions, ticket, tags=tags)
         ]
         runs = []
         for rule in wanted:
@@ -427,11 +445,11 @@ def run_rules_for_event(event: Event, *, chain: list[int]) -> list[RuleRun]:
 
 
 def _locked_ticket(ticket_id: int) -> Ticket | None:
-    """Lock the ticket row (alone: nullable joins cannot be locked on PostgreSQL), then read
-    it with what the conditions look at; None if it is gone or closed."""
-    Ticket.objects.select_for_update().only("pk").filter(pk=ticket_id).first()
+    """Lock the ticket row (only its own: nullable joins cannot be locked on PostgreSQL) and
+    read it with what the conditions look at, in one statement; None if gone or closed."""
     ticket = (
         Ticket.objects.select_related("customer", "category", "team", "department", "owner")
+        .select_for_update(of=("self",))
         .filter(pk=ticket_id)
         .first()
     )

@@ -12,6 +12,7 @@ answer, the status change and the event are written in one transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -155,7 +156,30 @@ def answer_text(article: Article) -> str:
     return f"{text}\n\n{footer}"
 
 
-def answer_automatically(ticket_id: int, *, message_id: int) -> AutoAnswer | None:
+def answer_new_tickets(openings: Sequence[tuple[int, int]]) -> None:
+    """``answer_automatically`` for a batch of ``(ticket id, opening message id)``: the
+    tickets and the channels' settings are read once for the batch; a ticket whose channel
+    has automatic answers off costs nothing more."""
+    found = Ticket.objects.in_bulk([ticket_id for ticket_id, _message in openings])
+    enabled = {
+        setting.channel: setting
+        for setting in AutoAnswerChannel.objects.select_related("sender").filter(is_enabled=True)
+    }
+    for ticket_id, message_id in openings:
+        ticket = found.get(ticket_id)
+        if ticket is not None and ticket.channel in enabled:
+            answer_automatically(
+                ticket_id, message_id=message_id, ticket=ticket, setting=enabled[ticket.channel]
+            )
+
+
+def answer_automatically(
+    ticket_id: int,
+    *,
+    message_id: int,
+    ticket: Ticket | None = None,
+    setting: AutoAnswerChannel | None = None,
+) -> AutoAnswer | None:
     """Answer a new ticket's opening message from the knowledge base when its channel has
     automatic answers on, it is an inquiry (not a complaint, the customer not upset) and a
     published public article reaches the channel's threshold: the reply goes out through the
@@ -165,15 +189,18 @@ def answer_automatically(ticket_id: int, *, message_id: int) -> AutoAnswer | Non
 
     Returns None when the channel is off or its sender may no longer reply (nothing is
     written). Safe to run twice: a ticket considered once keeps its first outcome.
+    ``ticket`` and ``setting`` (its channel's): read already by the caller's batch.
     """
-    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None:
+        ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None or ticket.status == TicketStatus.CLOSED:
         return None
-    setting = (
-        AutoAnswerChannel.objects.select_related("sender")
-        .filter(channel=ticket.channel, is_enabled=True)
-        .first()
-    )
+    if setting is None:
+        setting = (
+            AutoAnswerChannel.objects.select_related("sender")
+            .filter(channel=ticket.channel, is_enabled=True)
+            .first()
+        )
     if setting is None or not can_work_ticket(setting.sender):
         # Off, or its sender may no longer reply (deactivated): as good as off.
         return None

@@ -45,10 +45,9 @@ def _customer_message(event: Event) -> bool:
     atomic=False,
 )
 def answer_new_inquiries(events: Sequence[Event]) -> None:
-    for event in events:
-        auto_answers.answer_automatically(
-            int(event.ticket_id or 0), message_id=int(event.data["message"])
-        )
+    auto_answers.answer_new_tickets(
+        [(int(event.ticket_id or 0), int(event.data["message"])) for event in events]
+    )
 
 
 @consumer(
