@@ -136,19 +136,19 @@ def measure(creates: int, warmup: int, profile: str | None) -> dict[str, Any]:
         create(payload)
     drain()
     timed = payloads[warmup : warmup + creates]
-    profiler = cProfile.Profile() if profile == "web" else None
+    web_profiler = cProfile.Profile() if profile == "web" else None
     cpu: list[float] = []
     wall: list[float] = []
     db_before = _backend_cpu(backend)
-    if profiler:
-        profiler.enable()
+    if web_profiler:
+        web_profiler.enable()
     for payload in timed:
         started_cpu, started = time.process_time(), time.perf_counter()
         create(payload)
         cpu.append(time.process_time() - started_cpu)
         wall.append(time.perf_counter() - started)
-    if profiler:
-        profiler.disable()
+    if web_profiler:
+        web_profiler.disable()
     db_web = _backend_cpu(backend) - db_before
     # Every reaction the creates caused, the later ones included (triage's changes are
     # events that automation reacts to): rounds over the consumers until nothing is pending.
@@ -186,8 +186,9 @@ def measure(creates: int, warmup: int, profile: str | None) -> dict[str, Any]:
         }
         for name, row in sorted(totals.items())
     }
-    if profiler or profile == "web":
-        stats = pstats.Stats(profiler or cProfile.Profile(), stream=sys.stderr)
+    shown = web_profiler or profiler
+    if shown is not None:
+        stats = pstats.Stats(shown, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(50)
         stats.sort_stats("tottime").print_stats(30)
     reset_queries()

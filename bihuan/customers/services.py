@@ -139,21 +139,31 @@ def resolve_customer(details: ContactDetails, *, actor: User | None) -> tuple[Cu
             _("A customer needs at least a name, phone, email or external id."),
             code="customer_required",
         )
+    by_key: dict[IdentityKey, CustomerIdentity] | None = known_identities(identities)
+    if by_key and len(by_key) == len(identities):
+        # Every identity is known: nothing to write, so no savepoint for a race to undo.
+        return _resolve_once(details, identities, actor, by_key=by_key)
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                return _resolve_once(details, identities, actor)
+                return _resolve_once(details, identities, actor, by_key=by_key)
         except IntegrityError:
-            continue  # another request created the same identity first: read it now
+            by_key = None  # another request created the same identity first: read it now
     raise ValidationFailed(_("Could not resolve the customer; try again."), code="busy")
 
 
 def _resolve_once(
-    details: ContactDetails, identities: list[IdentityKey], actor: User | None
+    details: ContactDetails,
+    identities: list[IdentityKey],
+    actor: User | None,
+    *,
+    by_key: dict[IdentityKey, CustomerIdentity] | None = None,
 ) -> tuple[Customer, bool]:
+    """One attempt; ``by_key``: ``known_identities(identities)`` read in this transaction."""
     now = timezone.now()
     customer: Customer | None = None
-    by_key = known_identities(identities)
+    if by_key is None:
+        by_key = known_identities(identities)
     known = set(by_key)
     for key in identities:  # strongest identity decides when they disagree
         if key in by_key:
@@ -175,9 +185,14 @@ def _resolve_once(
         )
     new_keys = [key for key in identities if key not in known]
     if new_keys:
-        has_primary = set(
-            CustomerIdentity.objects.filter(customer=customer, is_primary=True).values_list(
-                "kind", flat=True
+        # A customer created a statement ago has no identities, primary or not.
+        has_primary = (
+            set()
+            if created
+            else set(
+                CustomerIdentity.objects.filter(customer=customer, is_primary=True).values_list(
+                    "kind", flat=True
+                )
             )
         )
         for kind, value, source in new_keys:
