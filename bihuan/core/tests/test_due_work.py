@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save
 
 from bihuan.core import due_work
 from bihuan.core.consumers import consumer, unregister_consumer
-from bihuan.core.events import record_event
+from bihuan.core.events import NewEvent, record_event, record_events
 from bihuan.core.models import DueItem, Event, Reaction, Tag, WorkState
 from bihuan.core.runner import Runner
 
@@ -177,3 +178,75 @@ def test_an_event_gets_one_reaction_row_per_interested_consumer_in_its_transacti
     ]
     assert not Reaction.objects.filter(event=other).exists()
     assert event.subject_type == "core.tag"
+
+
+def test_events_recorded_together_are_what_recording_each_gives(
+    db: None, handled: list[int], settings: Any
+) -> None:
+    settings.BIHUAN_REACTIONS_INLINE = False
+    tag = Tag.objects.create(name="probe")
+    saved: list[int] = []
+
+    def follow(sender: Any, instance: Event, created: bool, **kwargs: Any) -> None:
+        saved.append(instance.pk)
+
+    post_save.connect(follow, sender=Event, dispatch_uid="test.follow")
+    try:
+        with transaction.atomic():
+            one = record_event("test.pinged", tag, data={"n": 1}, ticket_id=7)
+            many = record_events(
+                [
+                    NewEvent("test.pinged", tag, data={"n": 2}, ticket_id=8, at=START),
+                    NewEvent("test.ignored", tag, customer_id=9),
+                    NewEvent("test.pinged", tag, data={"n": 3}),
+                ]
+            )
+    finally:
+        post_save.disconnect(dispatch_uid="test.follow", sender=Event)
+
+    assert [e.pk for e in many] == sorted(e.pk for e in many)
+    assert many[0].pk > one.pk
+    assert saved == [one.pk, *(e.pk for e in many)]  # the live pages hear of every one
+    stored = {e.pk: e for e in Event.objects.filter(pk__in=saved)}
+    assert [(stored[e.pk].verb, stored[e.pk].data) for e in many] == [
+        ("test.pinged", {"n": 2}),
+        ("test.ignored", {}),
+        ("test.pinged", {"n": 3}),
+    ]
+    assert (stored[many[0].pk].ticket_id, stored[many[0].pk].occurred_at) == (8, START)
+    assert stored[many[1].pk].customer_id == 9
+    assert sorted(Reaction.objects.values_list("event_id", "consumer")) == [
+        (one.pk, "test.collect"),
+        (many[0].pk, "test.collect"),
+        (many[2].pk, "test.collect"),
+    ]
+    Runner(raise_errors=True).run_until_idle()
+    assert sorted(handled) == [1, 2, 3]
+
+
+def test_new_items_are_inserted_at_once_and_several_keys_cancelled_at_once(
+    db: None, fired: list[str]
+) -> None:
+    with time_machine.travel(START, tick=False):
+        due_work.schedule_new(
+            [
+                ("test.remind", "n1", START + timedelta(hours=1), {"a": 1}),
+                ("test.remind", "n2", START + timedelta(hours=1), None),
+                ("test.remind", "n3", START + timedelta(hours=2), None),
+            ]
+        )
+        assert due_work.cancel_many([("test.remind", "n2"), ("test.remind", "n3")]) == 2
+        assert due_work.cancel_many([("test.remind", "n2"), ("test.remind", "gone")]) == 0
+        with pytest.raises(ValueError, match="unknown due-work kind"):
+            due_work.schedule_new([("test.nothing", "x", START, None)])
+        with pytest.raises(IntegrityError), transaction.atomic():
+            # A key that has a pending item already is refused, not doubled.
+            due_work.schedule_new([("test.remind", "n1", START, None)])
+
+    with time_machine.travel(START + timedelta(hours=3), tick=False):
+        Runner().run_until_idle()
+    assert fired == ["n1"]
+    assert DueItem.objects.get(key="n1").data == {"a": 1}
+    assert set(DueItem.objects.filter(key__in=["n2", "n3"]).values_list("state", flat=True)) == {
+        WorkState.CANCELLED
+    }
