@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+from create_texts import ticket_text  # this file's folder is on the path (locust -f)
 from locust import FastHttpUser, between, constant, constant_throughput, events, task
 
 SPEC: dict[str, Any] = json.loads(Path(os.environ["BENCH_SPEC"]).read_text())
@@ -31,24 +32,6 @@ TIMEOUT = float(SPEC.get("timeout", 30))
 _samples: dict[str, list[tuple[float, float]]] = {}
 _errors: dict[str, dict[str, int]] = {}
 _counter = itertools.count()
-
-SUBJECTS = [
-    ("订单{o}申请退款", "您好，我购买的商品订单号{o}，已经申请退款{d}天了还没到账，请帮忙查一下。"),
-    ("快递{d}天还没到", "我的订单{o}物流三天没有更新了，快递单号SF{t}，什么时候能送到？"),
-    ("收到的耳机无法开机", "订单{o}的蓝牙耳机收到后无法开机，要求换货。"),
-    ("发票抬头开错了", "订单{o}的发票抬头开错了，请重新开具电子发票。"),
-    ("Refund for order {o}", "I returned the item from order {o} {d} days ago, no refund yet."),
-]
-
-
-def _text(rng: random.Random) -> tuple[str, str]:
-    subject, body = rng.choice(SUBJECTS)
-    values = {
-        "o": f"DD2025{rng.randint(10**7, 10**8 - 1)}",
-        "d": rng.randint(2, 15),
-        "t": rng.randint(10**11, 10**12 - 1),
-    }
-    return subject.format(**values), body.format(**values)
 
 
 @events.request.add_listener
@@ -112,7 +95,7 @@ class _Base(FastHttpUser):
 
     def create_ticket(self, name: str = "create") -> None:
         rng = random.Random()
-        subject, body = _text(rng)
+        subject, body = ticket_text(rng)
         if SPEC["app"] == "bihuan":
             if rng.random() < 0.5:  # a known customer writes again
                 phone = str(13_000_000_000 + rng.randint(1, SPEC["customers"]) * 37)

@@ -257,6 +257,12 @@ BIHUAN_WAKE_VIA_BROKER = env_bool("BIHUAN_WAKE_VIA_BROKER", bool(REDIS_URL))
 BIHUAN_WAKE_QUEUE = env_str("BIHUAN_WAKE_QUEUE", "bihuan-wake")
 # A runner looks for work at least this often, whatever wake-ups it got (or lost).
 BIHUAN_SWEEP_SECONDS = env_int("BIHUAN_SWEEP_SECONDS", 5 if PRODUCTION else 2)
+# Woken after an idle pass, a runner waits this long (milliseconds) for the rest of a burst
+# of commits, so that one pass handles them as one batch per consumer.
+BIHUAN_RUNNER_GATHER_SECONDS = env_int("BIHUAN_RUNNER_GATHER_MS", 50) / 1000
+# A process sends at most one wake-up message per this interval (the commits in between are
+# woken by that message too: the runner reads everything claimable).
+BIHUAN_WAKE_INTERVAL_SECONDS = env_int("BIHUAN_WAKE_INTERVAL_MS", 20) / 1000
 BIHUAN_JOB_MAX_ATTEMPTS = env_int("BIHUAN_JOB_MAX_ATTEMPTS", 8)
 BIHUAN_JOB_RETRY_SECONDS = env_int("BIHUAN_JOB_RETRY_SECONDS", 10)
 # A runner that dies holds its claimed work this long; then another runner takes it.

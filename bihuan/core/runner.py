@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connections, transaction
 from django.db import connection as db_connection
-from django.db.models import F
+from django.db.models import F, Min
 from django.utils import timezone
 from kombu.connection import Connection as _Connection
 from kombu.entity import Exchange as _Exchange
@@ -82,6 +82,28 @@ class Round:
         return self.reactions + self.due_items
 
 
+def ready_consumers(moment: datetime) -> list[Consumer]:
+    """The registered consumers with claimable reactions at ``moment``, in one round trip:
+    one probe of the pending-reactions index per consumer, whatever the backlog."""
+    consumers = registered_consumers()
+    if not consumers:
+        return []
+    connection = connections[Reaction.objects.db]
+    table = connection.ops.quote_name(Reaction._meta.db_table)
+    probe = (
+        f"SELECT %s WHERE EXISTS (SELECT 1 FROM {table} WHERE consumer = %s "  # noqa: S608
+        "AND state = %s AND available_at <= %s)"
+    )
+    at = connection.ops.adapt_datetimefield_value(moment)
+    params: list[Any] = []
+    for c in consumers:
+        params += [c.name, c.name, str(WorkState.PENDING), at]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([probe] * len(consumers)), params)
+        ready = {row[0] for row in cursor.fetchall()}
+    return [c for c in consumers if c.name in ready]
+
+
 class Runner:
     """Claims and handles work. ``raise_errors`` (tests) lets a handler's error through."""
 
@@ -92,25 +114,34 @@ class Runner:
         raise_errors: bool = False,
         due_batch: int = 100,
         yield_seconds: float = 0.005,
+        gather_seconds: float | None = None,
     ):
         self.name = (name or f"{socket.gethostname()}:{os.getpid()}")[:40]
         self.raise_errors = raise_errors
         self.due_batch = due_batch
         self.yield_seconds = yield_seconds
+        self.gather_seconds = (
+            float(getattr(settings, "BIHUAN_RUNNER_GATHER_SECONDS", 0.05))
+            if gather_seconds is None
+            else gather_seconds
+        )
 
     def _token(self) -> str:
         return f"{self.name}:{uuid.uuid4().hex[:12]}"
 
     # --- Reactions -----------------------------------------------------------------------
 
-    def run_reactions(self, consumer: Consumer, *, now: datetime | None = None) -> int:
-        """Claim and handle one batch of ``consumer``'s pending reactions; returns how many."""
+    def run_reactions(
+        self, consumer: Consumer, *, now: datetime | None = None, checked: bool = False
+    ) -> int:
+        """Claim and handle one batch of ``consumer``'s pending reactions; returns how many.
+        ``checked``: the caller has just seen claimable ones (``ready_consumers``)."""
         moment = now or timezone.now()
         claimable = Reaction.objects.filter(
             consumer=consumer.name, state=WorkState.PENDING, available_at__lte=moment
         )
         # A read first: an idle tick takes no write lock (SQLite has only one).
-        if not claimable.exists():
+        if not checked and not claimable.exists():
             return 0
         token = self._token()
         with transaction.atomic():
@@ -285,8 +316,9 @@ class Runner:
         """One batch per consumer, one batch of due items."""
         done = Round()
         if reactions:
-            for consumer in registered_consumers():
-                handled = self.run_reactions(consumer, now=now)
+            moment = now or timezone.now()
+            for consumer in ready_consumers(moment):
+                handled = self.run_reactions(consumer, now=moment, checked=True)
                 if handled:
                     done.reactions += handled
                     self._let_writers_in()
@@ -316,15 +348,13 @@ class Runner:
         """Seconds until the earliest pending reaction or due item becomes claimable."""
         moment = now or timezone.now()
         instants: list[datetime] = []
-        for consumer in registered_consumers():
-            first = (
-                Reaction.objects.filter(consumer=consumer.name, state=WorkState.PENDING)
-                .order_by("available_at")
-                .values_list("available_at", flat=True)
-                .first()
-            )
-            if first is not None:
-                instants.append(first)
+        # Pending reactions that are not claimable yet are few (retries backing off): one
+        # query for all consumers.
+        first = Reaction.objects.filter(
+            state=WorkState.PENDING, consumer__in=[c.name for c in registered_consumers()]
+        ).aggregate(first=Min("available_at"))["first"]
+        if first is not None:
+            instants.append(first)
         kinds = [k.name for k in due_work.registered_kinds()]
         if kinds:
             first = (
@@ -364,8 +394,11 @@ class Runner:
                 wait = min(sweep_seconds, 0.2 * 2 ** min(failures, 5))
             finally:
                 close_old_connections()
-            if wait and wait > 0:
-                wake.wait(wait)
+            if wait and wait > 0 and wake.wait(wait) and self.gather_seconds:
+                # Woken by a commit after an idle pass: let the other commits of the same
+                # burst arrive, so that one pass handles them as one batch per consumer
+                # rather than one pass (a claim and a finish per consumer) for each.
+                stop.wait(self.gather_seconds)
 
 
 class WakeSource(Protocol):

@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from bihuan.core import due_work
-from bihuan.core.consumers import consumer, unregister_consumer
+from bihuan.core.consumers import consumer, registered_consumers, unregister_consumer
 from bihuan.core.events import NewEvent, record_event, record_events
 from bihuan.core.models import DueItem, Event, Reaction, Tag, WorkState
-from bihuan.core.runner import Runner
+from bihuan.core.runner import Runner, ready_consumers
 
 START = datetime(2026, 10, 8, 1, 0, tzinfo=UTC)  # the morning after the National Day week
 
@@ -250,3 +252,25 @@ def test_new_items_are_inserted_at_once_and_several_keys_cancelled_at_once(
     assert set(DueItem.objects.filter(key__in=["n2", "n3"]).values_list("state", flat=True)) == {
         WorkState.CANCELLED
     }
+
+
+def test_an_idle_pass_costs_two_statements_whatever_the_number_of_consumers(
+    db: None, handled: list[int], settings: Any
+) -> None:
+    settings.BIHUAN_REACTIONS_INLINE = False
+    tag = Tag.objects.create(name="probe")
+    assert len(registered_consumers()) > 10
+    with CaptureQueriesContext(connection) as idle:
+        assert Runner().run_once().total == 0
+    assert len(idle) == 2  # which consumers have claimable reactions; is any item due
+
+    with time_machine.travel(START, tick=False):
+        with transaction.atomic():
+            record_event("test.pinged", tag, data={"n": 1})
+        Reaction.objects.update(available_at=START + timedelta(minutes=5))  # backing off
+        assert ready_consumers(START) == []
+        assert Runner().seconds_until_next() == 300
+    with time_machine.travel(START + timedelta(minutes=5), tick=False):
+        assert [c.name for c in ready_consumers(timezone.now())] == ["test.collect"]
+        assert Runner().run_until_idle().reactions == 1
+    assert handled == [1]
