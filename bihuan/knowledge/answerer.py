@@ -14,8 +14,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bihuan.knowledge.answer_model import AnswerModel, ModelFileError, Reading
 from bihuan.knowledge.answering import (
     AnswerMatch,
     question_language,
@@ -23,6 +23,11 @@ from bihuan.knowledge.answering import (
     score_question,
 )
 from bihuan.knowledge.models import AnswerModelVersion
+
+if TYPE_CHECKING:
+    # scikit-learn, SciPy and NumPy (≈ 150 MB in every process that imports them) are
+    # loaded by the first use of a trained model, not by every web worker at start.
+    from bihuan.knowledge.answer_model import AnswerModel, Reading
 
 # Chosen on the dev part of the labelled questions (cross-validated; see docs/knowledge.md).
 DEFAULT_THRESHOLD = 0.97
@@ -40,6 +45,8 @@ def active_model() -> tuple[str, AnswerModel] | None:
     if row is None:
         return None
     version, path = row
+    from bihuan.knowledge.answer_model import AnswerModel, ModelFileError
+
     with _lock:
         model = _loaded.get(version)
         if model is None:
@@ -58,6 +65,8 @@ def read(question: str, language: str, guesses: Sequence[int]) -> Reading:
 
 def read_many(asked: Sequence[tuple[str, str, Sequence[int]]]) -> list[Reading]:
     """``read`` of each (question, language, guesses), in a few statements for all."""
+    from bihuan.knowledge.answer_model import Reading
+
     return [
         Reading(item[0], question)
         for item, question in zip(asked, read_questions(asked), strict=True)
