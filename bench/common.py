@@ -154,3 +154,27 @@ def write_json(path: Path, payload: Any) -> None:
 
 def log(*parts: Any) -> None:
     print(time.strftime("%H:%M:%S"), *parts, file=sys.stderr, flush=True)
+
+
+def own_data_set(name: str, db: str, tickets: int) -> dict[str, str]:
+    """The production environment pointed at a script's own data set — PostgreSQL database
+    ``bench_<name>`` or the SQLite folder ``data/<name>-sqlite`` — generated (or reused) by
+    ``bench.generate``, so that what the script writes never touches the harness's data."""
+    env = Target(db, tickets).env()
+    if db == "postgres":
+        env["DATABASE_URL"] = f"{PG_BASE}/bench_{name}"
+    else:
+        env["BIHUAN_DATA_DIR"] = str(DATA / f"{name}-sqlite")
+    Path(env["BIHUAN_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    log(f"{name}: data set of {tickets} tickets ({db})")
+    run_json(["-m", "bench.generate", "--tickets", str(tickets)], env)
+    return env
+
+
+def measure_in_child(child: list[str], env: dict[str, str], *, profile: str | None) -> Any:
+    """Run a script's measuring half (``python -m bench.x --measure …``) in the target's
+    environment: its JSON answer, or None with ``profile`` (the child prints its profile)."""
+    if profile:
+        subprocess.run([PYTHON, *child, "--profile", profile], env=env, cwd=ROOT, check=True)
+        return None
+    return run_json(child, env)

@@ -44,24 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import DATA, PG_BASE, RESULTS, Target, log, run_json  # noqa: E402
+from bench.common import RESULTS, measure_in_child, own_data_set  # noqa: E402
 
-DATABASE = "bench_create"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def target_env(db: str, tickets: int) -> dict[str, str]:
-    """The production environment of the bench, pointed at this script's own data set."""
-    env = Target(db, tickets).env()
-    if db == "postgres":
-        env["DATABASE_URL"] = f"{PG_BASE}/{DATABASE}"
-    else:
-        env["BIHUAN_DATA_DIR"] = str(DATA / "create-sqlite")
-    env["BIHUAN_EMBEDDED_RUNNER"] = "0"  # the child handles the reactions itself
-    # One persistent connection, so that one PostgreSQL backend serves everything measured.
-    env["BIHUAN_DB_POOL"] = "false"
-    env["BIHUAN_DB_CONN_MAX_AGE"] = "3600"
-    return env
 
 
 # --- in the child process (the target's environment) -----------------------------------------
@@ -267,18 +252,15 @@ def main() -> None:
     if args.measure:  # the child, in the target's environment
         print(json.dumps(measure(args.creates, args.warmup, args.profile)))
         return
-    env = target_env(args.db, args.tickets)
-    Path(env["BIHUAN_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    log(f"create: data set of {args.tickets} tickets ({args.db})")
-    run_json(["-m", "bench.generate", "--tickets", str(args.tickets)], env)
+    env = own_data_set("create", args.db, args.tickets)
+    env["BIHUAN_EMBEDDED_RUNNER"] = "0"  # the child handles the reactions itself
+    # One persistent connection, so that one PostgreSQL backend serves everything measured.
+    env["BIHUAN_DB_POOL"] = "false"
+    env["BIHUAN_DB_CONN_MAX_AGE"] = "3600"
     child = ["-m", "bench.create_cost", "--measure", "--creates", str(args.creates)]
-    child += ["--warmup", str(args.warmup)]
-    if args.profile:
-        import subprocess
-
-        subprocess.run([sys.executable, *child, "--profile", args.profile], env=env, check=True)
+    result = measure_in_child([*child, "--warmup", str(args.warmup)], env, profile=args.profile)
+    if result is None:
         return
-    result = run_json(child, env)
     report = {
         "tickets": args.tickets,
         "db": args.db,

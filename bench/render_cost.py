@@ -37,20 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import DATA, PG_BASE, RESULTS, Target, log, run_json  # noqa: E402
+from bench.common import RESULTS, measure_in_child, own_data_set  # noqa: E402
 
-DATABASE = "bench_render"
 PAGES = ("inbox_html_first", "inbox_html_deep", "ticket_html")
-
-
-def target_env(db: str, tickets: int) -> dict[str, str]:
-    """The production environment of the bench, pointed at this script's own data set."""
-    env = Target(db, tickets).env()
-    if db == "postgres":
-        env["DATABASE_URL"] = f"{PG_BASE}/{DATABASE}"
-    else:
-        env["BIHUAN_DATA_DIR"] = str(DATA / "render-sqlite")
-    return env
 
 
 # --- in the child process (the target's environment) -----------------------------------------
@@ -174,18 +163,11 @@ def main() -> None:
     if args.measure:  # the child, in the target's environment
         print(json.dumps(measure(args.requests, args.warmup, args.profile)))
         return
-    env = target_env(args.db, args.tickets)
-    Path(env["BIHUAN_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    log(f"render: data set of {args.tickets} tickets ({args.db})")
-    run_json(["-m", "bench.generate", "--tickets", str(args.tickets)], env)
+    env = own_data_set("render", args.db, args.tickets)
     child = ["-m", "bench.render_cost", "--measure", "--requests", str(args.requests)]
-    child += ["--warmup", str(args.warmup)]
-    if args.profile:
-        import subprocess
-
-        subprocess.run([sys.executable, *child, "--profile", args.profile], env=env, check=True)
+    pages = measure_in_child([*child, "--warmup", str(args.warmup)], env, profile=args.profile)
+    if pages is None:
         return
-    pages = run_json(child, env)
     report = {
         "tickets": args.tickets,
         "db": args.db,

@@ -10,15 +10,14 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from bihuan.core.models import DueItem, Event, Reaction, WorkState
-from bihuan.customers.models import Customer, Organisation
+from bihuan.customers.models import Customer
 from bihuan.sla.handlers import track_clocks
 from bihuan.sla.models import SlaClock, SlaPolicy
-from bihuan.sla.tests.conftest import Clock, open_ticket
+from bihuan.sla.tests.conftest import Clock, condition_policies, open_ticket
 from bihuan.tickets import services as tickets
-from bihuan.tickets.models import Category, Ticket
+from bihuan.tickets.models import Ticket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("policies")]
 
@@ -41,20 +40,11 @@ def pending_events() -> list[Event]:
 def varied_tickets(org: Any, clock: Clock) -> list[Ticket]:
     """Every case a batch of new tickets can hold, created before any reaction ran."""
     clock.travel(MONDAY_10)
-    office = SlaPolicy.objects.get(name="默认").calendar
-    vip = SlaPolicy.objects.create(name="VIP 客户", position=1, tiers=["vip"], calendar=office)
-    vip.targets.create(metric="first_response", minutes=30)
-    logistics = Category.objects.create(name="物流/配送")
-    lost = Category.objects.create(name="快递丢件", parent=logistics)
-    parcel = SlaPolicy.objects.create(name="物流", position=2, calendar=office)
-    parcel.categories.add(logistics)
-    parcel.targets.create(metric="first_response", minutes=120)
+    conditions = condition_policies()
+    lost, company = conditions.lost, conditions.company
+    parcel = SlaPolicy.objects.get(name="物流")
     parcel.targets.create(metric="resolution", minutes=600)
-    company = Organisation.objects.create(name="星河科技", created_at=timezone.now())
-    key_account = SlaPolicy.objects.create(name="大客户", position=3, calendar=office)
-    key_account.organisations.add(company)
-    key_account.targets.create(metric="first_response", minutes=90)
-    SlaPolicy.objects.create(name="停用", position=0, is_active=False, calendar=office)
+    SlaPolicy.objects.create(name="停用", position=0, is_active=False, calendar=parcel.calendar)
 
     made = [
         open_ticket("inquiry"),

@@ -6,18 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from bihuan.accounts.choices import Role
 from bihuan.core.models import Event, Notification
-from bihuan.customers.models import Customer, Organisation
+from bihuan.customers.models import Customer
 from bihuan.sla.choices import ClockState, EscalationLevel
 from bihuan.sla.handlers import track_clocks
 from bihuan.sla.models import SlaPolicy
-from bihuan.sla.tests.conftest import Clock, at, clocks_of, open_ticket
+from bihuan.sla.tests.conftest import Clock, at, clocks_of, condition_policies, open_ticket
 from bihuan.testing.factories import make_user
 from bihuan.tickets import services as tickets
-from bihuan.tickets.models import Category, Ticket
+from bihuan.tickets.models import Ticket
 
 # Reactions run after commit, so these tests commit for real.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("policies")]
@@ -267,18 +266,8 @@ def test_tier_organisation_and_parent_category_conditions_select_a_policy(
     org: Any, clock: Clock
 ) -> None:
     clock.travel(MONDAY_10)
-    office = SlaPolicy.objects.get(name="默认").calendar
-    vip = SlaPolicy.objects.create(name="VIP 客户", position=1, tiers=["vip"], calendar=office)
-    vip.targets.create(metric="first_response", minutes=30)
-    logistics = Category.objects.create(name="物流/配送")
-    lost = Category.objects.create(name="快递丢件", parent=logistics)
-    parcel = SlaPolicy.objects.create(name="物流", position=2, calendar=office)
-    parcel.categories.add(logistics)
-    parcel.targets.create(metric="first_response", minutes=120)
-    company = Organisation.objects.create(name="星河科技", created_at=timezone.now())
-    key_account = SlaPolicy.objects.create(name="大客户", position=3, calendar=office)
-    key_account.organisations.add(company)
-    key_account.targets.create(metric="first_response", minutes=90)
+    made = condition_policies()
+    lost, company = made.lost, made.company
 
     vip_ticket = open_ticket("inquiry")
     Customer.objects.filter(pk=vip_ticket.customer_id).update(tier="vip")
