@@ -16,9 +16,6 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
-from openpyxl.styles import Font  # type: ignore[import-untyped]
 
 from bihuan.feedback.queries import ReportRow
 
@@ -88,6 +85,12 @@ def table_csv(table: Sequence[Sequence[Any]]) -> bytes:
 
 
 def table_xlsx(table: Sequence[Sequence[Any]], *, title: str) -> bytes:
+    # Imported here: openpyxl brings NumPy, which no web worker should load at start for a
+    # download that few requests ask for.
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
