@@ -70,7 +70,7 @@ def record_events(new: Sequence[NewEvent]) -> list[Event]:
     """Append events and their pending reactions in the current transaction: one INSERT for
     the events and one for all their reactions, whatever their number (a consumer's batch
     records its events this way). The events keep the order given (ascending ids)."""
-    assert transaction.get_connection().in_atomic_block, "record_event needs a transaction"
+    assert transaction.get_connection().in_atomic_block, "events are recorded in a transaction"
     if not new:
         return []
     now = timezone.now()

@@ -881,6 +881,8 @@ def set_sla_statuses(statuses: Mapping[int, tuple[str, datetime | None]]) -> int
 
 
 def _sla_sort_key(state: str, due_at: datetime | None) -> int:
+    """The list sort key of an SLA copy (soonest due first, none last); refuses an unknown
+    state, so that both setters check it."""
     if state and state not in SlaState.values:
         raise ValidationFailed(_("Unknown SLA state."), code="invalid_sla_state")
     return int(due_at.timestamp()) if due_at is not None else NO_SLA_DUE
